@@ -1,0 +1,106 @@
+//! The rules-configuration flags shared by `serve` and `check` (and the commands built on
+//! `check`), so a pipeline and the cluster judge with the same settings.
+
+use std::collections::BTreeSet;
+
+use clap::Args;
+
+use crate::rules::{Config, RuleId};
+
+#[derive(Args, Clone, Debug, Default)]
+pub struct RuleFlags {
+    /// Turn every deny into a warning (for a first rollout).
+    #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY")]
+    pub warn_only: bool,
+
+    /// Downgrade one deny rule to a warning (repeatable), e.g. `--warn EW010 --warn EW021`.
+    #[arg(
+        long = "warn",
+        value_name = "RULE_ID",
+        env = "EASTWEST_GUARD_WARN",
+        value_delimiter = ','
+    )]
+    pub warn: Vec<String>,
+
+    /// A Namespace label that makes the agent create a workspace (repeatable; replaces the
+    /// defaults tetrate.io/rev=default, istio-injection=enabled, istio.io/rev=default).
+    #[arg(
+        long = "trigger-label",
+        value_name = "KEY=VALUE",
+        env = "EASTWEST_GUARD_TRIGGER_LABEL",
+        value_delimiter = ','
+    )]
+    pub trigger_label: Vec<String>,
+
+    /// A supported cloud annotation prefix (repeatable; replaces the defaults).
+    #[arg(
+        long = "cloud-annotation-prefix",
+        value_name = "PREFIX",
+        env = "EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX",
+        value_delimiter = ','
+    )]
+    pub cloud_annotation_prefix: Vec<String>,
+
+    /// Gateway name used when a Namespace gives neither name nor selector.
+    #[arg(long, value_name = "NAME", env = "EASTWEST_GUARD_DEFAULT_GATEWAY_NAME")]
+    pub default_gateway_name: Option<String>,
+
+    /// Gateway namespace used when a Namespace gives none.
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        env = "EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE"
+    )]
+    pub default_gateway_namespace: Option<String>,
+}
+
+impl RuleFlags {
+    /// The engine configuration these flags describe, or a message saying which flag is wrong.
+    pub fn to_config(&self) -> Result<Config, String> {
+        let mut config = Config {
+            warn_only: self.warn_only,
+            ..Config::default()
+        };
+        let mut warn_rules = BTreeSet::new();
+        for id in &self.warn {
+            let rule: RuleId = id.parse().map_err(|e| format!("--warn: {e}"))?;
+            warn_rules.insert(rule);
+        }
+        config.warn_rules = warn_rules;
+        if !self.trigger_label.is_empty() {
+            config.trigger_labels = self
+                .trigger_label
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').ok_or_else(|| {
+                        format!("--trigger-label {kv:?}: expected KEY=VALUE, e.g. istio-injection=enabled")
+                    })?;
+                    crate::rules::names::qualified_name(k)
+                        .map_err(|why| format!("--trigger-label {kv:?}: label key {k:?} {why}"))?;
+                    crate::rules::names::label_value(v)
+                        .map_err(|why| format!("--trigger-label {kv:?}: label value {v:?} {why}"))?;
+                    Ok((k.to_owned(), v.to_owned()))
+                })
+                .collect::<Result<_, String>>()?;
+        }
+        if !self.cloud_annotation_prefix.is_empty() {
+            for p in &self.cloud_annotation_prefix {
+                if p.is_empty() {
+                    return Err("--cloud-annotation-prefix: must not be empty".into());
+                }
+            }
+            config.cloud_annotation_prefixes = self.cloud_annotation_prefix.clone();
+        }
+        if let Some(name) = &self.default_gateway_name {
+            crate::rules::names::dns1123_label(name)
+                .map_err(|why| format!("--default-gateway-name {name:?} {why}"))?;
+            config.default_gateway_name = name.clone();
+        }
+        if let Some(ns) = &self.default_gateway_namespace {
+            crate::rules::names::dns1123_label(ns)
+                .map_err(|why| format!("--default-gateway-namespace {ns:?} {why}"))?;
+            config.default_gateway_namespace = ns.clone();
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,12 @@
+//! eastwest-guard: an admission guard for Tetrate east-west (cross-cluster) exposure.
+//!
+//! - [`rules`]: the pure engine (objects in, decision out), shared by every surface.
+//! - [`server`]: the TLS admission webhook (`serve`).
+//! - [`cli`]: the GitOps commands over manifest files (`check`, `explain`, `diff`).
+//! - [`certs`]: serving certificates (`certs`, and the self-signed one `serve` makes).
+
+pub mod certs;
+pub mod cli;
+pub mod flags;
+pub mod rules;
+pub mod server;

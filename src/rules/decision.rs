@@ -1,0 +1,128 @@
+//! The engine's output: violations (with the level in force) and, for the mutating side, the
+//! patch of defaults.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::ids::{Level, RuleId};
+
+/// Which object a violation is about, as messages name it (`Namespace "payments"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} \"{}/{}\"", self.kind, ns, self.name),
+            None => write!(f, "{} \"{}\"", self.kind, self.name),
+        }
+    }
+}
+
+/// Where in the object the problem is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "in", content = "key", rename_all = "camelCase")]
+pub enum Field {
+    /// `metadata.annotations[key]`
+    Annotation(String),
+    /// `metadata.labels[key]`
+    Label(String),
+    /// `spec.type`
+    SpecType,
+}
+
+impl Field {
+    /// The key inside `metadata.annotations` / `metadata.labels`, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Field::Annotation(k) | Field::Label(k) => Some(k),
+            Field::SpecType => None,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Annotation(k) => write!(f, "metadata.annotations[\"{k}\"]"),
+            Field::Label(k) => write!(f, "metadata.labels[\"{k}\"]"),
+            Field::SpecType => f.write_str("spec.type"),
+        }
+    }
+}
+
+/// A 1-based line and column inside a multi-line value (the cloud-annotations YAML).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TextPosition {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One broken rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub rule: RuleId,
+    /// The level in force (after `warn_only` and `warn_rules`).
+    pub level: Level,
+    pub object: ObjectRef,
+    pub field: Field,
+    /// The offending value, as written (absent when the problem is a missing thing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Where inside a multi-line value the problem is (EW007 parse errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position_in_value: Option<TextPosition>,
+    /// The whole message for a person at a terminal: object, key, value, expectation, fix.
+    pub message: String,
+    /// One line of at most about 120 characters, for admission warnings.
+    pub summary: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.rule, self.message)
+    }
+}
+
+/// What the validating side decided.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// Every violation found, denials and warnings, in rule order.
+    pub violations: Vec<Violation>,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        !self.violations.iter().any(|v| v.level == Level::Deny)
+    }
+
+    pub fn denials(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.level == Level::Deny)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.level == Level::Warn)
+    }
+
+    /// Rule IDs hit, in order, without repeats.
+    pub fn rule_ids(&self) -> Vec<RuleId> {
+        let mut ids: Vec<RuleId> = self.violations.iter().map(|v| v.rule).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// The mutating side's answer: the JSON Patch of missing defaults and what it sets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mutation {
+    pub patch: json_patch::Patch,
+    /// (annotation key, value) pairs the patch adds, in patch order.
+    pub defaulted: Vec<(String, String)>,
+}

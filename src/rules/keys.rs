@@ -1,0 +1,117 @@
+//! The `traffic.tetrate.io/` keys the agent reads, and typo suggestions for the ones it doesn't.
+
+use super::object::ObjectView;
+
+pub const PREFIX: &str = "traffic.tetrate.io/";
+pub const GLOBAL: &str = "traffic.tetrate.io/global";
+pub const GATEWAY_DEPLOY: &str = "traffic.tetrate.io/eastwest-gateway-deploy";
+pub const GATEWAY_NAMESPACE: &str = "traffic.tetrate.io/eastwest-gateway-namespace";
+pub const GATEWAY_NAME: &str = "traffic.tetrate.io/eastwest-gateway-name";
+pub const GATEWAY_SELECTOR: &str = "traffic.tetrate.io/eastwest-gateway-workload-selector";
+pub const GATEWAY_CLOUD_ANNOTATIONS: &str = "traffic.tetrate.io/eastwest-gateway-cloud-annotations";
+
+/// Every key the agent knows, in SPEC.md's order.
+pub const KNOWN: &[&str] = &[
+    GLOBAL,
+    GATEWAY_DEPLOY,
+    GATEWAY_NAMESPACE,
+    GATEWAY_NAME,
+    GATEWAY_SELECTOR,
+    GATEWAY_CLOUD_ANNOTATIONS,
+];
+
+/// The gateway settings keys: Namespace annotations only.
+pub const GATEWAY_KEYS: &[&str] = &[
+    GATEWAY_DEPLOY,
+    GATEWAY_NAMESPACE,
+    GATEWAY_NAME,
+    GATEWAY_SELECTOR,
+    GATEWAY_CLOUD_ANNOTATIONS,
+];
+
+/// Whether `key` is under `traffic.tetrate.io/`.
+pub fn is_tetrate(key: &str) -> bool {
+    key.starts_with(PREFIX)
+}
+
+/// Whether `key` is an `eastwest-*` key (known or not): a typo there is an error (EW011).
+pub fn is_eastwest(key: &str) -> bool {
+    key.strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.starts_with("eastwest"))
+}
+
+pub fn is_known(key: &str) -> bool {
+    KNOWN.contains(&key)
+}
+
+pub fn is_gateway_key(key: &str) -> bool {
+    GATEWAY_KEYS.contains(&key)
+}
+
+/// The `traffic.tetrate.io/` entries of a label or annotation map. Keys are sorted, so this
+/// seeks to the prefix instead of scanning every key.
+pub fn tetrate_entries(
+    map: &std::collections::BTreeMap<String, String>,
+) -> impl Iterator<Item = (&String, &String)> {
+    use std::ops::Bound;
+    map.range::<str, _>((Bound::Included(PREFIX), Bound::Unbounded))
+        .take_while(|(k, _)| k.starts_with(PREFIX))
+}
+
+/// Whether the object carries any `traffic.tetrate.io/` label or annotation. Objects without
+/// one are never the guard's business.
+pub fn has_tetrate_key(object: &ObjectView) -> bool {
+    let any = |m: Option<&std::collections::BTreeMap<String, String>>| {
+        m.is_some_and(|m| tetrate_entries(m).next().is_some())
+    };
+    any(object.labels()) || any(object.annotations())
+}
+
+/// The known key nearest to an unknown one, when it is near enough to be a plausible typo.
+pub fn nearest_known(key: &str) -> Option<&'static str> {
+    nearest(key, KNOWN)
+}
+
+/// The candidate nearest to `word` by edit distance (Damerau-Levenshtein, so swapped letters
+/// count once), if within a third of its length.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, c), *c))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, c)| *d > 0 || lower != word || *c != word)
+        .filter(|(d, c)| *d <= (c.len().max(6) / 3))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_nearest_key() {
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/eastwest-gateway-nmae"),
+            Some(GATEWAY_NAME)
+        );
+        assert_eq!(nearest_known("traffic.tetrate.io/globl"), Some(GLOBAL));
+        assert_eq!(nearest_known("traffic.tetrate.io/Global"), Some(GLOBAL));
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/eastwest-gateway-selector"),
+            Some(GATEWAY_SELECTOR)
+        );
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/completely-different-thing"),
+            None
+        );
+    }
+
+    #[test]
+    fn eastwest_prefix() {
+        assert!(is_eastwest("traffic.tetrate.io/eastwest-gateway-nmae"));
+        assert!(is_eastwest("traffic.tetrate.io/eastwest"));
+        assert!(!is_eastwest("traffic.tetrate.io/globl"));
+        assert!(!is_eastwest("eastwest-gateway-name"));
+    }
+}

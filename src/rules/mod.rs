@@ -1,0 +1,202 @@
+//! The rules engine: objects in, decision out. No I/O, no async, no clock.
+//!
+//! Where each rule lives, by ID:
+//! - EW001..EW006, EW011, EW012 (Namespace side), EW030, EW032: [`namespace`]
+//! - EW007..EW010: [`cloud`] (parsing, with the agent's fallback) and [`catalog`] (EW010 data)
+//! - EW011, EW012, EW013, EW031, EW040: [`service`] (Service side), [`keys`] (typo suggestions)
+//! - EW020, EW021, EW022: [`transition`]
+//! - derivation of gateway name and selector: [`gateway`]; exposure modes: [`exposure`]
+//! - the defaults patch: [`mutation`]
+
+pub mod catalog;
+pub mod cloud;
+pub mod cluster;
+pub mod config;
+pub mod decision;
+pub mod exposure;
+pub mod gateway;
+pub mod ids;
+pub mod keys;
+pub mod mutation;
+pub mod names;
+pub mod namespace;
+pub mod object;
+mod report;
+pub mod selector;
+pub mod service;
+pub mod transition;
+
+pub use cluster::{ClusterView, Lookup, NamespaceFacts, NoCluster, ServicesOf};
+pub use config::Config;
+pub use decision::{Decision, Field, Mutation, ObjectRef, TextPosition, Violation};
+pub use ids::{Level, RuleId};
+pub use kube::core::admission::Operation;
+pub use object::{ObjectView, SpecView};
+
+/// The kind of object under review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceKind {
+    Namespace,
+    Service,
+    /// Anything else: always allowed, never patched.
+    Other,
+}
+
+impl ResourceKind {
+    /// From an admission request's `kind` (group and kind): only core v1 Namespace and Service
+    /// are ours.
+    pub fn from_group_kind(group: &str, kind: &str) -> Self {
+        match (group, kind) {
+            ("", "Namespace") => ResourceKind::Namespace,
+            ("", "Service") => ResourceKind::Service,
+            _ => ResourceKind::Other,
+        }
+    }
+}
+
+/// Where a review comes from; only message wording depends on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A live write, through kube-apiserver.
+    #[default]
+    Admission,
+    /// Manifests in a repository, checked by the CLI (the fix is a commit, not a kubectl call).
+    Manifests,
+}
+
+/// The facts of one admission request that the rules need.
+#[derive(Clone, Debug)]
+pub struct Review<'a> {
+    pub operation: Operation,
+    pub kind: ResourceKind,
+    /// The request's name (the object's own name is preferred when it has one).
+    pub name: &'a str,
+    /// The request's namespace (for Services).
+    pub namespace: Option<&'a str>,
+    /// The object after the write (absent on DELETE).
+    pub object: Option<&'a ObjectView>,
+    /// The object before the write (UPDATE and DELETE).
+    pub old_object: Option<&'a ObjectView>,
+    pub origin: Origin,
+}
+
+impl<'a> Review<'a> {
+    /// A CREATE of `object`, as the CLI judges a manifest.
+    pub fn create(kind: ResourceKind, object: &'a ObjectView) -> Self {
+        Review {
+            operation: Operation::Create,
+            kind,
+            name: object.name(),
+            namespace: object.metadata.namespace.as_deref(),
+            object: Some(object),
+            old_object: None,
+            origin: Origin::Admission,
+        }
+    }
+
+    /// An UPDATE from `old` to `new`.
+    pub fn update(kind: ResourceKind, old: &'a ObjectView, new: &'a ObjectView) -> Self {
+        Review {
+            operation: Operation::Update,
+            old_object: Some(old),
+            ..Review::create(kind, new)
+        }
+    }
+
+    #[must_use]
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    #[must_use]
+    pub fn with_namespace(mut self, namespace: Option<&'a str>) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    fn object_ref(&self) -> ObjectRef {
+        let obj = self.object.or(self.old_object);
+        let name = obj
+            .map(ObjectView::name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(self.name);
+        let name = if name.is_empty() {
+            obj.and_then(|o| o.metadata.generate_name.as_deref())
+                .map(|g| format!("{g}*"))
+                .unwrap_or_else(|| "<unnamed>".to_owned())
+        } else {
+            name.to_owned()
+        };
+        match self.kind {
+            ResourceKind::Namespace => ObjectRef {
+                kind: "Namespace".into(),
+                namespace: None,
+                name,
+            },
+            ResourceKind::Service | ResourceKind::Other => ObjectRef {
+                kind: if self.kind == ResourceKind::Service {
+                    "Service".into()
+                } else {
+                    obj.and_then(|o| o.kind.clone()).unwrap_or_default()
+                },
+                namespace: obj
+                    .and_then(|o| o.metadata.namespace.as_deref())
+                    .or(self.namespace)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                name,
+            },
+        }
+    }
+}
+
+/// The validating decision for one request: every problem of the object, in one pass.
+pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Decision {
+    let Some(object) = review.object else {
+        return Decision::default();
+    };
+    if !matches!(review.operation, Operation::Create | Operation::Update) {
+        return Decision::default();
+    }
+    let mut out = report::Report::new(review.object_ref(), config);
+    match review.kind {
+        ResourceKind::Namespace => {
+            // Cheapest path first: a Namespace with no traffic.tetrate.io/ key, now or before,
+            // is none of our business.
+            let old = review
+                .old_object
+                .filter(|_| review.operation == Operation::Update);
+            if !keys::has_tetrate_key(object) && !old.is_some_and(keys::has_tetrate_key) {
+                return Decision::default();
+            }
+            namespace::check(object, config, cluster, &mut out);
+            if let Some(old) = old {
+                transition::check_namespace(old, object, config, cluster, review.origin, &mut out);
+            }
+        }
+        ResourceKind::Service => {
+            let old = review
+                .old_object
+                .filter(|_| review.operation == Operation::Update);
+            if !keys::has_tetrate_key(object) && !old.is_some_and(keys::has_tetrate_key) {
+                return Decision::default();
+            }
+            let namespace = out.object.namespace.clone();
+            service::check(object, namespace.as_deref(), config, cluster, &mut out);
+            transition::check_service(old, object, namespace.as_deref(), cluster, &mut out);
+        }
+        ResourceKind::Other => {}
+    }
+    out.into_decision()
+}
+
+/// The mutating answer: the patch of missing gateway defaults, or `None`. Never denies.
+pub fn mutate(review: &Review<'_>, config: &Config) -> Option<Mutation> {
+    if review.kind != ResourceKind::Namespace
+        || !matches!(review.operation, Operation::Create | Operation::Update)
+    {
+        return None;
+    }
+    mutation::defaults_patch(review.object?, config)
+}

@@ -1,0 +1,78 @@
+//! The defaults patch: on a Namespace that turns east-west on or configures a gateway, add the
+//! missing gateway keys (name, workload selector, namespace, deploy) so that what the agent
+//! will derive is written down where people and tools can see it.
+//!
+//! Never overwrites a key, never touches a Namespace without a `traffic.tetrate.io/` key,
+//! never patches invalid input (the validating side rejects it), and is idempotent: a second
+//! pass over its own output has nothing to add.
+
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, Patch, PatchOperation};
+use serde_json::Value;
+
+use super::config::Config;
+use super::decision::Mutation;
+use super::gateway;
+use super::keys;
+use super::names;
+use super::object::ObjectView;
+use super::selector;
+
+pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutation> {
+    let ann = ns.annotations()?;
+    let get = |k: &str| ann.get(k).map(String::as_str);
+    let east_west_on = get(keys::GLOBAL) == Some("true");
+    let configures_gateway = keys::GATEWAY_KEYS.iter().any(|k| ann.contains_key(*k));
+    if !east_west_on && !configures_gateway {
+        return None;
+    }
+    if !inputs_valid(ns) {
+        return None;
+    }
+    let gw = gateway::derive(Some(ann), config).ok()?;
+    if names::dns1123_label(&gw.name).is_err() {
+        return None;
+    }
+    let wanted = [
+        (keys::GATEWAY_NAME, gw.name),
+        (keys::GATEWAY_SELECTOR, gw.workload_selector),
+        (keys::GATEWAY_NAMESPACE, gw.namespace),
+        (keys::GATEWAY_DEPLOY, gw.deploy),
+    ];
+    let mut ops = Vec::new();
+    let mut defaulted = Vec::new();
+    for (key, value) in wanted {
+        if ann.contains_key(key) {
+            continue;
+        }
+        ops.push(PatchOperation::Add(AddOperation {
+            path: PointerBuf::from_tokens(["metadata", "annotations", key]),
+            value: Value::String(value.clone()),
+        }));
+        defaulted.push((key.to_owned(), value));
+    }
+    if ops.is_empty() {
+        None
+    } else {
+        Some(Mutation {
+            patch: Patch(ops),
+            defaulted,
+        })
+    }
+}
+
+/// The inputs the defaults derive from are valid (EW001..EW006 would not fire).
+fn inputs_valid(ns: &ObjectView) -> bool {
+    let bool_ok = |k: &str| ns.annotation(k).is_none_or(|v| v == "true" || v == "false");
+    bool_ok(keys::GLOBAL)
+        && bool_ok(keys::GATEWAY_DEPLOY)
+        && ns
+            .annotation(keys::GATEWAY_NAMESPACE)
+            .is_none_or(|v| names::dns1123_label(v).is_ok())
+        && ns
+            .annotation(keys::GATEWAY_NAME)
+            .is_none_or(|v| names::dns1123_label(v).is_ok())
+        && ns
+            .annotation(keys::GATEWAY_SELECTOR)
+            .is_none_or(|v| selector::parse(v).is_ok())
+}

@@ -1,0 +1,217 @@
+//! Kubernetes name and label syntax, exactly as apimachinery's `validation` package defines
+//! it (IsDNS1123Label, IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue), with the same
+//! length limits. Each check returns why a value fails, in words fit for a message.
+
+/// Longest DNS-1123 label (RFC 1123).
+pub const DNS1123_LABEL_MAX: usize = 63;
+/// Longest DNS-1123 subdomain.
+pub const DNS1123_SUBDOMAIN_MAX: usize = 253;
+/// Longest name part of a qualified name, and longest label value.
+pub const QUALIFIED_NAME_MAX: usize = 63;
+pub const LABEL_VALUE_MAX: usize = 63;
+
+fn is_lower_alnum(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
+fn is_alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+pub fn dns1123_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty (a DNS-1123 label such as \"east-west-gateway\")".into());
+    }
+    if s.len() > DNS1123_LABEL_MAX {
+        return Err(format!(
+            "must be at most {DNS1123_LABEL_MAX} characters (it has {})",
+            s.chars().count()
+        ));
+    }
+    if !label_shape(s) {
+        return Err(
+            "must be a DNS-1123 label: lower-case letters, digits and '-', \
+                    starting and ending with a letter or digit"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn label_shape(s: &str) -> bool {
+    let first = s.chars().next();
+    let last = s.chars().last();
+    first.is_some_and(is_lower_alnum)
+        && last.is_some_and(is_lower_alnum)
+        && s.chars().all(|c| is_lower_alnum(c) || c == '-')
+}
+
+/// Dot-separated DNS-1123 labels, at most 253 characters.
+pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > DNS1123_SUBDOMAIN_MAX {
+        return Err(format!(
+            "must be at most {DNS1123_SUBDOMAIN_MAX} characters (it has {})",
+            s.chars().count()
+        ));
+    }
+    if !s.split('.').all(label_shape) {
+        return Err(
+            "must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', \
+                    each dot-separated part starting and ending with a letter or digit"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, the name part of a qualified name and the shape
+/// of a non-empty label value.
+fn name_part_shape(s: &str) -> bool {
+    let first = s.chars().next();
+    let last = s.chars().last();
+    first.is_some_and(is_alnum)
+        && last.is_some_and(is_alnum)
+        && s.chars()
+            .all(|c| is_alnum(c) || c == '-' || c == '_' || c == '.')
+}
+
+/// A label or annotation key: `[prefix/]name`, the prefix a DNS-1123 subdomain, the name at
+/// most 63 characters of alphanumerics, `-`, `_`, `.`, with alphanumeric ends.
+pub fn qualified_name(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((prefix, name)) => {
+            if name.contains('/') {
+                return Err(
+                    "must have at most one '/', between a DNS subdomain prefix and a name \
+                            (e.g. \"example.com/my-key\")"
+                        .into(),
+                );
+            }
+            if prefix.is_empty() {
+                return Err("has an empty prefix before '/'".into());
+            }
+            (Some(prefix), name)
+        }
+        None => (None, s),
+    };
+    if let Some(prefix) = prefix {
+        dns1123_subdomain(prefix).map_err(|why| format!("has a prefix {prefix:?} that {why}"))?;
+    }
+    if name.is_empty() {
+        return Err("has an empty name part (the part after any '/')".into());
+    }
+    if name.len() > QUALIFIED_NAME_MAX {
+        return Err(format!(
+            "has a name part of {} characters; at most {QUALIFIED_NAME_MAX} are allowed",
+            name.chars().count()
+        ));
+    }
+    if !name_part_shape(name) {
+        return Err(
+            "has a name part that is not alphanumerics, '-', '_' or '.', \
+                    starting and ending with a letter or digit"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// A label value: empty, or at most 63 characters of alphanumerics, `-`, `_`, `.`, with
+/// alphanumeric ends. (The workload selector also requires it to be non-empty: see
+/// [`super::selector`].)
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.len() > LABEL_VALUE_MAX {
+        return Err(format!(
+            "must be at most {LABEL_VALUE_MAX} characters (it has {})",
+            s.chars().count()
+        ));
+    }
+    if !name_part_shape(s) {
+        return Err(
+            "must be alphanumerics, '-', '_' or '.', starting and ending with a letter \
+                    or digit"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns1123_label_boundaries() {
+        assert!(dns1123_label(&"a".repeat(63)).is_ok());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        for ok in ["a", "0", "a-b", "east-west-gateway", "a1-2b"] {
+            assert!(dns1123_label(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", "a b", "é"] {
+            assert!(dns1123_label(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn subdomain_boundaries() {
+        let long = format!(
+            "{}.{}.{}.{}",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61)
+        );
+        assert_eq!(long.len(), 253);
+        assert!(dns1123_subdomain(&long).is_ok());
+        assert!(dns1123_subdomain(&format!("{long}e")).is_err());
+        assert!(dns1123_subdomain("a..b").is_err());
+        assert!(dns1123_subdomain("example.com").is_ok());
+    }
+
+    #[test]
+    fn qualified_name_boundaries() {
+        for ok in [
+            "app",
+            "app.kubernetes.io/name",
+            "A_b.c-D",
+            "x/y",
+            &"a".repeat(63),
+        ] {
+            assert!(qualified_name(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "/a",
+            "a/",
+            "a/b/c",
+            "-a",
+            "a_",
+            "Example.com/a",
+            long.as_str(),
+            "a b",
+        ] {
+            assert!(qualified_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn label_value_boundaries() {
+        assert!(label_value("").is_ok());
+        assert!(label_value(&"v".repeat(63)).is_ok());
+        assert!(label_value(&"v".repeat(64)).is_err());
+        for ok in ["East_West.gw-1", "1", "a.b"] {
+            assert!(label_value(ok).is_ok(), "{ok}");
+        }
+        for bad in ["-a", "a-", ".a", "a b", "a=b", "a/b"] {
+            assert!(label_value(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Rules on a Namespace's own keys: EW001..EW012 (Namespace side), EW030, EW032.
+
+use super::cloud;
+use super::cluster::{ClusterView, Lookup};
+use super::config::Config;
+use super::decision::Field;
+use super::gateway;
+use super::ids::{Level, RuleId};
+use super::keys;
+use super::names;
+use super::object::ObjectView;
+use super::report::{Finding, Report, quote};
+use super::selector;
+
+pub(crate) fn check(
+    ns: &ObjectView,
+    config: &Config,
+    cluster: &dyn ClusterView,
+    out: &mut Report<'_>,
+) {
+    let name = ns.name().to_owned();
+    check_labels(ns, &name, out);
+    check_unknown_annotations(ns, out);
+
+    let ann = |k: &str| ns.annotation(k);
+    if let Some(v) = ann(keys::GLOBAL) {
+        if v != "true" && v != "false" {
+            out.push(
+                Finding::new(
+                    RuleId::EW001,
+                    Field::Annotation(keys::GLOBAL.into()),
+                    Some(v),
+                )
+                .message(format!(
+                    "annotation {} is {}; expected exactly \"true\" or \"false\" (lower case). \
+                         The agent treats anything else as \"false\", so east-west stays off. \
+                         Fix: {}",
+                    keys::GLOBAL,
+                    quote(v),
+                    bool_fix(v, keys::GLOBAL)
+                ))
+                .summary(format!(
+                    "{} is {}; use \"true\" or \"false\"",
+                    keys::GLOBAL,
+                    quote(v)
+                )),
+            );
+        }
+    }
+    if let Some(v) = ann(keys::GATEWAY_DEPLOY) {
+        if v != "true" && v != "false" {
+            out.push(
+                Finding::new(
+                    RuleId::EW002,
+                    Field::Annotation(keys::GATEWAY_DEPLOY.into()),
+                    Some(v),
+                )
+                .message(format!(
+                    "annotation {} is {}; expected exactly \"true\" or \"false\" (lower case; \
+                         the default is \"true\"). Fix: {}",
+                    keys::GATEWAY_DEPLOY,
+                    quote(v),
+                    bool_fix(v, keys::GATEWAY_DEPLOY)
+                ))
+                .summary(format!(
+                    "{} is {}; use \"true\" or \"false\"",
+                    keys::GATEWAY_DEPLOY,
+                    quote(v)
+                )),
+            );
+        }
+    }
+    let gateway_namespace_ok = match ann(keys::GATEWAY_NAMESPACE) {
+        Some(v) => match names::dns1123_label(v) {
+            Ok(()) => true,
+            Err(why) => {
+                out.push(
+                    Finding::new(RuleId::EW003, Field::Annotation(keys::GATEWAY_NAMESPACE.into()), Some(v))
+                        .message(format!(
+                            "annotation {} is {}: a gateway namespace {why}. Fix: set it to an \
+                             existing namespace name such as \"{}\", or remove it to use that default",
+                            keys::GATEWAY_NAMESPACE,
+                            quote(v),
+                            config.default_gateway_namespace
+                        ))
+                        .summary(format!("gateway namespace {} is not a DNS-1123 label", quote(v))),
+                );
+                false
+            }
+        },
+        None => true,
+    };
+
+    let given_name = ann(keys::GATEWAY_NAME);
+    if let Some(v) = given_name {
+        if let Err(why) = names::dns1123_label(v) {
+            out.push(
+                Finding::new(
+                    RuleId::EW004,
+                    Field::Annotation(keys::GATEWAY_NAME.into()),
+                    Some(v),
+                )
+                .message(format!(
+                    "annotation {} is {}: a gateway name {why}. Fix: use a name such as \
+                         \"payments-east-west\", or remove it to use the default \"{}\"",
+                    keys::GATEWAY_NAME,
+                    quote(v),
+                    config.default_gateway_name
+                ))
+                .summary(format!("gateway name {} is not a DNS-1123 label", quote(v))),
+            );
+        }
+    }
+    if let Some(v) = ann(keys::GATEWAY_SELECTOR) {
+        match selector::parse(v) {
+            Err(problems) => {
+                for p in problems {
+                    out.push(
+                        Finding::new(RuleId::EW005, Field::Annotation(keys::GATEWAY_SELECTOR.into()), Some(v))
+                            .message(format!(
+                                "annotation {} is {}: the workload selector {}. Expected \
+                                 k=v[,k=v]... with label keys and values, e.g. \"app=east-west-gateway\"",
+                                keys::GATEWAY_SELECTOR,
+                                quote(v),
+                                p.what
+                            ))
+                            .summary(format!("workload selector {}", p.what)),
+                    );
+                }
+            }
+            Ok(sel) => match (sel.app(), given_name) {
+                (None, None) => out.push(
+                    Finding::new(
+                        RuleId::EW006,
+                        Field::Annotation(keys::GATEWAY_SELECTOR.into()),
+                        Some(v),
+                    )
+                    .message(format!(
+                        "annotation {} is {} and has no `app` key, and {} is not set, so the \
+                             gateway name cannot be derived. Fix: add app=<gateway name> to the \
+                             selector (e.g. \"app=east-west-gateway,{v}\"), or set {}",
+                        keys::GATEWAY_SELECTOR,
+                        quote(v),
+                        keys::GATEWAY_NAME,
+                        keys::GATEWAY_NAME
+                    ))
+                    .summary("selector has no app key and no gateway name is set: add app=<name>"),
+                ),
+                (Some(app), None) => {
+                    if let Err(why) = names::dns1123_label(app) {
+                        out.push(
+                            Finding::new(RuleId::EW004, Field::Annotation(keys::GATEWAY_SELECTOR.into()), Some(app))
+                                .message(format!(
+                                    "the gateway name derived from {} (its app value {}) {why}. \
+                                     Fix: use an app value that is a DNS-1123 label, or set {} explicitly",
+                                    keys::GATEWAY_SELECTOR,
+                                    quote(app),
+                                    keys::GATEWAY_NAME
+                                ))
+                                .summary(format!("derived gateway name {} is not a DNS-1123 label", quote(app))),
+                        );
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    if let Some(v) = ann(keys::GATEWAY_CLOUD_ANNOTATIONS) {
+        cloud::check(v, config, out);
+    }
+
+    let namespace_level = ann(keys::GLOBAL) == Some("true");
+    if namespace_level && config.trigger_label(ns.labels()).is_none() {
+        let (k, v) = config
+            .trigger_labels
+            .first()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .unwrap_or(("tetrate.io/rev", "default"));
+        let all = config
+            .trigger_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(
+            Finding::new(RuleId::EW030, Field::Annotation(keys::GLOBAL.into()), Some("true"))
+                .message(format!(
+                    "has {}: \"true\" but none of the trigger labels ({all}), so the agent creates \
+                     no workspace and nothing is exposed. Fix: kubectl label namespace {name} {k}={v}",
+                    keys::GLOBAL
+                ))
+                .summary(format!("east-west on but no trigger label: kubectl label namespace {name} {k}={v}")),
+        );
+    }
+
+    // EW032 needs the cluster; only for Namespaces that configure or use a gateway.
+    let uses_gateway = namespace_level || keys::GATEWAY_KEYS.iter().any(|k| ann(k).is_some());
+    if uses_gateway && gateway_namespace_ok {
+        if let Ok(gw) = gateway::derive(ns.annotations(), config) {
+            if gw.namespace != name {
+                if let Lookup::Missing = cluster.namespace(&gw.namespace) {
+                    out.push(
+                        Finding::new(RuleId::EW032, Field::Annotation(keys::GATEWAY_NAMESPACE.into()), Some(&gw.namespace))
+                            .message(format!(
+                                "the east-west gateway goes to namespace \"{}\", which does not exist \
+                                 in the cluster, so the agent cannot deploy it. Fix: kubectl create \
+                                 namespace {}, or set {} to an existing namespace",
+                                gw.namespace,
+                                gw.namespace,
+                                keys::GATEWAY_NAMESPACE
+                            ))
+                            .summary(format!("gateway namespace \"{}\" does not exist", gw.namespace)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `traffic.tetrate.io/` keys written as Namespace labels: every one belongs in annotations
+/// (EW012), unless it is unknown (EW011).
+fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
+    let Some(labels) = ns.labels() else { return };
+    for (k, v) in keys::tetrate_entries(labels) {
+        if keys::is_known(k) {
+            let why = if k == keys::GLOBAL {
+                "the agent reads it only as a Namespace annotation (as a label it means nothing to \
+                 the agent, and east-west stays off)"
+            } else {
+                "gateway settings are read only from Namespace annotations"
+            };
+            out.push(
+                Finding::new(RuleId::EW012, Field::Label(k.clone()), Some(v))
+                    .message(format!(
+                        "{k} is written as a label; {why}. Fix: move it from metadata.labels to \
+                         metadata.annotations: kubectl annotate namespace {name} {k}={v} && \
+                         kubectl label namespace {name} {k}-"
+                    ))
+                    .summary(format!("{k} must be an annotation, not a label: kubectl annotate namespace {name} {k}={v}")),
+            );
+        } else {
+            unknown_key(k, v, Field::Label(k.clone()), out);
+        }
+    }
+}
+
+fn check_unknown_annotations(ns: &ObjectView, out: &mut Report<'_>) {
+    let Some(ann) = ns.annotations() else { return };
+    for (k, v) in keys::tetrate_entries(ann) {
+        if !keys::is_known(k) {
+            unknown_key(k, v, Field::Annotation(k.clone()), out);
+        }
+    }
+}
+
+/// EW011: deny for an unknown `eastwest-*` key (a typo of a gateway setting, silently ignored),
+/// warn for other unknown `traffic.tetrate.io/` keys.
+pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report<'_>) {
+    let level = if keys::is_eastwest(key) {
+        Level::Deny
+    } else {
+        Level::Warn
+    };
+    let hint = match keys::nearest_known(key) {
+        Some(near) => format!("did you mean \"{near}\"?"),
+        None => format!("known keys are {}", keys::KNOWN.join(", ")),
+    };
+    let place = match &field {
+        Field::Label(_) => "label",
+        _ => "annotation",
+    };
+    out.push(
+        Finding::new(RuleId::EW011, field, Some(value))
+            .level(level)
+            .message(format!(
+                "{place} {key} is not a key the agent knows, so it is silently ignored: {hint}"
+            ))
+            .summary(format!("unknown key {key}: {hint}")),
+    );
+}
+
+/// How to fix a near-boolean: the intended value when it is obvious.
+fn bool_fix(v: &str, key: &str) -> String {
+    let t = v.trim().to_ascii_lowercase();
+    let intended = match t.as_str() {
+        "true" | "yes" | "y" | "on" | "1" | "enabled" | "ture" | "treu" | "tru" => Some("true"),
+        "false" | "no" | "n" | "off" | "0" | "disabled" | "flase" | "fasle" | "fals" => {
+            Some("false")
+        }
+        _ => None,
+    };
+    match intended {
+        Some(b) => format!("write {key}: \"{b}\""),
+        None => format!("write {key}: \"true\" or \"false\""),
+    }
+}

@@ -1,0 +1,146 @@
+//! Rules on a Service: EW011, EW012 (Service side), EW013, EW031, EW040.
+
+use super::cluster::{ClusterView, Lookup};
+use super::config::Config;
+use super::decision::Field;
+use super::exposure;
+use super::ids::RuleId;
+use super::keys;
+use super::namespace::unknown_key;
+use super::object::ObjectView;
+use super::report::{Finding, Report, quote};
+
+pub(crate) fn check(
+    svc: &ObjectView,
+    namespace: Option<&str>,
+    config: &Config,
+    cluster: &dyn ClusterView,
+    out: &mut Report<'_>,
+) {
+    let name = svc.name().to_owned();
+    let ns_flag = namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
+
+    if let Some(labels) = svc.labels() {
+        for (k, v) in keys::tetrate_entries(labels) {
+            if k == keys::GLOBAL {
+                if v != "true" && v != "false" {
+                    out.push(
+                        Finding::new(RuleId::EW013, Field::Label(k.clone()), Some(v))
+                            .message(format!(
+                                "label {k} is {}; expected exactly \"true\" or \"false\" (lower \
+                                 case). Anything else leaves the Service unexposed. Fix: kubectl \
+                                 label service {name}{ns_flag} {k}=true --overwrite",
+                                quote(v)
+                            ))
+                            .summary(format!(
+                                "label {k} is {}; use \"true\" or \"false\"",
+                                quote(v)
+                            )),
+                    );
+                }
+            } else if keys::is_gateway_key(k) {
+                out.push(gateway_key_on_service(
+                    k,
+                    v,
+                    Field::Label(k.clone()),
+                    namespace,
+                ));
+            } else {
+                unknown_key(k, v, Field::Label(k.clone()), out);
+            }
+        }
+    }
+    if let Some(ann) = svc.annotations() {
+        for (k, v) in keys::tetrate_entries(ann) {
+            if k == keys::GLOBAL {
+                let value = if v == "false" { "false" } else { "true" };
+                out.push(
+                    Finding::new(RuleId::EW012, Field::Annotation(k.clone()), Some(v))
+                        .message(format!(
+                            "{k} is written as an annotation; the agent only reads it as a Service \
+                             label, so this Service is not exposed. Fix: move it from \
+                             metadata.annotations to metadata.labels: kubectl label service \
+                             {name}{ns_flag} {k}={value} && kubectl annotate service {name}{ns_flag} {k}-"
+                        ))
+                        .summary(format!("{k} must be a label: kubectl label service {name}{ns_flag} {k}={value}")),
+                );
+            } else if keys::is_gateway_key(k) {
+                out.push(gateway_key_on_service(
+                    k,
+                    v,
+                    Field::Annotation(k.clone()),
+                    namespace,
+                ));
+            } else {
+                unknown_key(k, v, Field::Annotation(k.clone()), out);
+            }
+        }
+    }
+
+    let labelled = exposure::is_labelled(svc);
+    if labelled {
+        if let Some(ns) = namespace {
+            if let Lookup::Found(facts) = cluster.namespace(ns) {
+                if config.trigger_label(Some(&facts.labels)).is_none() {
+                    let (k, v) = config
+                        .trigger_labels
+                        .first()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .unwrap_or(("tetrate.io/rev", "default"));
+                    out.push(
+                        Finding::new(RuleId::EW031, Field::Label(keys::GLOBAL.into()), Some("true"))
+                            .message(format!(
+                                "is labelled {}: \"true\", but its Namespace \"{ns}\" has none of \
+                                 the trigger labels, so the agent creates no workspace and the \
+                                 Service is not exposed. Fix: kubectl label namespace {ns} {k}={v}",
+                                keys::GLOBAL
+                            ))
+                            .summary(format!("Namespace {ns} has no trigger label: kubectl label namespace {ns} {k}={v}")),
+                    );
+                }
+            }
+        }
+        if svc.service_type() == Some("ExternalName") {
+            out.push(
+                Finding::new(RuleId::EW040, Field::SpecType, Some("ExternalName"))
+                    .message(format!(
+                        "is type ExternalName and labelled {}: \"true\", but an ExternalName \
+                         Service has no endpoints, so there is nothing to expose cross-cluster. \
+                         Fix: remove the label, or expose the Service it points to",
+                        keys::GLOBAL
+                    ))
+                    .summary("ExternalName Service has no endpoints to expose; remove the label"),
+            );
+        }
+    }
+}
+
+fn gateway_key_on_service(k: &str, v: &str, field: Field, namespace: Option<&str>) -> Finding {
+    let ns = namespace.unwrap_or("NAMESPACE");
+    let place = match field {
+        Field::Label(_) => "label",
+        _ => "annotation",
+    };
+    Finding::new(RuleId::EW012, field, Some(v))
+        .message(format!(
+            "{k} is set as a Service {place}; gateway settings are read only from the Namespace's \
+             annotations, so the agent ignores it here. Fix: remove it from the Service and set it \
+             on the Namespace: kubectl annotate namespace {ns} {k}={}",
+            shell_word(v)
+        ))
+        .summary(format!(
+            "{k} belongs on the Namespace: kubectl annotate namespace {ns} {k}=..."
+        ))
+}
+
+/// A value as one shell word.
+fn shell_word(v: &str) -> String {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,=/:".contains(c))
+    {
+        v.to_owned()
+    } else {
+        format!("'{}'", v.replace('\'', r"'\''"))
+    }
+}

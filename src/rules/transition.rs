@@ -1,0 +1,216 @@
+//! Rules on what a write changes: EW020 and EW021 (Namespace UPDATE), EW022 (Service writes).
+
+use super::Origin;
+use super::cluster::{ClusterView, Lookup};
+use super::config::Config;
+use super::decision::Field;
+use super::exposure;
+use super::gateway;
+use super::ids::RuleId;
+use super::keys;
+use super::object::ObjectView;
+use super::report::{Finding, Report, quote};
+
+pub(crate) fn check_namespace(
+    old: &ObjectView,
+    new: &ObjectView,
+    config: &Config,
+    cluster: &dyn ClusterView,
+    origin: Origin,
+    out: &mut Report<'_>,
+) {
+    let name = new.name().to_owned();
+    let was_namespace_level = exposure::is_namespace_level(old.annotations());
+    let is_namespace_level = exposure::is_namespace_level(new.annotations());
+    // Deleting the Namespace (finalizers being removed) is the safe path itself.
+    let terminating = new.is_terminating() || old.is_terminating();
+
+    if was_namespace_level && !is_namespace_level && !terminating {
+        let services = cluster.services(&name);
+        let to = match new.annotation(keys::GLOBAL) {
+            None => "service-level (annotation removed)".to_owned(),
+            Some("false") => "service-level (annotation set to \"false\")".to_owned(),
+            Some(other) => format!(
+                "an invalid value {} (which the agent reads as off)",
+                quote(other)
+            ),
+        };
+        let to = match &services {
+            Lookup::Found(s) if s.labelled == 0 => {
+                format!("{to}, and so off: no Service in it is labelled")
+            }
+            _ => to,
+        };
+        let affected = match &services {
+            Lookup::Found(s) if s.unlabelled > 0 => {
+                let mut list = s.unlabelled_first.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+                if s.unlabelled > 10 {
+                    list.push_str(&format!(" and {} more", s.unlabelled - 10));
+                }
+                format!(
+                    " In this Namespace that is {} Service{}: {list}.",
+                    s.unlabelled,
+                    if s.unlabelled == 1 { "" } else { "s" }
+                )
+            }
+            Lookup::Found(_) => " (Every Service in it is labelled today, but the agent blocks this transition all the same.)".to_owned(),
+            _ => String::new(),
+        };
+        let safe_path = match origin {
+            Origin::Admission => format!(
+                "label each Service that must stay exposed (kubectl label service NAME -n {name} \
+                 {g}=true), then delete the Namespace and recreate it without the annotation",
+                g = keys::GLOBAL
+            ),
+            Origin::Manifests => format!(
+                "label each Service that must stay exposed ({g}: \"true\" under metadata.labels); in \
+                 GitOps, delete the Namespace in a change of its own (remove it, merge, let it \
+                 sync), then add it back without the annotation in a later change",
+                g = keys::GLOBAL
+            ),
+        };
+        out.push(
+            Finding::new(RuleId::EW020, Field::Annotation(keys::GLOBAL.into()), new.annotation(keys::GLOBAL))
+                .message(format!(
+                    "changing {g} from \"true\" (namespace-level: every Service exposed) to {to} is \
+                     blocked: every Service without the label {g}: \"true\" would silently stop \
+                     being exposed cross-cluster.{affected} The agent also refuses this transition \
+                     and keeps the old configuration. Safe path: {safe_path}. (service-level to \
+                     namespace-level is allowed.)",
+                    g = keys::GLOBAL
+                ))
+                .summary(format!(
+                    "namespace-level to service-level/off is blocked: unlabelled Services would stop being exposed{}",
+                    match &services {
+                        Lookup::Found(s) if s.unlabelled > 0 => format!(" ({})", s.unlabelled),
+                        _ => String::new(),
+                    }
+                )),
+        );
+    }
+
+    // EW021: the gateway moves while east-west is on.
+    let on = (was_namespace_level && is_namespace_level)
+        || matches!(cluster.services(&name), Lookup::Found(s) if s.labelled > 0);
+    if !on {
+        return;
+    }
+    let (Ok(before), Ok(after)) = (
+        gateway::derive(old.annotations(), config),
+        gateway::derive(new.annotations(), config),
+    ) else {
+        return;
+    };
+    let changes: Vec<(&str, &str, &str, &str)> = [
+        (
+            "name",
+            keys::GATEWAY_NAME,
+            before.name.as_str(),
+            after.name.as_str(),
+        ),
+        (
+            "namespace",
+            keys::GATEWAY_NAMESPACE,
+            before.namespace.as_str(),
+            after.namespace.as_str(),
+        ),
+        (
+            "workload selector",
+            keys::GATEWAY_SELECTOR,
+            before.workload_selector.as_str(),
+            after.workload_selector.as_str(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, a, b)| a != b)
+    .collect();
+    for (what, key, from, to) in changes {
+        out.push(
+            Finding::new(RuleId::EW021, Field::Annotation(key.into()), Some(to))
+                .message(format!(
+                    "changes the east-west gateway {what} from {} to {} while east-west is on: \
+                     cross-cluster traffic for this Namespace moves to a new gateway, and peers \
+                     reach it only once the new gateway is up. Make sure that is intended, and \
+                     schedule it like any gateway change",
+                    quote(from),
+                    quote(to)
+                ))
+                .summary(format!(
+                    "gateway {what} changes {} -> {}: cross-cluster traffic moves",
+                    quote(from),
+                    quote(to)
+                )),
+        );
+    }
+}
+
+/// EW022: a Service write that changes its own exposure, judged with its Namespace's mode.
+pub(crate) fn check_service(
+    old: Option<&ObjectView>,
+    new: &ObjectView,
+    namespace: Option<&str>,
+    cluster: &dyn ClusterView,
+    out: &mut Report<'_>,
+) {
+    let Some(ns) = namespace else { return };
+    let Lookup::Found(facts) = cluster.namespace(ns) else {
+        return;
+    };
+    let namespace_level = exposure::is_namespace_level(Some(&facts.annotations));
+    let was_labelled = old.is_some_and(exposure::is_labelled);
+    let is_labelled = exposure::is_labelled(new);
+    let was_exposed = old.is_some_and(|o| exposure::is_exposed(o, namespace_level));
+    let is_exposed = exposure::is_exposed(new, namespace_level);
+    let svc = format!("{ns}/{}", new.name());
+    let field = || Field::Label(keys::GLOBAL.into());
+    let label_value = new.label(keys::GLOBAL);
+
+    if namespace_level {
+        if was_labelled != is_labelled || (old.is_none() && is_labelled) {
+            let first = if old.is_none() {
+                format!("Service {svc} becomes exposed cross-cluster")
+            } else {
+                format!("Service {svc} stays exposed cross-cluster")
+            };
+            out.push(
+                Finding::new(RuleId::EW022, field(), label_value)
+                    .message(format!(
+                        "{first}; the label {} has no effect here, because Namespace \"{ns}\" is \
+                         namespace-level ({}: \"true\" on the Namespace) and every Service in it is \
+                         exposed, labelled or not",
+                        keys::GLOBAL,
+                        keys::GLOBAL
+                    ))
+                    .summary(format!("{first}: label has no effect, Namespace {ns} is namespace-level")),
+            );
+        }
+        return;
+    }
+    if was_exposed != is_exposed {
+        let (what, why) = if is_exposed {
+            (
+                "becomes exposed cross-cluster",
+                format!(
+                    "it is now labelled {}: \"true\" (Namespace \"{ns}\" is service-level)",
+                    keys::GLOBAL
+                ),
+            )
+        } else {
+            (
+                "stops being exposed cross-cluster",
+                format!(
+                    "its label {} is {} (Namespace \"{ns}\" is service-level); callers in other clusters lose it",
+                    keys::GLOBAL,
+                    label_value
+                        .map(quote)
+                        .unwrap_or_else(|| "removed".to_owned())
+                ),
+            )
+        };
+        out.push(
+            Finding::new(RuleId::EW022, field(), label_value)
+                .message(format!("Service {svc} {what}: {why}"))
+                .summary(format!("Service {svc} {what}")),
+        );
+    }
+}
