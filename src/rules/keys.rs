@@ -72,15 +72,34 @@ pub fn nearest_known(key: &str) -> Option<&'static str> {
     nearest(key, KNOWN)
 }
 
-/// The candidate nearest to `word` by edit distance (Damerau-Levenshtein, so swapped letters
-/// count once), if within a third of its length.
+/// The candidate nearest to `word`: one that contains all of its words (a key with a word
+/// left out, like `eastwest-gateway-selector`), else the nearest by edit distance
+/// (Damerau-Levenshtein, so swapped letters count once) within a third of its length.
 pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mine = words(&lower);
+    let by_distance = |c: &str| strsim::damerau_levenshtein(&lower, c);
+    let containing = candidates
+        .iter()
+        .filter(|c| **c != lower && mine.len() > 1)
+        .filter(|c| {
+            let theirs = words(c);
+            mine.iter().all(|w| theirs.contains(w))
+        })
+        .min_by_key(|c| by_distance(c));
+    if let Some(c) = containing {
+        return Some(c);
+    }
     candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, c), *c))
+        .map(|c| (by_distance(c), *c))
         .min_by_key(|(d, _)| *d)
-        .filter(|(d, c)| *d > 0 || lower != word || *c != word)
         .filter(|(d, c)| *d <= (c.len().max(6) / 3))
         .map(|(_, c)| c)
 }
