@@ -23,52 +23,54 @@ pub(crate) fn check(
     check_unknown_annotations(ns, out);
 
     let ann = |k: &str| ns.annotation(k);
-    if let Some(v) = ann(keys::GLOBAL) {
-        if v != "true" && v != "false" {
-            out.push(
-                Finding::new(
-                    RuleId::EW001,
-                    Field::Annotation(keys::GLOBAL.into()),
-                    Some(v),
-                )
-                .message(format!(
-                    "annotation {} is {}; expected exactly \"true\" or \"false\" (lower case). \
+    if let Some(v) = ann(keys::GLOBAL)
+        && v != "true"
+        && v != "false"
+    {
+        out.push(
+            Finding::new(
+                RuleId::EW001,
+                Field::Annotation(keys::GLOBAL.into()),
+                Some(v),
+            )
+            .message(format!(
+                "annotation {} is {}; expected exactly \"true\" or \"false\" (lower case). \
                          The agent treats anything else as \"false\", so east-west stays off. \
                          Fix: {}",
-                    keys::GLOBAL,
-                    quote(v),
-                    bool_fix(v, keys::GLOBAL)
-                ))
-                .summary(format!(
-                    "{} is {}; use \"true\" or \"false\"",
-                    keys::GLOBAL,
-                    quote(v)
-                )),
-            );
-        }
+                keys::GLOBAL,
+                quote(v),
+                bool_fix(v, keys::GLOBAL)
+            ))
+            .summary(format!(
+                "{} is {}; use \"true\" or \"false\"",
+                keys::GLOBAL,
+                quote(v)
+            )),
+        );
     }
-    if let Some(v) = ann(keys::GATEWAY_DEPLOY) {
-        if v != "true" && v != "false" {
-            out.push(
-                Finding::new(
-                    RuleId::EW002,
-                    Field::Annotation(keys::GATEWAY_DEPLOY.into()),
-                    Some(v),
-                )
-                .message(format!(
-                    "annotation {} is {}; expected exactly \"true\" or \"false\" (lower case; \
+    if let Some(v) = ann(keys::GATEWAY_DEPLOY)
+        && v != "true"
+        && v != "false"
+    {
+        out.push(
+            Finding::new(
+                RuleId::EW002,
+                Field::Annotation(keys::GATEWAY_DEPLOY.into()),
+                Some(v),
+            )
+            .message(format!(
+                "annotation {} is {}; expected exactly \"true\" or \"false\" (lower case; \
                          the default is \"true\"). Fix: {}",
-                    keys::GATEWAY_DEPLOY,
-                    quote(v),
-                    bool_fix(v, keys::GATEWAY_DEPLOY)
-                ))
-                .summary(format!(
-                    "{} is {}; use \"true\" or \"false\"",
-                    keys::GATEWAY_DEPLOY,
-                    quote(v)
-                )),
-            );
-        }
+                keys::GATEWAY_DEPLOY,
+                quote(v),
+                bool_fix(v, keys::GATEWAY_DEPLOY)
+            ))
+            .summary(format!(
+                "{} is {}; use \"true\" or \"false\"",
+                keys::GATEWAY_DEPLOY,
+                quote(v)
+            )),
+        );
     }
     let gateway_namespace_ok = match ann(keys::GATEWAY_NAMESPACE) {
         Some(v) => match names::dns1123_label(v) {
@@ -92,24 +94,24 @@ pub(crate) fn check(
     };
 
     let given_name = ann(keys::GATEWAY_NAME);
-    if let Some(v) = given_name {
-        if let Err(why) = names::dns1123_label(v) {
-            out.push(
-                Finding::new(
-                    RuleId::EW004,
-                    Field::Annotation(keys::GATEWAY_NAME.into()),
-                    Some(v),
-                )
-                .message(format!(
-                    "annotation {} is {}: a gateway name {why}. Fix: use a name such as \
+    if let Some(v) = given_name
+        && let Err(why) = names::dns1123_label(v)
+    {
+        out.push(
+            Finding::new(
+                RuleId::EW004,
+                Field::Annotation(keys::GATEWAY_NAME.into()),
+                Some(v),
+            )
+            .message(format!(
+                "annotation {} is {}: a gateway name {why}. Fix: use a name such as \
                          \"payments-east-west\", or remove it to use the default \"{}\"",
-                    keys::GATEWAY_NAME,
-                    quote(v),
-                    config.default_gateway_name
-                ))
-                .summary(format!("gateway name {} is not a DNS-1123 label", quote(v))),
-            );
-        }
+                keys::GATEWAY_NAME,
+                quote(v),
+                config.default_gateway_name
+            ))
+            .summary(format!("gateway name {} is not a DNS-1123 label", quote(v))),
+        );
     }
     if let Some(v) = ann(keys::GATEWAY_SELECTOR) {
         match selector::parse(v) {
@@ -195,11 +197,13 @@ pub(crate) fn check(
 
     // EW032 needs the cluster; only for Namespaces that configure or use a gateway.
     let uses_gateway = namespace_level || keys::GATEWAY_KEYS.iter().any(|k| ann(k).is_some());
-    if uses_gateway && gateway_namespace_ok {
-        if let Ok(gw) = gateway::derive(ns.annotations(), config) {
-            if gw.namespace != name {
-                if let Lookup::Missing = cluster.namespace(&gw.namespace) {
-                    out.push(
+    if uses_gateway
+        && gateway_namespace_ok
+        && let Ok(gw) = gateway::derive(ns.annotations(), config)
+        && gw.namespace != name
+        && let Lookup::Missing = cluster.namespace(&gw.namespace)
+    {
+        out.push(
                         Finding::new(RuleId::EW032, Field::Annotation(keys::GATEWAY_NAMESPACE.into()), Some(&gw.namespace))
                             .message(format!(
                                 "the east-west gateway goes to namespace \"{}\", which does not exist \
@@ -211,9 +215,6 @@ pub(crate) fn check(
                             ))
                             .summary(format!("gateway namespace \"{}\" does not exist", gw.namespace)),
                     );
-                }
-            }
-        }
     }
 }
 

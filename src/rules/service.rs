@@ -79,26 +79,31 @@ pub(crate) fn check(
 
     let labelled = exposure::is_labelled(svc);
     if labelled {
-        if let Some(ns) = namespace {
-            if let Lookup::Found(facts) = cluster.namespace(ns) {
-                if config.trigger_label(Some(&facts.labels)).is_none() {
-                    let (k, v) = config
-                        .trigger_labels
-                        .first()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .unwrap_or(("tetrate.io/rev", "default"));
-                    out.push(
-                        Finding::new(RuleId::EW031, Field::Label(keys::GLOBAL.into()), Some("true"))
-                            .message(format!(
-                                "is labelled {}: \"true\", but its Namespace \"{ns}\" has none of \
+        if let Some(ns) = namespace
+            && let Lookup::Found(facts) = cluster.namespace(ns)
+            && config.trigger_label(Some(&facts.labels)).is_none()
+        {
+            let (k, v) = config
+                .trigger_labels
+                .first()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .unwrap_or(("tetrate.io/rev", "default"));
+            out.push(
+                Finding::new(
+                    RuleId::EW031,
+                    Field::Label(keys::GLOBAL.into()),
+                    Some("true"),
+                )
+                .message(format!(
+                    "is labelled {}: \"true\", but its Namespace \"{ns}\" has none of \
                                  the trigger labels, so the agent creates no workspace and the \
                                  Service is not exposed. Fix: kubectl label namespace {ns} {k}={v}",
-                                keys::GLOBAL
-                            ))
-                            .summary(format!("Namespace {ns} has no trigger label: kubectl label namespace {ns} {k}={v}")),
-                    );
-                }
-            }
+                    keys::GLOBAL
+                ))
+                .summary(format!(
+                    "Namespace {ns} has no trigger label: kubectl label namespace {ns} {k}={v}"
+                )),
+            );
         }
         if svc.service_type() == Some("ExternalName") {
             out.push(

@@ -1,0 +1,1326 @@
+//! The rules engine, rule by rule, on both sides of every boundary. Objects start from
+//! fixtures shaped like what kube-apiserver sends (uid, resourceVersion, managedFields,
+//! status) and have their labels and annotations replaced per case.
+
+use std::collections::BTreeMap;
+
+use eastwest_guard::rules::{
+    self, ClusterView, Config, Decision, Field, Level, Lookup, NamespaceFacts, NoCluster,
+    ObjectView, Origin, ResourceKind, Review, RuleId, ServicesOf,
+};
+use serde_json::{Value, json};
+
+const P: &str = "traffic.tetrate.io/";
+const GLOBAL: &str = "traffic.tetrate.io/global";
+const NAME: &str = "traffic.tetrate.io/eastwest-gateway-name";
+const SELECTOR: &str = "traffic.tetrate.io/eastwest-gateway-workload-selector";
+const GW_NS: &str = "traffic.tetrate.io/eastwest-gateway-namespace";
+const DEPLOY: &str = "traffic.tetrate.io/eastwest-gateway-deploy";
+const CLOUD: &str = "traffic.tetrate.io/eastwest-gateway-cloud-annotations";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/data/objects/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn map(pairs: &[(&str, &str)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect(),
+    )
+}
+
+/// A Namespace "payments" with exactly these labels and annotations.
+fn ns_json(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> Value {
+    let mut v = fixture("namespace-payments.json");
+    v["metadata"]["labels"] = map(labels);
+    v["metadata"]["annotations"] = map(annotations);
+    v
+}
+
+fn ns(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> ObjectView {
+    serde_json::from_value(ns_json(labels, annotations)).unwrap()
+}
+
+/// An east-west Namespace with a trigger label and these annotations.
+fn ew_ns(annotations: &[(&str, &str)]) -> ObjectView {
+    ns(&[("tetrate.io/rev", "default")], annotations)
+}
+
+/// A Service "payments/payment-api" with these labels, annotations and type.
+fn svc(labels: &[(&str, &str)], annotations: &[(&str, &str)], type_: &str) -> ObjectView {
+    let mut v = fixture("service-payment-api.json");
+    v["metadata"]["labels"] = map(labels);
+    v["metadata"]["annotations"] = map(annotations);
+    v["spec"]["type"] = json!(type_);
+    serde_json::from_value(v).unwrap()
+}
+
+fn check_ns(obj: &ObjectView) -> Decision {
+    check_ns_with(obj, &Config::default())
+}
+
+fn check_ns_with(obj: &ObjectView, config: &Config) -> Decision {
+    rules::validate(
+        &Review::create(ResourceKind::Namespace, obj),
+        config,
+        &NoCluster,
+    )
+}
+
+fn check_svc(obj: &ObjectView, cluster: &dyn ClusterView) -> Decision {
+    rules::validate(
+        &Review::create(ResourceKind::Service, obj),
+        &Config::default(),
+        cluster,
+    )
+}
+
+fn update_ns(old: &ObjectView, new: &ObjectView, cluster: &dyn ClusterView) -> Decision {
+    rules::validate(
+        &Review::update(ResourceKind::Namespace, old, new),
+        &Config::default(),
+        cluster,
+    )
+}
+
+fn ids(d: &Decision) -> Vec<RuleId> {
+    d.violations.iter().map(|v| v.rule).collect()
+}
+
+fn only(d: &Decision, rule: RuleId) -> Vec<&rules::Violation> {
+    d.violations.iter().filter(|v| v.rule == rule).collect()
+}
+
+/// A cluster view answering from fixed facts.
+#[derive(Default)]
+struct FakeCluster {
+    namespaces: BTreeMap<String, NamespaceFacts>,
+    services: BTreeMap<String, ServicesOf>,
+}
+
+impl FakeCluster {
+    fn with_namespace(mut self, name: &str, labels: &[(&str, &str)], ann: &[(&str, &str)]) -> Self {
+        let to_map = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        self.namespaces.insert(
+            name.into(),
+            NamespaceFacts {
+                labels: to_map(labels),
+                annotations: to_map(ann),
+            },
+        );
+        self
+    }
+
+    fn with_services(mut self, ns: &str, labelled: usize, unlabelled: &[&str]) -> Self {
+        self.services.insert(
+            ns.into(),
+            ServicesOf {
+                labelled,
+                unlabelled_first: unlabelled.iter().take(10).map(|s| s.to_string()).collect(),
+                unlabelled: unlabelled.len(),
+            },
+        );
+        self
+    }
+}
+
+impl ClusterView for FakeCluster {
+    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
+        match self.namespaces.get(name) {
+            Some(f) => Lookup::Found(f.clone()),
+            None => Lookup::Missing,
+        }
+    }
+    fn services(&self, namespace: &str) -> Lookup<ServicesOf> {
+        match self.services.get(namespace) {
+            Some(s) => Lookup::Found(s.clone()),
+            None => Lookup::Found(ServicesOf::default()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The common case and the operations that are never judged.
+
+#[test]
+fn plain_namespace_and_service_are_never_touched() {
+    let plain = ns(&[("team", "a")], &[("owner", "x")]);
+    assert!(check_ns(&plain).violations.is_empty());
+    assert!(
+        rules::mutate(
+            &Review::create(ResourceKind::Namespace, &plain),
+            &Config::default()
+        )
+        .is_none()
+    );
+    let plain_svc = svc(&[("app", "x")], &[], "ClusterIP");
+    assert!(check_svc(&plain_svc, &NoCluster).violations.is_empty());
+    // A near-miss prefix is not ours either.
+    let near = ns(&[], &[("traffic.tetrate.com/global", "yes")]);
+    assert!(check_ns(&near).violations.is_empty());
+}
+
+#[test]
+fn the_fixture_itself_is_clean() {
+    let obj: ObjectView = serde_json::from_value(fixture("namespace-payments.json")).unwrap();
+    let d = check_ns(&obj);
+    assert!(d.violations.is_empty(), "{:#?}", d.violations);
+    let s: ObjectView = serde_json::from_value(fixture("service-payment-api.json")).unwrap();
+    assert!(check_svc(&s, &NoCluster).violations.is_empty());
+}
+
+#[test]
+fn delete_connect_and_other_kinds_are_allowed_without_patch() {
+    let bad = ew_ns(&[(GLOBAL, "True")]);
+    for op in [rules::Operation::Delete, rules::Operation::Connect] {
+        let object = if op == rules::Operation::Delete {
+            None
+        } else {
+            Some(&bad)
+        };
+        let review = Review {
+            operation: op,
+            object,
+            old_object: Some(&bad),
+            ..Review::create(ResourceKind::Namespace, &bad)
+        };
+        assert!(
+            rules::validate(&review, &Config::default(), &NoCluster)
+                .violations
+                .is_empty()
+        );
+        assert!(rules::mutate(&review, &Config::default()).is_none());
+    }
+    let other = Review::create(ResourceKind::Other, &bad);
+    assert!(
+        rules::validate(&other, &Config::default(), &NoCluster)
+            .violations
+            .is_empty()
+    );
+    assert!(rules::mutate(&other, &Config::default()).is_none());
+    assert_eq!(
+        ResourceKind::from_group_kind("", "Namespace"),
+        ResourceKind::Namespace
+    );
+    assert_eq!(
+        ResourceKind::from_group_kind("", "Service"),
+        ResourceKind::Service
+    );
+    assert_eq!(
+        ResourceKind::from_group_kind("serving.knative.dev", "Service"),
+        ResourceKind::Other
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW001, EW002: exact booleans.
+
+#[test]
+fn ew001_global_annotation_must_be_exactly_true_or_false() {
+    for ok in ["true", "false"] {
+        assert!(
+            !ids(&check_ns(&ew_ns(&[(GLOBAL, ok)]))).contains(&RuleId::EW001),
+            "{ok}"
+        );
+    }
+    for bad in ["True", "TRUE", "yes", "ture", "1", "", " true", "true "] {
+        let d = check_ns(&ew_ns(&[(GLOBAL, bad)]));
+        let v = only(&d, RuleId::EW001);
+        assert_eq!(v.len(), 1, "{bad:?}: {:#?}", d.violations);
+        assert_eq!(v[0].level, Level::Deny);
+        assert_eq!(v[0].field, Field::Annotation(GLOBAL.into()));
+        assert_eq!(v[0].value.as_deref(), Some(bad));
+        assert!(
+            v[0].message.starts_with("Namespace \"payments\": "),
+            "{}",
+            v[0].message
+        );
+        assert!(v[0].message.contains(GLOBAL));
+        assert!(!d.allowed());
+    }
+    let d = check_ns(&ew_ns(&[(GLOBAL, "ture")]));
+    assert!(
+        d.violations[0]
+            .message
+            .contains("write traffic.tetrate.io/global: \"true\"")
+    );
+}
+
+#[test]
+fn ew002_deploy_must_be_exactly_true_or_false() {
+    for ok in ["true", "false"] {
+        assert!(
+            check_ns(&ew_ns(&[(GLOBAL, "true"), (DEPLOY, ok)]))
+                .violations
+                .is_empty()
+        );
+    }
+    for bad in ["True", "no", "0", ""] {
+        let d = check_ns(&ew_ns(&[(GLOBAL, "true"), (DEPLOY, bad)]));
+        assert_eq!(ids(&d), vec![RuleId::EW002], "{bad:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW003, EW004: names.
+
+#[test]
+fn ew003_gateway_namespace_is_a_dns_label() {
+    let ok63 = "n".repeat(63);
+    let bad64 = "n".repeat(64);
+    assert!(
+        check_ns(&ew_ns(&[(GLOBAL, "true"), (GW_NS, &ok63)]))
+            .violations
+            .is_empty()
+    );
+    for bad in [
+        bad64.as_str(),
+        "Custom",
+        "custom_gateways",
+        "-gw",
+        "gw-",
+        "a.b",
+        "",
+    ] {
+        let d = check_ns(&ew_ns(&[(GLOBAL, "true"), (GW_NS, bad)]));
+        assert_eq!(ids(&d), vec![RuleId::EW003], "{bad:?}");
+    }
+    let d = check_ns(&ew_ns(&[(GW_NS, &bad64)]));
+    assert!(d.violations[0].message.contains("at most 63"));
+}
+
+#[test]
+fn ew004_gateway_name_given_or_derived_is_a_dns_label() {
+    let ok63 = "g".repeat(63);
+    let bad64 = "g".repeat(64);
+    assert!(check_ns(&ew_ns(&[(NAME, &ok63)])).violations.is_empty());
+    assert_eq!(
+        ids(&check_ns(&ew_ns(&[(NAME, &bad64)]))),
+        vec![RuleId::EW004]
+    );
+    assert_eq!(
+        ids(&check_ns(&ew_ns(&[(NAME, "Prod_GW")]))),
+        vec![RuleId::EW004]
+    );
+    // Derived from the selector's app value: a valid label value but not a DNS label.
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app=My_GW")]));
+    assert_eq!(ids(&d), vec![RuleId::EW004]);
+    assert!(d.violations[0].message.contains("derived"));
+    assert!(
+        check_ns(&ew_ns(&[(SELECTOR, "app=my-gw")]))
+            .violations
+            .is_empty()
+    );
+    // With an explicit name the app value is not the name: no EW004.
+    assert!(
+        check_ns(&ew_ns(&[(SELECTOR, "app=My_GW"), (NAME, "gw")]))
+            .violations
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW005, EW006: selectors.
+
+#[test]
+fn ew005_malformed_selectors() {
+    let long_value = format!("app={}", "v".repeat(64));
+    let cases = [
+        ("", "empty"),
+        ("app = gw", "whitespace"),
+        ("app=gw, tier=edge", "whitespace"),
+        ("app=gw,,tier=edge", "empty pair"),
+        (",app=gw", "empty pair"),
+        ("app=gw,", "empty pair"),
+        ("app", "no '='"),
+        ("app=", "empty value"),
+        ("=gw", "empty key"),
+        ("app=gw,app=other", "repeats"),
+        ("-app=gw", "label key"),
+        ("example.com/a/b=gw", "label key"),
+        ("app=gw-", "label value"),
+        (long_value.as_str(), "63"),
+    ];
+    for (sel, what) in cases {
+        let d = check_ns(&ew_ns(&[(SELECTOR, sel), (NAME, "gw")]));
+        let v = only(&d, RuleId::EW005);
+        assert!(!v.is_empty(), "{sel:?}: {:#?}", d.violations);
+        assert!(
+            v.iter().any(|v| v.message.contains(what)),
+            "{sel:?} should mention {what:?}: {:#?}",
+            v
+        );
+        assert!(!d.allowed());
+    }
+    for ok in [
+        "app=gw",
+        "app=gw,tier=edge",
+        "app.kubernetes.io/name=gw",
+        &format!("app={}", "v".repeat(63)),
+    ] {
+        let d = check_ns(&ew_ns(&[(SELECTOR, ok), (NAME, "gw")]));
+        assert!(d.violations.is_empty(), "{ok:?}: {:#?}", d.violations);
+    }
+}
+
+#[test]
+fn ew005_reports_every_problem_in_one_pass() {
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app = gw,,tier"), (NAME, "gw")]));
+    assert_eq!(only(&d, RuleId::EW005).len(), 3, "{:#?}", d.violations);
+}
+
+#[test]
+fn ew006_selector_without_app_needs_a_name() {
+    let d = check_ns(&ew_ns(&[(SELECTOR, "tier=edge")]));
+    assert_eq!(ids(&d), vec![RuleId::EW006]);
+    assert!(d.violations[0].message.contains("app="));
+    assert!(
+        check_ns(&ew_ns(&[(SELECTOR, "tier=edge"), (NAME, "gw")]))
+            .violations
+            .is_empty()
+    );
+    assert!(
+        check_ns(&ew_ns(&[(SELECTOR, "app=gw,tier=edge")]))
+            .violations
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW007..EW010: cloud annotations.
+
+fn cloud(text: &str) -> Decision {
+    check_ns(&ew_ns(&[(GLOBAL, "true"), (CLOUD, text)]))
+}
+
+#[test]
+fn ew007_cloud_annotations_must_be_a_flat_yaml_map() {
+    let ok = "service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\"\n\
+              service.beta.kubernetes.io/aws-load-balancer-ssl-cert: arn:aws:acm:us-east-1:123456789012:certificate/abc\n\
+              service.beta.kubernetes.io/aws-load-balancer-healthcheck-path: 'http://x/health'\n";
+    assert!(
+        cloud(ok).violations.is_empty(),
+        "{:#?}",
+        cloud(ok).violations
+    );
+
+    let cases = [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("{}", "empty"),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-type: nlb\nservice.beta.kubernetes.io/aws-load-balancer-type: external\n",
+            "repeats",
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-type:\n  nested: map\n",
+            "nested map",
+        ),
+        (
+            "service.beta.kubernetes.io/aws-load-balancer-subnets: [a, b]\n",
+            "nested list",
+        ),
+        (
+            "- service.beta.kubernetes.io/aws-load-balancer-type: nlb\n",
+            "list",
+        ),
+        ("nlb", "single YAML value"),
+    ];
+    for (text, what) in cases {
+        let d = cloud(text);
+        let v = only(&d, RuleId::EW007);
+        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
+        assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
+        assert!(v[0].message.contains("fallback"), "{}", v[0].message);
+    }
+}
+
+#[test]
+fn ew007_says_where_yaml_fails_and_what_the_fallback_would_see() {
+    // Only the agent's fallback accepts this: the value has ": " in it, unquoted.
+    let text = "service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\"\n\
+                service.beta.kubernetes.io/aws-load-balancer-ssl-cert: arn: aws:acm:us-east-1:1:certificate/x\n";
+    let d = cloud(text);
+    let v = only(&d, RuleId::EW007);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    let pos = v[0].position_in_value.expect("a position");
+    assert_eq!(pos.line, 2);
+    assert!(v[0].message.contains("line 2"), "{}", v[0].message);
+    // The fallback splits at the first colon: the certificate ARN loses its "arn:" part.
+    assert!(
+        v[0].message
+            .contains("\"arn: aws:acm:us-east-1:1:certificate/x\""),
+        "{}",
+        v[0].message
+    );
+    assert!(v[0].message.contains("\"nlb\""), "{}", v[0].message);
+
+    // Nothing parses at all: the fallback finds nothing.
+    let d = cloud("- a\n- b\n");
+    assert!(
+        only(&d, RuleId::EW007)[0]
+            .message
+            .contains("no annotation at all")
+    );
+
+    // Unterminated quote.
+    let d = cloud("service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\n");
+    let v = only(&d, RuleId::EW007);
+    assert!(v[0].message.contains("not valid YAML"), "{}", v[0].message);
+    assert!(v[0].position_in_value.is_some());
+}
+
+#[test]
+fn ew007_fallback_matches_the_agent() {
+    use eastwest_guard::rules::cloud::agent_fallback;
+    let fb = agent_fallback(
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert: \"arn:aws:acm:us-east-1:1:certificate/x\"\n\
+         cloud.google.com/load-balancer-type: 'Internal'\n\
+         no colon here\n\
+         service.beta.kubernetes.io/aws-load-balancer-healthcheck-path: http://x:8080/h\n",
+    );
+    assert_eq!(
+        fb.map["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"],
+        "arn:aws:acm:us-east-1:1:certificate/x"
+    );
+    assert_eq!(fb.map["cloud.google.com/load-balancer-type"], "Internal");
+    assert_eq!(
+        fb.map["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"],
+        "http://x:8080/h"
+    );
+    assert_eq!(fb.skipped_lines, vec![3]);
+    assert!(agent_fallback("").map.is_empty());
+}
+
+#[test]
+fn ew008_cloud_annotation_keys_are_qualified_names() {
+    for bad in [
+        "bad key",
+        "Example.com/x",
+        "a/b/c",
+        "service.beta.kubernetes.io/-x",
+    ] {
+        let d = cloud(&format!("\"{bad}\": v\n"));
+        assert_eq!(ids(&d), vec![RuleId::EW008], "{bad:?}: {:#?}", d.violations);
+    }
+}
+
+#[test]
+fn ew009_cloud_annotation_prefixes() {
+    let d = cloud("example.com/lb-type: nlb\n");
+    assert_eq!(ids(&d), vec![RuleId::EW009]);
+    assert!(
+        d.violations[0]
+            .message
+            .contains("service.beta.kubernetes.io/")
+    );
+    for ok in [
+        "service.beta.kubernetes.io/aws-load-balancer-type: nlb",
+        "service.kubernetes.io/topology-mode: Auto",
+        "cloud.google.com/load-balancer-type: Internal",
+        "networking.gke.io/load-balancer-type: Internal",
+        "service.beta.kubernetes.io/azure-load-balancer-internal: \"true\"",
+    ] {
+        assert!(
+            cloud(ok).violations.is_empty(),
+            "{ok}: {:#?}",
+            cloud(ok).violations
+        );
+    }
+    // The prefix list is configuration.
+    let config = Config {
+        cloud_annotation_prefixes: vec!["example.com/".into()],
+        ..Config::default()
+    };
+    let obj = ew_ns(&[(GLOBAL, "true"), (CLOUD, "example.com/lb-type: nlb\n")]);
+    assert!(check_ns_with(&obj, &config).violations.is_empty());
+}
+
+#[test]
+fn ew010_cloud_annotation_lint() {
+    let warn = |text: &str, what: &str| {
+        let d = cloud(text);
+        let v = only(&d, RuleId::EW010);
+        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
+        assert_eq!(v[0].level, Level::Warn);
+        assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
+        assert!(d.allowed());
+    };
+    warn(
+        "service.beta.kubernetes.io/aws-load-balancer-tpye: nlb",
+        "did you mean \"service.beta.kubernetes.io/aws-load-balancer-type\"",
+    );
+    warn(
+        "service.beta.kubernetes.io/aws-load-balancer-scheme: Internal",
+        "\"internal\" or \"internet-facing\"",
+    );
+    warn(
+        "service.beta.kubernetes.io/aws-load-balancer-ip-address-type: ipv6",
+        "\"ipv4\" or \"dualstack\"",
+    );
+    warn(
+        "service.beta.kubernetes.io/azure-load-balancer-internal: \"yes\"",
+        "\"true\" or \"false\"",
+    );
+    warn(
+        "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout: \"3\"",
+        "4 to 30",
+    );
+    warn(
+        "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout: \"31\"",
+        "4 to 30",
+    );
+    warn(
+        "networking.gke.io/load-balancer-type: External",
+        "\"Internal\"",
+    );
+    warn(
+        "service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"",
+        "deprecated: use \"service.beta.kubernetes.io/aws-load-balancer-scheme\"",
+    );
+    warn(
+        "service.beta.kubernetes.io/aws-load-balancer-type: nlb\ncloud.google.com/load-balancer-type: Internal",
+        "more than one cloud",
+    );
+    for ok in [
+        "service.beta.kubernetes.io/aws-load-balancer-scheme: internal",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme: internet-facing",
+        "service.beta.kubernetes.io/aws-load-balancer-ip-address-type: dualstack",
+        "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout: \"4\"",
+        "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout: 30",
+        "cloud.google.com/load-balancer-type: \"Internal\"\nnetworking.gke.io/load-balancer-type: \"Internal\"",
+        "service.beta.kubernetes.io/aws-load-balancer-type: nlb\nservice.kubernetes.io/topology-mode: Auto",
+    ] {
+        assert!(
+            cloud(ok).violations.is_empty(),
+            "{ok}: {:#?}",
+            cloud(ok).violations
+        );
+    }
+}
+
+#[test]
+fn the_seed_cloud_examples() {
+    // AWS NLB example from the agent's documentation: one deprecated key.
+    let aws = "service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\"\n\
+               service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"\n\
+               service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled: \"true\"\n";
+    assert_eq!(ids(&cloud(aws)), vec![RuleId::EW010]);
+    // GCP internal LB example: clean.
+    let gcp = "cloud.google.com/load-balancer-type: \"Internal\"\nnetworking.gke.io/load-balancer-type: \"Internal\"\n";
+    assert!(cloud(gcp).violations.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW011, EW012, EW013: keys and places.
+
+#[test]
+fn ew011_unknown_keys() {
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("traffic.tetrate.io/eastwest-gateway-nmae", "gw"),
+    ]));
+    let v = only(&d, RuleId::EW011);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].level, Level::Deny);
+    assert!(
+        v[0].message
+            .contains("did you mean \"traffic.tetrate.io/eastwest-gateway-name\"")
+    );
+
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("traffic.tetrate.io/globl", "true"),
+    ]));
+    let v = only(&d, RuleId::EW011);
+    assert_eq!(v[0].level, Level::Warn);
+    assert!(
+        v[0].message
+            .contains("did you mean \"traffic.tetrate.io/global\"")
+    );
+    assert!(d.allowed());
+
+    // On a Service too.
+    let s = svc(&[("traffic.tetrate.io/eastwest-gw", "x")], &[], "ClusterIP");
+    let d = check_svc(&s, &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW011]);
+    assert_eq!(d.violations[0].level, Level::Deny);
+    assert!(
+        d.violations[0]
+            .message
+            .starts_with("Service \"payments/payment-api\"")
+    );
+}
+
+#[test]
+fn ew012_label_written_as_annotation_on_a_service() {
+    let s = svc(&[("app", "payment")], &[(GLOBAL, "true")], "ClusterIP");
+    let d = check_svc(&s, &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW012]);
+    let m = &d.violations[0].message;
+    assert!(
+        m.contains("kubectl label service payment-api -n payments traffic.tetrate.io/global=true"),
+        "{m}"
+    );
+    assert!(
+        d.violations[0]
+            .summary
+            .contains("kubectl label service payment-api -n payments")
+    );
+    assert_eq!(d.violations[0].field, Field::Annotation(GLOBAL.into()));
+}
+
+#[test]
+fn ew012_annotation_written_as_label_on_a_namespace() {
+    let d = check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "true")], &[]));
+    assert_eq!(ids(&d), vec![RuleId::EW012]);
+    assert!(
+        d.violations[0]
+            .message
+            .contains("kubectl annotate namespace payments traffic.tetrate.io/global=true")
+    );
+    assert_eq!(d.violations[0].field, Field::Label(GLOBAL.into()));
+    // Gateway keys as Namespace labels too.
+    let d = check_ns(&ns(&[(NAME, "gw")], &[]));
+    assert_eq!(ids(&d), vec![RuleId::EW012]);
+}
+
+#[test]
+fn ew012_gateway_keys_on_a_service() {
+    for place in ["label", "annotation"] {
+        let s = if place == "label" {
+            svc(&[(NAME, "gw")], &[], "ClusterIP")
+        } else {
+            svc(&[], &[(NAME, "gw")], "ClusterIP")
+        };
+        let d = check_svc(&s, &NoCluster);
+        assert_eq!(ids(&d), vec![RuleId::EW012], "{place}");
+        assert!(
+            d.violations[0]
+                .message
+                .contains("kubectl annotate namespace payments")
+        );
+    }
+}
+
+#[test]
+fn ew013_service_label_exact_boolean() {
+    for ok in ["true", "false"] {
+        assert!(
+            check_svc(&svc(&[(GLOBAL, ok)], &[], "ClusterIP"), &NoCluster)
+                .violations
+                .is_empty()
+        );
+    }
+    for bad in ["True", "yes", ""] {
+        let d = check_svc(&svc(&[(GLOBAL, bad)], &[], "ClusterIP"), &NoCluster);
+        assert_eq!(ids(&d), vec![RuleId::EW013], "{bad:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW020, EW021: transitions.
+
+fn namespace_level() -> ObjectView {
+    ew_ns(&[(GLOBAL, "true")])
+}
+
+#[test]
+fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
+    let to_absent = ew_ns(&[]);
+    let to_false = ew_ns(&[(GLOBAL, "false")]);
+    let to_invalid = ew_ns(&[(GLOBAL, "True")]);
+    let to_absent_with_gw = ew_ns(&[(NAME, "gw")]);
+    for (new, what) in [
+        (&to_absent, "annotation removed"),
+        (&to_false, "set to \"false\""),
+        (&to_invalid, "invalid value"),
+        (&to_absent_with_gw, "annotation removed"),
+    ] {
+        let d = update_ns(&namespace_level(), new, &NoCluster);
+        let v = only(&d, RuleId::EW020);
+        assert_eq!(v.len(), 1, "{what}: {:#?}", d.violations);
+        assert_eq!(v[0].level, Level::Deny);
+        assert!(v[0].message.contains(what), "{}", v[0].message);
+        assert!(v[0].message.contains("stop"), "{}", v[0].message);
+        assert!(
+            v[0].message
+                .contains("delete the Namespace and recreate it"),
+            "{}",
+            v[0].message
+        );
+        assert!(!d.allowed());
+    }
+}
+
+#[test]
+fn ew020_allowed_directions_and_termination() {
+    // service-level to namespace-level: allowed.
+    assert!(
+        update_ns(&ew_ns(&[]), &namespace_level(), &NoCluster)
+            .violations
+            .is_empty()
+    );
+    assert!(
+        update_ns(&ew_ns(&[(GLOBAL, "false")]), &namespace_level(), &NoCluster)
+            .violations
+            .is_empty()
+    );
+    // Unchanged.
+    assert!(
+        update_ns(&namespace_level(), &namespace_level(), &NoCluster)
+            .violations
+            .is_empty()
+    );
+    // The Namespace is being deleted: finalizer removal updates are not blocked.
+    let mut terminating = ns_json(&[("tetrate.io/rev", "default")], &[]);
+    terminating["metadata"]["deletionTimestamp"] = json!("2026-11-21T10:00:00Z");
+    let terminating: ObjectView = serde_json::from_value(terminating).unwrap();
+    assert!(
+        only(
+            &update_ns(&namespace_level(), &terminating, &NoCluster),
+            RuleId::EW020
+        )
+        .is_empty()
+    );
+    // A CREATE has no "before".
+    assert!(check_ns(&ew_ns(&[(GLOBAL, "false")])).violations.is_empty());
+}
+
+#[test]
+fn ew020_names_the_services_that_would_stop_being_exposed() {
+    let names: Vec<String> = (1..=12).map(|i| format!("svc-{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let cluster = FakeCluster::default().with_services("payments", 3, &refs);
+    let d = update_ns(&namespace_level(), &ew_ns(&[]), &cluster);
+    let m = &only(&d, RuleId::EW020)[0].message;
+    assert!(m.contains("12 Services: svc-01, svc-02"), "{m}");
+    assert!(m.contains("svc-10 and 2 more"), "{m}");
+    assert!(!m.contains("svc-11"), "{m}");
+}
+
+#[test]
+fn ew020_in_gitops_says_to_delete_in_a_separate_change() {
+    let old = namespace_level();
+    let new = ew_ns(&[]);
+    let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(Origin::Manifests);
+    let d = rules::validate(&review, &Config::default(), &NoCluster);
+    let m = &only(&d, RuleId::EW020)[0].message;
+    assert!(m.contains("GitOps"), "{m}");
+    assert!(m.contains("change of its own"), "{m}");
+}
+
+#[test]
+fn ew021_gateway_moves_while_east_west_is_on() {
+    let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a")]);
+    let new = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-b")]);
+    let d = update_ns(&old, &new, &NoCluster);
+    // Name and (derived) selector both change.
+    assert_eq!(
+        ids(&d),
+        vec![RuleId::EW021, RuleId::EW021],
+        "{:#?}",
+        d.violations
+    );
+    assert!(d.allowed());
+    assert!(d.violations[0].message.contains("\"gw-a\" to \"gw-b\""));
+
+    let moved = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (GW_NS, "gateways")]);
+    let d = update_ns(&old, &moved, &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW021]);
+    assert!(d.violations[0].message.contains("namespace"));
+
+    // Off: nothing moves.
+    let off_old = ew_ns(&[(NAME, "gw-a")]);
+    let off_new = ew_ns(&[(NAME, "gw-b")]);
+    assert!(
+        update_ns(&off_old, &off_new, &NoCluster)
+            .violations
+            .is_empty()
+    );
+    // Service-level with labelled Services (known from the cluster): on.
+    let cluster = FakeCluster::default()
+        .with_services("payments", 2, &[])
+        .with_namespace("tetrate-system", &[], &[]);
+    assert_eq!(
+        ids(&update_ns(&off_old, &off_new, &cluster)),
+        vec![RuleId::EW021, RuleId::EW021]
+    );
+    // Writing down the defaults changes nothing.
+    let explicit = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "east-west-gateway"),
+        (SELECTOR, "app=east-west-gateway"),
+        (GW_NS, "tetrate-system"),
+    ]);
+    assert!(
+        update_ns(&namespace_level(), &explicit, &NoCluster)
+            .violations
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW022, EW031, EW040: Services with their Namespace.
+
+fn svc_update(old: &ObjectView, new: &ObjectView, cluster: &dyn ClusterView) -> Decision {
+    rules::validate(
+        &Review::update(ResourceKind::Service, old, new),
+        &Config::default(),
+        cluster,
+    )
+}
+
+#[test]
+fn ew022_service_level_exposure_changes() {
+    let cluster =
+        FakeCluster::default().with_namespace("payments", &[("tetrate.io/rev", "default")], &[]);
+    let unlabelled = svc(&[("app", "payment")], &[], "ClusterIP");
+    let labelled = svc(&[("app", "payment"), (GLOBAL, "true")], &[], "ClusterIP");
+    let falsed = svc(&[("app", "payment"), (GLOBAL, "false")], &[], "ClusterIP");
+
+    let d = svc_update(&unlabelled, &labelled, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW022]);
+    assert!(
+        d.violations[0]
+            .message
+            .contains("Service payments/payment-api becomes exposed cross-cluster")
+    );
+
+    let d = svc_update(&labelled, &unlabelled, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW022]);
+    assert!(d.violations[0].message.contains("stops being exposed"));
+    let d = svc_update(&labelled, &falsed, &cluster);
+    assert!(d.violations[0].message.contains("stops being exposed"));
+
+    // CREATE of a labelled Service.
+    let d = check_svc(&labelled, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW022]);
+    // No change.
+    assert!(
+        svc_update(&labelled, &labelled, &cluster)
+            .violations
+            .is_empty()
+    );
+    // Unknown Namespace: skipped.
+    assert!(
+        svc_update(&unlabelled, &labelled, &NoCluster)
+            .violations
+            .is_empty()
+    );
+}
+
+#[test]
+fn ew022_label_changes_nothing_in_a_namespace_level_namespace() {
+    let cluster = FakeCluster::default().with_namespace(
+        "payments",
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true")],
+    );
+    let unlabelled = svc(&[("app", "payment"), (GLOBAL, "false")], &[], "ClusterIP");
+    let labelled = svc(&[("app", "payment"), (GLOBAL, "true")], &[], "ClusterIP");
+    for (old, new) in [(&unlabelled, &labelled), (&labelled, &unlabelled)] {
+        let d = svc_update(old, new, &cluster);
+        assert_eq!(ids(&d), vec![RuleId::EW022]);
+        assert!(
+            d.violations[0].message.contains("stays exposed"),
+            "{}",
+            d.violations[0].message
+        );
+        assert!(d.violations[0].message.contains("no effect"));
+        assert!(d.violations[0].message.contains("namespace-level"));
+    }
+}
+
+#[test]
+fn ew031_labelled_service_in_a_namespace_without_trigger_label() {
+    let labelled = svc(&[(GLOBAL, "true")], &[], "ClusterIP");
+    let no_trigger = FakeCluster::default().with_namespace("payments", &[("team", "a")], &[]);
+    let d = check_svc(&labelled, &no_trigger);
+    assert!(ids(&d).contains(&RuleId::EW031));
+    assert!(
+        only(&d, RuleId::EW031)[0]
+            .message
+            .contains("kubectl label namespace payments tetrate.io/rev=default")
+    );
+    for trigger in [
+        ("tetrate.io/rev", "default"),
+        ("istio-injection", "enabled"),
+        ("istio.io/rev", "default"),
+    ] {
+        let ok = FakeCluster::default().with_namespace("payments", &[trigger], &[]);
+        assert!(
+            !ids(&check_svc(&labelled, &ok)).contains(&RuleId::EW031),
+            "{trigger:?}"
+        );
+    }
+    // Wrong value of a trigger key is no trigger.
+    let wrong =
+        FakeCluster::default().with_namespace("payments", &[("istio-injection", "disabled")], &[]);
+    assert!(ids(&check_svc(&labelled, &wrong)).contains(&RuleId::EW031));
+    // Unknown Namespace: skipped.
+    assert!(!ids(&check_svc(&labelled, &NoCluster)).contains(&RuleId::EW031));
+}
+
+#[test]
+fn ew040_external_name_service_labelled_for_exposure() {
+    let d = check_svc(&svc(&[(GLOBAL, "true")], &[], "ExternalName"), &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW040]);
+    assert_eq!(d.violations[0].field, Field::SpecType);
+    assert!(
+        check_svc(&svc(&[(GLOBAL, "true")], &[], "ClusterIP"), &NoCluster)
+            .violations
+            .is_empty()
+    );
+    assert!(
+        check_svc(&svc(&[(GLOBAL, "false")], &[], "ExternalName"), &NoCluster)
+            .violations
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// EW030, EW032: workspace and gateway namespace.
+
+#[test]
+fn ew030_east_west_on_without_trigger_label() {
+    let d = check_ns(&ns(&[("team", "a")], &[(GLOBAL, "true")]));
+    assert_eq!(ids(&d), vec![RuleId::EW030]);
+    assert_eq!(d.violations[0].level, Level::Warn);
+    assert!(
+        d.violations[0]
+            .summary
+            .contains("kubectl label namespace payments tetrate.io/rev=default")
+    );
+    for trigger in [
+        ("tetrate.io/rev", "default"),
+        ("istio-injection", "enabled"),
+        ("istio.io/rev", "default"),
+    ] {
+        assert!(
+            check_ns(&ns(&[trigger], &[(GLOBAL, "true")]))
+                .violations
+                .is_empty(),
+            "{trigger:?}"
+        );
+    }
+    // Off: no workspace needed.
+    assert!(
+        check_ns(&ns(&[], &[(GLOBAL, "false")]))
+            .violations
+            .is_empty()
+    );
+    // Configured trigger labels replace the defaults.
+    let config = Config {
+        trigger_labels: vec![("mesh".into(), "on".into())],
+        ..Config::default()
+    };
+    assert!(
+        check_ns_with(&ns(&[("mesh", "on")], &[(GLOBAL, "true")]), &config)
+            .violations
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&check_ns_with(
+            &ns(&[("tetrate.io/rev", "default")], &[(GLOBAL, "true")]),
+            &config
+        )),
+        vec![RuleId::EW030]
+    );
+}
+
+#[test]
+fn ew032_gateway_namespace_missing_in_the_cluster() {
+    let obj = ew_ns(&[(GLOBAL, "true"), (GW_NS, "gateways")]);
+    let review = Review::create(ResourceKind::Namespace, &obj);
+    let empty = FakeCluster::default();
+    let d = rules::validate(&review, &Config::default(), &empty);
+    assert_eq!(ids(&d), vec![RuleId::EW032]);
+    assert!(
+        d.violations[0]
+            .message
+            .contains("kubectl create namespace gateways")
+    );
+    let has = FakeCluster::default().with_namespace("gateways", &[], &[]);
+    assert!(
+        rules::validate(&review, &Config::default(), &has)
+            .violations
+            .is_empty()
+    );
+    assert!(
+        rules::validate(&review, &Config::default(), &NoCluster)
+            .violations
+            .is_empty()
+    );
+    // The default gateway namespace is checked too.
+    let d = rules::validate(
+        &Review::create(ResourceKind::Namespace, &namespace_level()),
+        &Config::default(),
+        &empty,
+    );
+    assert!(d.violations[0].message.contains("tetrate-system"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration and collection.
+
+#[test]
+fn warn_only_and_per_rule_downgrades() {
+    let obj = ew_ns(&[(GLOBAL, "True"), (SELECTOR, "app = gw")]);
+    let d = check_ns(&obj);
+    assert!(!d.allowed());
+    let warn_only = Config {
+        warn_only: true,
+        ..Config::default()
+    };
+    let d = check_ns_with(&obj, &warn_only);
+    assert!(d.allowed());
+    assert!(d.violations.iter().all(|v| v.level == Level::Warn));
+    let one = Config {
+        warn_rules: [RuleId::EW001].into_iter().collect(),
+        ..Config::default()
+    };
+    let d = check_ns_with(&obj, &one);
+    assert!(!d.allowed());
+    assert_eq!(only(&d, RuleId::EW001)[0].level, Level::Warn);
+    assert_eq!(only(&d, RuleId::EW005)[0].level, Level::Deny);
+}
+
+#[test]
+fn one_pass_collects_every_problem() {
+    let obj = ns(
+        &[(GLOBAL, "true")],
+        &[
+            (GLOBAL, "yes"),
+            (DEPLOY, "maybe"),
+            (GW_NS, "Gateways"),
+            (NAME, "GW"),
+            (SELECTOR, "tier = edge"),
+            (CLOUD, "a: b\na: c\n"),
+            ("traffic.tetrate.io/eastwest-typo", "x"),
+        ],
+    );
+    let d = check_ns(&obj);
+    let got = d.rule_ids();
+    for want in [
+        RuleId::EW001,
+        RuleId::EW002,
+        RuleId::EW003,
+        RuleId::EW004,
+        RuleId::EW005,
+        RuleId::EW007,
+        RuleId::EW011,
+        RuleId::EW012,
+    ] {
+        assert!(got.contains(&want), "{want} missing from {got:?}");
+    }
+    // Sorted by rule ID.
+    let order: Vec<RuleId> = ids(&d);
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+}
+
+#[test]
+fn messages_are_one_line_summaries_and_bounded() {
+    let obj = ns(
+        &[(GLOBAL, "true")],
+        &[
+            (GLOBAL, "yes\n\tno"),
+            (CLOUD, &"x".repeat(1 << 20)),
+            (NAME, &"g".repeat(100_000)),
+        ],
+    );
+    let d = check_ns(&obj);
+    for v in &d.violations {
+        assert!(!v.summary.chars().any(char::is_control), "{:?}", v.summary);
+        assert!(v.summary.starts_with(v.rule.as_str()));
+        assert!(
+            v.summary.len() <= 300,
+            "{} chars: {}",
+            v.summary.len(),
+            v.summary
+        );
+        assert!(v.message.len() < 4096, "{} chars", v.message.len());
+    }
+}
+
+#[test]
+fn rule_ids_parse_and_print() {
+    for id in RuleId::ALL {
+        assert_eq!(id.as_str().parse::<RuleId>().unwrap(), *id);
+        assert!(!id.title().is_empty());
+    }
+    assert!("ew005".parse::<RuleId>().is_ok());
+    assert!("EW999".parse::<RuleId>().is_err());
+    assert!(P.ends_with('/'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutation.
+
+fn mutate(obj: &ObjectView) -> Option<rules::Mutation> {
+    rules::mutate(
+        &Review::create(ResourceKind::Namespace, obj),
+        &Config::default(),
+    )
+}
+
+/// Applies the patch to the object's JSON with json-patch and reads the result back.
+fn apply(obj_json: &Value, m: &rules::Mutation) -> (Value, ObjectView) {
+    let mut doc = obj_json.clone();
+    json_patch::patch(&mut doc, &m.patch).expect("patch applies");
+    let view = serde_json::from_value(doc.clone()).unwrap();
+    (doc, view)
+}
+
+#[test]
+fn mutation_adds_missing_defaults_and_is_idempotent() {
+    type Case<'a> = (Vec<(&'a str, &'a str)>, [&'a str; 4]);
+    let cases: Vec<Case> = vec![
+        (
+            vec![(GLOBAL, "true")],
+            [
+                "east-west-gateway",
+                "app=east-west-gateway",
+                "tetrate-system",
+                "true",
+            ],
+        ),
+        (
+            vec![(GLOBAL, "true"), (NAME, "prod-gateway")],
+            ["prod-gateway", "app=prod-gateway", "tetrate-system", "true"],
+        ),
+        (
+            vec![(GLOBAL, "true"), (SELECTOR, "app=my-gw")],
+            ["my-gw", "app=my-gw", "tetrate-system", "true"],
+        ),
+        (
+            vec![
+                (GLOBAL, "true"),
+                (NAME, "custom-name"),
+                (SELECTOR, "app=custom-gw"),
+            ],
+            ["custom-name", "app=custom-gw", "tetrate-system", "true"],
+        ),
+        // Service-level Namespace that configures a gateway.
+        (
+            vec![(GW_NS, "custom-gateways"), (DEPLOY, "false")],
+            [
+                "east-west-gateway",
+                "app=east-west-gateway",
+                "custom-gateways",
+                "false",
+            ],
+        ),
+    ];
+    for (annotations, want) in cases {
+        let json = ns_json(&[("tetrate.io/rev", "default")], &annotations);
+        let obj: ObjectView = serde_json::from_value(json.clone()).unwrap();
+        let m = mutate(&obj).unwrap_or_else(|| panic!("{annotations:?}: no patch"));
+        let (doc, after) = apply(&json, &m);
+        for (key, value) in [NAME, SELECTOR, GW_NS, DEPLOY].into_iter().zip(want) {
+            assert_eq!(after.annotation(key), Some(value), "{annotations:?}: {key}");
+        }
+        // Never overwrites: every key the user wrote is unchanged.
+        for (k, v) in &annotations {
+            assert_eq!(after.annotation(k), Some(*v));
+        }
+        // Everything else is untouched.
+        let mut stripped = doc.clone();
+        stripped["metadata"]["annotations"] = json["metadata"]["annotations"].clone();
+        assert_eq!(stripped, json);
+        // Idempotent.
+        assert!(
+            mutate(&after).is_none(),
+            "{annotations:?}: second pass patched"
+        );
+        // The result passes validation.
+        assert!(
+            check_ns(&after).violations.is_empty(),
+            "{:#?}",
+            check_ns(&after).violations
+        );
+        // The audit side knows what was defaulted.
+        assert_eq!(m.defaulted.len(), m.patch.0.len());
+    }
+}
+
+#[test]
+fn mutation_escapes_slashes_in_keys() {
+    let m = mutate(&ew_ns(&[(GLOBAL, "true")])).unwrap();
+    let wire = serde_json::to_value(&m.patch).unwrap();
+    assert_eq!(
+        wire[0],
+        json!({"op": "add", "path": "/metadata/annotations/traffic.tetrate.io~1eastwest-gateway-name", "value": "east-west-gateway"})
+    );
+}
+
+#[test]
+fn mutation_leaves_alone_what_it_must() {
+    // No traffic.tetrate.io key, or only global=false: nothing.
+    assert!(mutate(&ns(&[], &[("a", "b")])).is_none());
+    assert!(mutate(&ns(&[], &[(GLOBAL, "false")])).is_none());
+    // Invalid inputs: left to the validating webhook.
+    for bad in [
+        vec![(GLOBAL, "True")],
+        vec![(GLOBAL, "true"), (DEPLOY, "yes")],
+        vec![(GLOBAL, "true"), (GW_NS, "Bad_NS")],
+        vec![(GLOBAL, "true"), (NAME, "Bad_Name")],
+        vec![(GLOBAL, "true"), (SELECTOR, "app = gw")],
+        vec![(GLOBAL, "true"), (SELECTOR, "tier=edge")],
+        vec![(GLOBAL, "true"), (SELECTOR, "app=Bad_Name")],
+    ] {
+        assert!(mutate(&ew_ns(&bad)).is_none(), "{bad:?}");
+    }
+    // Everything already set: nothing to add.
+    let full = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "a"),
+        (SELECTOR, "app=a"),
+        (GW_NS, "b"),
+        (DEPLOY, "true"),
+    ]);
+    assert!(mutate(&full).is_none());
+    // Services are never mutated.
+    let s = svc(&[(GLOBAL, "true")], &[], "ClusterIP");
+    assert!(
+        rules::mutate(
+            &Review::create(ResourceKind::Service, &s),
+            &Config::default()
+        )
+        .is_none()
+    );
+    // Configured defaults are what gets written.
+    let config = Config {
+        default_gateway_name: "ew".into(),
+        default_gateway_namespace: "gateways".into(),
+        ..Config::default()
+    };
+    let m = rules::mutate(
+        &Review::create(ResourceKind::Namespace, &ew_ns(&[(GLOBAL, "true")])),
+        &config,
+    )
+    .unwrap();
+    assert_eq!(m.defaulted[0], (NAME.to_string(), "ew".to_string()));
+    assert_eq!(m.defaulted[2], (GW_NS.to_string(), "gateways".to_string()));
+}
+
+#[test]
+fn mutation_on_update_too() {
+    let old = ew_ns(&[]);
+    let new = ew_ns(&[(GLOBAL, "true")]);
+    let m = rules::mutate(
+        &Review::update(ResourceKind::Namespace, &old, &new),
+        &Config::default(),
+    );
+    assert!(m.is_some());
+}
