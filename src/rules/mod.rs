@@ -159,29 +159,25 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
     if !matches!(review.operation, Operation::Create | Operation::Update) {
         return Decision::default();
     }
+    let old = review
+        .old_object
+        .filter(|_| review.operation == Operation::Update);
+    // Cheapest path first: an object with no traffic.tetrate.io/ key, now or before, is none
+    // of the guard's business.
+    if review.kind == ResourceKind::Other
+        || (!keys::has_tetrate_key(object) && !old.is_some_and(keys::has_tetrate_key))
+    {
+        return Decision::default();
+    }
     let mut out = report::Report::new(review.object_ref(), config);
     match review.kind {
         ResourceKind::Namespace => {
-            // Cheapest path first: a Namespace with no traffic.tetrate.io/ key, now or before,
-            // is none of our business.
-            let old = review
-                .old_object
-                .filter(|_| review.operation == Operation::Update);
-            if !keys::has_tetrate_key(object) && !old.is_some_and(keys::has_tetrate_key) {
-                return Decision::default();
-            }
             namespace::check(object, config, cluster, &mut out);
             if let Some(old) = old {
                 transition::check_namespace(old, object, config, cluster, review.origin, &mut out);
             }
         }
         ResourceKind::Service => {
-            let old = review
-                .old_object
-                .filter(|_| review.operation == Operation::Update);
-            if !keys::has_tetrate_key(object) && !old.is_some_and(keys::has_tetrate_key) {
-                return Decision::default();
-            }
             let namespace = out.object.namespace.clone();
             service::check(object, namespace.as_deref(), config, cluster, &mut out);
             transition::check_service(old, object, namespace.as_deref(), cluster, &mut out);

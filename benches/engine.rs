@@ -1,0 +1,108 @@
+//! The rules engine's decision and patch for typical requests. Target for a typical east-west
+//! Namespace (all keys set, three cloud annotations): under 10 microseconds.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use eastwest_guard::rules::{self, Config, NoCluster, ObjectView, ResourceKind, Review};
+
+fn load(name: &str) -> ObjectView {
+    let path = format!("{}/tests/data/objects/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("fixture");
+    serde_json::from_str(&text).expect("fixture parses")
+}
+
+fn engine(c: &mut Criterion) {
+    let config = Config::default();
+    let ns = load("namespace-payments.json");
+    let svc = load("service-payment-api.json");
+    let mut plain = ns.clone();
+    plain.metadata.annotations = None;
+    let mut needs_patch = ns.clone();
+    if let Some(a) = needs_patch.metadata.annotations.as_mut() {
+        a.retain(|k, _| {
+            !k.ends_with("eastwest-gateway-name")
+                && !k.ends_with("eastwest-gateway-workload-selector")
+                && !k.ends_with("eastwest-gateway-deploy")
+        });
+    }
+    let mut old = ns.clone();
+    if let Some(a) = old.metadata.annotations.as_mut() {
+        a.insert(
+            "traffic.tetrate.io/eastwest-gateway-name".into(),
+            "old-gateway".into(),
+        );
+    }
+
+    c.bench_function("validate/namespace_create_all_keys", |b| {
+        b.iter(|| {
+            rules::validate(
+                black_box(&Review::create(ResourceKind::Namespace, &ns)),
+                &config,
+                &NoCluster,
+            )
+        })
+    });
+    c.bench_function("validate/namespace_update_all_keys", |b| {
+        b.iter(|| {
+            rules::validate(
+                black_box(&Review::update(ResourceKind::Namespace, &old, &ns)),
+                &config,
+                &NoCluster,
+            )
+        })
+    });
+    c.bench_function("validate+mutate/namespace_create_all_keys", |b| {
+        b.iter(|| {
+            let review = Review::create(ResourceKind::Namespace, black_box(&ns));
+            (
+                rules::validate(&review, &config, &NoCluster),
+                rules::mutate(&review, &config),
+            )
+        })
+    });
+    c.bench_function("mutate/namespace_missing_three_defaults", |b| {
+        b.iter(|| {
+            rules::mutate(
+                black_box(&Review::create(ResourceKind::Namespace, &needs_patch)),
+                &config,
+            )
+        })
+    });
+    c.bench_function("validate/service_labelled", |b| {
+        b.iter(|| {
+            rules::validate(
+                black_box(&Review::create(ResourceKind::Service, &svc)),
+                &config,
+                &NoCluster,
+            )
+        })
+    });
+    c.bench_function("validate/plain_namespace_no_tetrate_key", |b| {
+        b.iter(|| {
+            rules::validate(
+                black_box(&Review::create(ResourceKind::Namespace, &plain)),
+                &config,
+                &NoCluster,
+            )
+        })
+    });
+    let raw = std::fs::read_to_string(format!(
+        "{}/tests/data/objects/namespace-payments.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    let cloud = ns
+        .annotation("traffic.tetrate.io/eastwest-gateway-cloud-annotations")
+        .unwrap_or_default()
+        .to_owned();
+    c.bench_function("parse/cloud_annotations_three_entries", |b| {
+        b.iter(|| rules::cloud::parse_yaml(black_box(&cloud)))
+    });
+    c.bench_function("parse/namespace_object_json", |b| {
+        b.iter(|| serde_json::from_str::<ObjectView>(black_box(&raw)))
+    });
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);
