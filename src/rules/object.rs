@@ -30,7 +30,9 @@ pub struct ObjectView {
     pub api_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default)]
+    /// `metadata.managedFields` is skipped while parsing: it is the largest part of most
+    /// objects kube-apiserver sends, and no rule reads it.
+    #[serde(default, deserialize_with = "skip_managed_fields::deserialize")]
     pub metadata: ObjectMeta,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecView>,
@@ -93,5 +95,154 @@ impl Resource for ObjectView {
     }
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         &mut self.metadata
+    }
+}
+
+/// Deserialises k8s-openapi's `ObjectMeta` through a map that drops the `managedFields` entry
+/// unparsed (serde's `IgnoredAny` skips it without allocating), handing every other entry to
+/// `ObjectMeta`'s own `Deserialize`.
+mod skip_managed_fields {
+    use std::fmt;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    const SKIPPED: &str = "managedFields";
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+        <ObjectMeta as serde::Deserialize>::deserialize(Filtered(d))
+    }
+
+    /// A deserializer whose maps hide the `managedFields` entry.
+    struct Filtered<D>(D);
+
+    impl<'de, D: Deserializer<'de>> Deserializer<'de> for Filtered<D> {
+        type Error = D::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+            self.0.deserialize_any(FilterVisitor(v))
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+            self.0.deserialize_map(FilterVisitor(v))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            fields: &'static [&'static str],
+            v: V,
+        ) -> Result<V::Value, D::Error> {
+            self.0.deserialize_struct(name, fields, FilterVisitor(v))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
+            ignored_any
+        }
+    }
+
+    struct FilterVisitor<V>(V);
+
+    impl<'de, V: Visitor<'de>> Visitor<'de> for FilterVisitor<V> {
+        type Value = V::Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.expecting(f)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+            self.0.visit_map(FilterMap(map))
+        }
+    }
+
+    struct FilterMap<A>(A);
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilterMap<A> {
+        type Error = A::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, A::Error> {
+            loop {
+                let Some(key) = self.0.next_key::<KeyName<'de>>()? else {
+                    return Ok(None);
+                };
+                if key.as_str() == SKIPPED {
+                    self.0.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                return seed
+                    .deserialize(de::value::CowStrDeserializer::new(key.0))
+                    .map(Some);
+            }
+        }
+
+        fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+            self.0.next_value_seed(seed)
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            self.0.size_hint()
+        }
+    }
+
+    /// A map key, borrowed from the input where the format allows.
+    struct KeyName<'de>(std::borrow::Cow<'de, str>);
+
+    impl KeyName<'_> {
+        fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for KeyName<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = KeyName<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a metadata field name")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(KeyName(std::borrow::Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(KeyName(std::borrow::Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                    Ok(KeyName(std::borrow::Cow::Owned(v)))
+                }
+            }
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use crate::rules::ObjectView;
+
+        #[test]
+        fn managed_fields_are_skipped_and_the_rest_kept() {
+            let obj: ObjectView = serde_json::from_str(
+                r#"{"metadata":{"name":"x","managedFields":[{"manager":"m","fieldsV1":{"f:a":{}}}],
+                    "labels":{"a":"b"},"annotations":{"c":"d"},"uid":"u",
+                    "deletionTimestamp":"2026-11-21T10:00:00Z"},"spec":{"type":"ClusterIP"}}"#,
+            )
+            .unwrap();
+            assert_eq!(obj.name(), "x");
+            assert!(obj.metadata.managed_fields.is_none());
+            assert_eq!(obj.label("a"), Some("b"));
+            assert_eq!(obj.annotation("c"), Some("d"));
+            assert!(obj.is_terminating());
+            assert_eq!(obj.service_type(), Some("ClusterIP"));
+            // From a serde_json::Value too (the CLI's path), and with bad metadata an error.
+            let v = serde_json::json!({"metadata": {"name": "y", "managedFields": "junk"}});
+            assert_eq!(serde_json::from_value::<ObjectView>(v).unwrap().name(), "y");
+            assert!(serde_json::from_str::<ObjectView>(r#"{"metadata": 5}"#).is_err());
+            assert!(serde_json::from_str::<ObjectView>(r#"{"metadata": {"labels": [1]}}"#).is_err());
+        }
     }
 }
