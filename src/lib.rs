@@ -7,6 +7,7 @@
 
 pub mod certs;
 pub mod cli;
+pub mod cluster;
 pub mod flags;
 pub mod rules;
 pub mod server;

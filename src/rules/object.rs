@@ -180,7 +180,10 @@ mod skip_managed_fields {
             }
         }
 
-        fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        fn next_value_seed<T: DeserializeSeed<'de>>(
+            &mut self,
+            seed: T,
+        ) -> Result<T::Value, A::Error> {
             self.0.next_value_seed(seed)
         }
 
@@ -242,7 +245,9 @@ mod skip_managed_fields {
             let v = serde_json::json!({"metadata": {"name": "y", "managedFields": "junk"}});
             assert_eq!(serde_json::from_value::<ObjectView>(v).unwrap().name(), "y");
             assert!(serde_json::from_str::<ObjectView>(r#"{"metadata": 5}"#).is_err());
-            assert!(serde_json::from_str::<ObjectView>(r#"{"metadata": {"labels": [1]}}"#).is_err());
+            assert!(
+                serde_json::from_str::<ObjectView>(r#"{"metadata": {"labels": [1]}}"#).is_err()
+            );
         }
     }
 }
