@@ -179,25 +179,23 @@ fn issue(service: &str, namespace: &str, days: u32) -> Result<Issued, CertsError
     // Both times are bounded (days <= MAX_DAYS), far inside what an OffsetDateTime holds.
     let not_before = epoch + not_before_unix;
     let not_after = epoch + not_after_unix;
-    let made = epoch + now;
-    let made_at = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        made.year(),
-        u8::from(made.month()),
-        made.day(),
-        made.hour(),
-        made.minute(),
-        made.second()
-    );
-    let expires_at = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        not_after.year(),
-        u8::from(not_after.month()),
-        not_after.day(),
-        not_after.hour(),
-        not_after.minute(),
-        not_after.second()
-    );
+    // `time::OffsetDateTime` is rcgen's type, not a dependency of ours: format it by hand.
+    macro_rules! utc {
+        ($t:expr) => {{
+            let t = $t;
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        }};
+    }
+    let made_at = utc!(epoch + now);
+    let expires_at = utc!(not_after);
 
     // The CA: signs server certificates only (path length 0), lives as long as the one
     // certificate it signs. Its subject carries the time it was made, so an operator can
