@@ -424,24 +424,24 @@ pub fn parse(
     text: &str,
     options: &ReadOptions,
 ) -> Result<Parsed, InputError> {
-    let documents = yaml::parse_stream(text).map_err(|e| InputError {
-        file: file.clone(),
-        pos: Some(e.pos),
-        message: format!("invalid YAML: {}", e.message),
-    })?;
     let reader = Reader {
         file,
         file_index,
         options,
     };
-    let mut parsed = Parsed {
-        documents: documents.len(),
-        manifests: Vec::new(),
-    };
-    for doc in &documents {
-        reader.document(&doc.root, &mut parsed.manifests);
-    }
-    Ok(parsed)
+    let mut manifests = Vec::new();
+    let documents = yaml::for_each_document(text, |doc| {
+        reader.document(&doc.root, &mut manifests);
+    })
+    .map_err(|e| InputError {
+        file: file.clone(),
+        pos: Some(e.pos),
+        message: format!("invalid YAML: {}", e.message),
+    })?;
+    Ok(Parsed {
+        documents,
+        manifests,
+    })
 }
 
 struct Reader<'a> {

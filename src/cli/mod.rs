@@ -34,8 +34,9 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// The manifests before the change, e.g. a checkout of the base branch (repeatable).
-    /// Objects in both are judged as updates, so transitions such as EW020 are caught.
+    /// The manifests before the change, e.g. a checkout of the base branch: a file, a
+    /// directory or `-`, one per --old (repeat it for more). Objects in both sets are judged as
+    /// updates, so transitions such as EW020 are caught; objects only here are deletions.
     #[arg(long, value_name = "PATH")]
     pub old: Vec<PathBuf>,
 

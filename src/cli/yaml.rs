@@ -327,6 +327,18 @@ enum Frame {
 /// the first syntax error ends the parse.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, SyntaxError> {
     let mut documents = Vec::new();
+    for_each_document(text, |doc| documents.push(doc))?;
+    Ok(documents)
+}
+
+/// Like [`parse_stream`], handing each document to `visit` as soon as it is complete, so a
+/// large stream never holds more than one tree. Documents before a syntax error have been
+/// visited when the error is returned. Returns how many documents were visited.
+pub fn for_each_document(
+    text: &str,
+    mut visit: impl FnMut(Document),
+) -> Result<usize, SyntaxError> {
+    let mut documents = 0;
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Rc<Node>> = HashMap::new();
     let mut root: Option<Rc<Node>> = None;
@@ -347,7 +359,8 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, SyntaxError> {
                 if let Some(node) = root.take()
                     && !node.is_null()
                 {
-                    documents.push(Document { root: node });
+                    documents += 1;
+                    visit(Document { root: node });
                 }
                 anchors.clear();
                 None
@@ -455,7 +468,8 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, SyntaxError> {
     if let Some(node) = root.take()
         && !node.is_null()
     {
-        documents.push(Document { root: node });
+        documents += 1;
+        visit(Document { root: node });
     }
     Ok(documents)
 }
