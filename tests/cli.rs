@@ -539,6 +539,16 @@ fn old_manifests_make_updates_and_catch_transitions() {
 }
 
 #[test]
+fn a_file_named_twice_is_read_once() {
+    let run = check(&["clean", "clean/services.yaml", "./clean"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.summary(),
+        "checked 7 objects (3 Namespaces, 4 Services) in 8 documents of 3 files: 0 errors, 0 warnings"
+    );
+}
+
+#[test]
 fn namespace_flag_places_services_without_one() {
     // The Namespace is in the input without a trigger label; the Service names no namespace.
     let input = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n---\n\

@@ -243,8 +243,9 @@ impl Positions {
 }
 
 /// Reads every path: files as given (any extension), directories recursively (`.yaml`, `.yml`,
-/// `.json`, sorted by name, hidden entries skipped), and `-` as standard input. Never stops at
-/// the first bad path: every error is collected in [`Inputs::errors`].
+/// `.json`, sorted by name, hidden entries skipped), and `-` as standard input; a file reached
+/// twice is read once. Never stops at the first bad path: every error is collected in
+/// [`Inputs::errors`].
 pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
     let mut inputs = Inputs::default();
     let mut files = Vec::new();
@@ -274,6 +275,13 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
             }),
         }
     }
+    // A file named twice (`check manifests/ manifests/payments.yaml`) is read once: its
+    // objects are not duplicates of themselves.
+    let mut seen_files = HashSet::new();
+    files.retain(|source| match source {
+        Source::Stdin => true,
+        Source::File(path) => seen_files.insert(fs::canonicalize(path).unwrap_or(path.clone())),
+    });
     for source in files {
         let (name, text) = match source {
             Source::Stdin => {

@@ -247,7 +247,11 @@ fn write_json(outcome: &Outcome, fail_on_warning: bool, out: &mut dyn Write) -> 
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| match e.io_error_kind() {
+        // Keep the kind, so a closed pipe stays recognisable as one.
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
+    })?;
     writeln!(out)
 }
 
