@@ -1,13 +1,109 @@
-//! The GitOps commands over manifest files. (Placeholder until the CLI work lands.)
+//! The GitOps commands over manifest files.
+//!
+//! - [`manifests`]: reading files, directories and standard input into Namespaces and Services
+//!   with the positions of their keys (shared by every command over manifests);
+//!   [`yaml`] is the positioned YAML tree under it.
+//! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
+//! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
+
+pub mod check;
+pub mod cluster;
+pub mod manifests;
+pub mod output;
+pub mod yaml;
+
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use manifests::ReadOptions;
+use output::OutputFormat;
+
+/// `eastwest-guard check`: the rules of the webhook, over manifest files, for CI.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 when nothing is denied (warnings allowed unless \
+    --fail-on-warning), 1 when something is denied, 2 when an input cannot be read or parsed, \
+    or a flag is wrong.\n\nExamples:\n  eastwest-guard check manifests/\n  kustomize build \
+    overlays/prod | eastwest-guard check -\n  eastwest-guard check --old base/manifests \
+    manifests/ --output github"
+)]
 pub struct CheckArgs {
+    /// Manifest files, directories (searched recursively for .yaml, .yml and .json files) or
+    /// `-` for standard input.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// The manifests before the change, e.g. a checkout of the base branch: a file, a
+    /// directory or `-`, one per --old (repeat it for more). Objects in both sets are judged as
+    /// updates, so transitions such as EW020 are caught; objects only here are deletions.
+    #[arg(long, value_name = "PATH")]
+    pub old: Vec<PathBuf>,
+
+    /// The namespace of Services whose manifest sets none.
+    #[arg(long, short = 'n', value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Exit 1 on warnings too, not only on errors.
+    #[arg(long)]
+    pub fail_on_warning: bool,
+
     #[command(flatten)]
     pub rules: crate::flags::RuleFlags,
 }
 
-pub fn run_check(_args: CheckArgs) -> ExitCode {
-    eprintln!("check: not built yet");
+pub fn run_check(args: CheckArgs) -> ExitCode {
+    let config = match args.rules.to_config() {
+        Ok(config) => config,
+        Err(why) => return usage_error(&why),
+    };
+    if let Err(why) = crate::rules::names::dns1123_label(&args.namespace) {
+        return usage_error(&format!("--namespace {:?} {why}", args.namespace));
+    }
+    let stdin_uses = args
+        .paths
+        .iter()
+        .chain(&args.old)
+        .filter(|p| p.as_os_str() == manifests::STDIN)
+        .count();
+    if stdin_uses > 1 {
+        return usage_error("standard input (-) can be read only once: give it as one PATH");
+    }
+
+    let options = ReadOptions {
+        default_namespace: args.namespace.clone(),
+    };
+    let new = manifests::read(&args.paths, &options);
+    let old = (!args.old.is_empty()).then(|| manifests::read(&args.old, &options));
+    let outcome = check::check(&new, old.as_ref(), &config);
+
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = stderr.lock();
+    let written = output::write(
+        args.output,
+        &outcome,
+        args.fail_on_warning,
+        &mut out,
+        &mut err,
+    )
+    .and_then(|()| out.flush());
+    // A closed pipe (`check ... | head`) is the reader's choice, not a failure to report.
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = writeln!(err, "eastwest-guard check: cannot write the report: {e}");
+        return ExitCode::from(2);
+    }
+    ExitCode::from(outcome.exit_code(args.fail_on_warning))
+}
+
+fn usage_error(why: &str) -> ExitCode {
+    eprintln!("eastwest-guard check: {why}");
     ExitCode::from(2)
 }

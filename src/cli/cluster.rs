@@ -1,0 +1,101 @@
+//! The cluster as the input describes it: the [`ClusterView`] the rules ask for cross-object
+//! facts (EW020's affected Services, EW021, EW022, EW031), answered from the manifests.
+//!
+//! Only what the input shows is known: a Namespace that is not in the input is `Unknown` (it
+//! may well exist in the cluster), never `Missing`, so rules that need it stay quiet.
+
+use std::collections::HashMap;
+
+use super::manifests::Manifest;
+use crate::rules::exposure;
+use crate::rules::{ClusterView, Lookup, NamespaceFacts, ResourceKind, ServicesOf};
+
+/// Namespaces and their Services, from one set of manifests.
+#[derive(Debug, Default)]
+pub struct InputCluster {
+    namespaces: HashMap<String, NamespaceFacts>,
+    services: HashMap<String, Vec<(String, bool)>>,
+}
+
+impl InputCluster {
+    /// The view over `manifests`. When an object appears twice, the first one counts (the
+    /// duplicate is reported on its own).
+    pub fn new<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Self {
+        let mut view = InputCluster::default();
+        let mut seen = std::collections::HashSet::new();
+        for m in manifests {
+            if let Some(key) = m.key()
+                && !seen.insert(key)
+            {
+                continue;
+            }
+            match m.kind {
+                ResourceKind::Namespace => {
+                    let name = m.object.name();
+                    if !name.is_empty() {
+                        view.namespaces.insert(
+                            name.to_owned(),
+                            NamespaceFacts {
+                                labels: m.object.labels().cloned().unwrap_or_default(),
+                                annotations: m.object.annotations().cloned().unwrap_or_default(),
+                            },
+                        );
+                    }
+                }
+                ResourceKind::Service => {
+                    if let Some(ns) = &m.namespace {
+                        view.services
+                            .entry(ns.clone())
+                            .or_default()
+                            .push((m.object.name().to_owned(), exposure::is_labelled(&m.object)));
+                    }
+                }
+                ResourceKind::Other => {}
+            }
+        }
+        view
+    }
+
+    /// Whether the input holds the Namespace `name` with `traffic.tetrate.io/global: "true"`.
+    pub fn is_namespace_level(&self, name: &str) -> bool {
+        self.namespaces
+            .get(name)
+            .is_some_and(|facts| exposure::is_namespace_level(Some(&facts.annotations)))
+    }
+}
+
+impl ClusterView for InputCluster {
+    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
+        match self.namespaces.get(name) {
+            Some(facts) => Lookup::Found(facts.clone()),
+            None => Lookup::Unknown,
+        }
+    }
+
+    fn services(&self, namespace: &str) -> Lookup<ServicesOf> {
+        if !self.namespaces.contains_key(namespace) {
+            return Lookup::Unknown;
+        }
+        let all = self
+            .services
+            .get(namespace)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let labelled = all.iter().filter(|(_, l)| *l).count();
+        let mut unlabelled: Vec<&str> = all
+            .iter()
+            .filter(|(_, l)| !*l)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        unlabelled.sort_unstable();
+        Lookup::Found(ServicesOf {
+            labelled,
+            unlabelled: unlabelled.len(),
+            unlabelled_first: unlabelled
+                .iter()
+                .take(10)
+                .map(|n| (*n).to_owned())
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,738 @@
+//! `eastwest-guard check`, run as a user runs it: the built binary on the fixture directories
+//! under tests/data/cli (paths relative to that directory, as in CI).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cli")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// The finding lines of the text format (everything but the summary line).
+    fn finding_lines(&self) -> Vec<&str> {
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        lines[..lines.len().saturating_sub(1)].to_vec()
+    }
+
+    fn summary(&self) -> &str {
+        self.stdout.lines().last().unwrap_or("")
+    }
+}
+
+fn check_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eastwest-guard"))
+        .arg("check")
+        .args(args)
+        .current_dir(data_dir())
+        // The rule flags also read the environment; a developer's settings must not leak in.
+        .env_remove("EASTWEST_GUARD_WARN_ONLY")
+        .env_remove("EASTWEST_GUARD_WARN")
+        .env_remove("EASTWEST_GUARD_TRIGGER_LABEL")
+        .env_remove("EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX")
+        .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAME")
+        .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run eastwest-guard");
+    {
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(bytes) = stdin {
+            input.write_all(bytes).expect("write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("wait for eastwest-guard");
+    Run {
+        code: out.status.code().expect("exit code, not a signal"),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+fn check(args: &[&str]) -> Run {
+    check_with_stdin(args, None)
+}
+
+/// (code, line, column) of every finding of a JSON report.
+fn codes_at(report: &Value) -> Vec<(String, u64, u64)> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code").to_owned(),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn clean_manifests_pass_with_nothing_to_say() {
+    let run = check(&["clean"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.finding_lines(), Vec::<&str>::new());
+    assert_eq!(
+        run.summary(),
+        "checked 7 objects (3 Namespaces, 4 Services) in 8 documents of 3 files: 0 errors, 0 warnings"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn real_world_manifests_without_tetrate_keys_pass_untouched() {
+    let run = check(&["--output", "json", "real-world"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["findings"], serde_json::json!([]));
+    assert_eq!(report["summary"]["files"], 2);
+    assert_eq!(report["summary"]["services"], 15);
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(report["summary"]["warnings"], 0);
+    // Even with every warning made fatal.
+    let strict = check(&["--fail-on-warning", "real-world"]);
+    assert_eq!(strict.code, 0, "{}", strict.stdout);
+}
+
+#[test]
+fn each_rule_is_reported_at_its_key() {
+    // (fixture, every finding as (code, line, column), exit status)
+    type Case<'a> = (&'a str, &'a [(&'a str, u64, u64)], i32);
+    let cases: &[Case] = &[
+        ("rules/ew001.yaml", &[("EW001", 8, 5)], 1),
+        ("rules/ew002.yaml", &[("EW002", 9, 5)], 1),
+        ("rules/ew003.yaml", &[("EW003", 9, 5)], 1),
+        ("rules/ew004.yaml", &[("EW004", 9, 5)], 1),
+        ("rules/ew005.yaml", &[("EW005", 9, 5)], 1),
+        ("rules/ew006.yaml", &[("EW006", 9, 5)], 1),
+        // Inside the cloud-annotations block: line 2, column 62 of the value.
+        ("rules/ew007.yaml", &[("EW007", 11, 68)], 1),
+        ("rules/ew008.yaml", &[("EW008", 11, 7)], 1),
+        ("rules/ew009.yaml", &[("EW009", 10, 7)], 1),
+        ("rules/ew010.yaml", &[("EW010", 10, 7)], 0),
+        ("rules/ew011.yaml", &[("EW011", 9, 5)], 1),
+        ("rules/ew012.yaml", &[("EW012", 7, 5)], 1),
+        ("rules/ew013.yaml", &[("EW013", 8, 5)], 1),
+        ("rules/ew022.yaml", &[("EW022", 16, 5)], 0),
+        ("rules/ew030.yaml", &[("EW030", 6, 5)], 0),
+        ("rules/ew031.yaml", &[("EW022", 14, 5), ("EW031", 14, 5)], 0),
+        ("rules/ew040.yaml", &[("EW040", 9, 3)], 0),
+        (
+            "rules/invalid-manifest.yaml",
+            &[("invalid-manifest", 8, 32)],
+            1,
+        ),
+    ];
+    for (fixture, expected, code) in cases {
+        let run = check(&["--output", "json", fixture]);
+        let got = codes_at(&run.json());
+        let want: Vec<(String, u64, u64)> = expected
+            .iter()
+            .map(|(c, l, col)| ((*c).to_owned(), *l, *col))
+            .collect();
+        assert_eq!(got, want, "{fixture}");
+        assert_eq!(run.code, *code, "{fixture}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn every_rule_of_the_cli_has_a_fixture() {
+    // EW032 needs the cluster (does the gateway namespace exist?): nothing in manifests can
+    // say, so the CLI never reports it. EW020 and EW021 need --old (see the transition tests).
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(data_dir().join("rules")).expect("rules fixtures") {
+        let path = entry.expect("entry").path();
+        let run = check(&["--output", "json", path.to_str().expect("UTF-8 path")]);
+        for (code, _, _) in codes_at(&run.json()) {
+            seen.insert(code);
+        }
+    }
+    let transitions = check(&[
+        "--output",
+        "json",
+        "--old",
+        "transitions/old",
+        "transitions/new",
+    ]);
+    for (code, _, _) in codes_at(&transitions.json()) {
+        seen.insert(code);
+    }
+    for id in eastwest_guard::rules::RuleId::ALL {
+        if id.as_str() == "EW032" {
+            continue;
+        }
+        assert!(seen.contains(id.as_str()), "no fixture reports {id}");
+    }
+}
+
+#[test]
+fn text_output_line_by_line() {
+    let run = check(&["rules/ew031.yaml", "rules/ew001.yaml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "rules/ew031.yaml:14:5: warning EW022 Service/inventory/stock: Service inventory/stock \
+         becomes exposed cross-cluster: it is now labelled traffic.tetrate.io/global: \"true\" \
+         (Namespace \"inventory\" is service-level)\n\
+         rules/ew031.yaml:14:5: warning EW031 Service/inventory/stock: is labelled \
+         traffic.tetrate.io/global: \"true\", but its Namespace \"inventory\" has none of the \
+         trigger labels, so the agent creates no workspace and the Service is not exposed. Fix: \
+         kubectl label namespace inventory tetrate.io/rev=default\n\
+         rules/ew001.yaml:8:5: error EW001 Namespace/payments: annotation \
+         traffic.tetrate.io/global is \"True\"; expected exactly \"true\" or \"false\" (lower \
+         case). The agent treats anything else as \"false\", so east-west stays off. Fix: write \
+         traffic.tetrate.io/global: \"true\"\n\
+         checked 3 objects (2 Namespaces, 1 Service) in 3 documents of 2 files: 1 error, 2 warnings\n"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn json_output_field_by_field() {
+    let run = check(&["--output", "json", "rules/ew007.yaml", "rules/ew040.yaml"]);
+    assert_eq!(run.code, 1);
+    let report = run.json();
+    assert_eq!(report["schemaVersion"], 1);
+    assert_eq!(report["tool"], "eastwest-guard");
+    assert_eq!(report["toolVersion"], env!("CARGO_PKG_VERSION"));
+    let summary = &report["summary"];
+    assert_eq!(summary["files"], 2);
+    assert_eq!(summary["documents"], 2);
+    assert_eq!(summary["objects"], 2);
+    assert_eq!(summary["namespaces"], 1);
+    assert_eq!(summary["services"], 1);
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(summary["warnings"], 1);
+    assert_eq!(summary["inputErrors"], 0);
+    assert_eq!(summary["old"], Value::Null);
+    assert_eq!(summary["exitCode"], 1);
+    assert_eq!(report["inputErrors"], serde_json::json!([]));
+
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2);
+    let ew007 = &findings[0];
+    assert_eq!(ew007["level"], "error");
+    assert_eq!(ew007["code"], "EW007");
+    assert_eq!(ew007["rule"], "EW007");
+    assert_eq!(
+        ew007["title"],
+        "cloud annotations must be a YAML map of string to scalar"
+    );
+    assert_eq!(ew007["file"], "rules/ew007.yaml");
+    assert_eq!(ew007["line"], 11);
+    assert_eq!(ew007["column"], 68);
+    assert_eq!(
+        ew007["object"],
+        serde_json::json!({"kind": "Namespace", "namespace": null, "name": "payments"})
+    );
+    assert_eq!(ew007["operation"], "create");
+    assert_eq!(
+        ew007["field"],
+        serde_json::json!({
+            "in": "annotation",
+            "key": "traffic.tetrate.io/eastwest-gateway-cloud-annotations"
+        })
+    );
+    assert_eq!(
+        ew007["value"],
+        "service.beta.kubernetes.io/aws-load-balancer-type: external\n\
+         service.beta.kubernetes.io/aws-load-balancer-scheme: internal: yes\n"
+    );
+    assert_eq!(
+        ew007["positionInValue"],
+        serde_json::json!({"line": 2, "column": 62})
+    );
+    let message = ew007["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("Namespace \"payments\": annotation traffic.tetrate.io/eastwest-gateway-cloud-annotations is not valid YAML"),
+        "{message}"
+    );
+    assert!(
+        ew007["summary"]
+            .as_str()
+            .expect("summary")
+            .starts_with("EW007: ")
+    );
+
+    let ew040 = &findings[1];
+    assert_eq!(ew040["level"], "warning");
+    assert_eq!(ew040["code"], "EW040");
+    assert_eq!(ew040["file"], "rules/ew040.yaml");
+    assert_eq!(
+        (ew040["line"].as_u64(), ew040["column"].as_u64()),
+        (Some(9), Some(3))
+    );
+    assert_eq!(
+        ew040["object"],
+        serde_json::json!({"kind": "Service", "namespace": "payments", "name": "legacy-db"})
+    );
+    assert_eq!(ew040["field"], serde_json::json!({"in": "specType"}));
+    assert_eq!(ew040["value"], "ExternalName");
+    assert_eq!(ew040["positionInValue"], Value::Null);
+}
+
+#[test]
+fn json_output_for_checks_of_the_input_itself() {
+    let run = check(&[
+        "-o",
+        "json",
+        "rules/invalid-manifest.yaml",
+        "duplicate",
+        "-n",
+        "payments",
+    ]);
+    assert_eq!(run.code, 1);
+    let report = run.json();
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2);
+    let invalid = &findings[0];
+    assert_eq!(invalid["code"], "invalid-manifest");
+    assert_eq!(invalid["rule"], Value::Null);
+    assert_eq!(invalid["level"], "error");
+    assert_eq!(
+        invalid["field"],
+        serde_json::json!({"in": "annotation", "key": "traffic.tetrate.io/global"})
+    );
+    assert_eq!(invalid["value"], "true");
+    assert!(
+        invalid["message"]
+            .as_str()
+            .expect("message")
+            .contains("Fix: quote it: traffic.tetrate.io/global: \"true\"")
+    );
+    let duplicate = &findings[1];
+    assert_eq!(duplicate["code"], "duplicate-object");
+    assert_eq!(duplicate["file"], "duplicate/b.yaml");
+    assert_eq!(
+        (duplicate["line"].as_u64(), duplicate["column"].as_u64()),
+        (Some(5), Some(9))
+    );
+    assert_eq!(duplicate["field"], Value::Null);
+    assert!(
+        duplicate["message"]
+            .as_str()
+            .expect("message")
+            .contains("is also defined at duplicate/a.yaml:4")
+    );
+}
+
+#[test]
+fn github_output_is_workflow_commands() {
+    let run = check(&["--output", "github", "rules/ew013.yaml", "rules/ew030.yaml"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "::error file=rules/ew013.yaml,line=8,col=5,title=EW013::Service \"payments/api\": \
+             label traffic.tetrate.io/global is \"yes\"; expected exactly \"true\" or \"false\" \
+             (lower case). Anything else leaves the Service unexposed. Fix: kubectl label service \
+             api -n payments traffic.tetrate.io/global=true --overwrite",
+            "::warning file=rules/ew030.yaml,line=6,col=5,title=EW030::Namespace \"payments\": \
+             has traffic.tetrate.io/global: \"true\" but none of the trigger labels \
+             (tetrate.io/rev=default, istio-injection=enabled, istio.io/rev=default), so the \
+             agent creates no workspace and nothing is exposed. Fix: kubectl label namespace \
+             payments tetrate.io/rev=default",
+            "checked 2 objects (1 Namespace, 1 Service) in 2 documents of 2 files: 1 error, 1 warning",
+        ]
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn github_output_escapes_properties_and_data() {
+    // A file name with `,` and `:` (escaped in the file= property), and a multi-line value
+    // quoted in the message: workflow commands must stay on one line.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a,b:c.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  annotations:\n    \
+         traffic.tetrate.io/eastwest-gateway-name: \"50%\\ngw\"\n",
+    )
+    .expect("write");
+    let run = check(&["-o", "github", file.to_str().expect("UTF-8 path")]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let first = run.stdout.lines().next().expect("a line");
+    let escaped_path = file
+        .to_str()
+        .expect("UTF-8")
+        .replace(':', "%3A")
+        .replace(',', "%2C");
+    assert!(
+        first.starts_with(&format!(
+            "::error file={escaped_path},line=6,col=5,title=EW004::"
+        )),
+        "{first}"
+    );
+    assert!(first.contains("\"50%25\\ngw\""), "{first}");
+    assert_eq!(run.stdout.lines().count(), 2);
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let text = std::fs::read(data_dir().join("rules/ew005.yaml")).expect("fixture");
+    let run = check_with_stdin(&["-"], Some(&text));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let lines = run.finding_lines();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].starts_with("<stdin>:9:5: error EW005 Namespace/payments: "),
+        "{}",
+        lines[0]
+    );
+
+    // GitHub has no file to annotate: the command carries only the title.
+    let run = check_with_stdin(&["-o", "github", "-"], Some(&text));
+    assert!(
+        run.stdout
+            .starts_with("::error title=EW005::Namespace \"payments\": "),
+        "{}",
+        run.stdout
+    );
+
+    // Like `kustomize build | eastwest-guard check -`, mixed with files.
+    let run = check_with_stdin(&["-o", "json", "rules/ew013.yaml", "-"], Some(&text));
+    let files: Vec<Value> = run.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["file"].clone())
+        .collect();
+    assert_eq!(files, vec!["rules/ew013.yaml", "<stdin>"]);
+
+    let empty = check_with_stdin(&["-"], Some(b""));
+    assert_eq!(empty.code, 0);
+    assert_eq!(
+        empty.summary(),
+        "checked 0 objects (0 Namespaces, 0 Services) in 0 documents of 1 file: 0 errors, 0 warnings"
+    );
+}
+
+#[test]
+fn mixed_kinds_comments_anchors_lists_and_json() {
+    let run = check(&["--output", "json", "mixed"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    // .hidden/ (invalid YAML) and 04-notes.txt are not read; the CRD, the Widget, the
+    // Deployment and the Knative Service are read and skipped.
+    assert_eq!(report["summary"]["files"], 4);
+    assert_eq!(report["summary"]["documents"], 7);
+    assert_eq!(report["summary"]["namespaces"], 2);
+    assert_eq!(report["summary"]["services"], 2);
+    assert_eq!(report["inputErrors"], serde_json::json!([]));
+    let findings = report["findings"].as_array().expect("findings");
+    let got: Vec<(&str, &str, &str, u64, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code"),
+                f["object"]["name"].as_str().expect("name"),
+                f["file"].as_str().expect("file"),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // The staging Namespace takes global: "true" from a merge key; its own gateway
+            // name overrides the merged one and is invalid.
+            (
+                "EW004",
+                "payments-staging",
+                "mixed/01-helm-rendered.yaml",
+                24,
+                9
+            ),
+            // An item of a JSON kind: List, tab-indented.
+            ("EW013", "reports", "mixed/03-list.json", 12, 6),
+        ]
+    );
+}
+
+#[test]
+fn old_manifests_make_updates_and_catch_transitions() {
+    let run = check(&[
+        "--output",
+        "json",
+        "--old",
+        "transitions/old",
+        "transitions/new",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(
+        report["summary"]["old"],
+        serde_json::json!({"files": 2, "objects": 8, "updated": 7, "deleted": 1})
+    );
+    let findings = report["findings"].as_array().expect("findings");
+    let got: Vec<(&str, &str, &str, u64, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code"),
+                f["level"].as_str().expect("level"),
+                f["object"]["name"].as_str().expect("name"),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // The annotation is gone: the finding points at metadata.
+            ("EW020", "error", "orders", 5, 1),
+            // The derived selector changed with the name: no key of its own, so `annotations:`.
+            ("EW021", "warning", "payments", 16, 3),
+            ("EW021", "warning", "payments", 18, 5),
+            ("EW022", "warning", "cart", 28, 5),
+        ]
+    );
+    assert!(findings.iter().all(|f| f["operation"] == "update"));
+    let ew020 = findings[0]["message"].as_str().expect("message");
+    assert!(
+        ew020.contains("In this Namespace that is 2 Services: billing, ledger."),
+        "{ew020}"
+    );
+    assert!(
+        ew020.contains("in GitOps, delete the Namespace in a change of its own"),
+        "{ew020}"
+    );
+
+    // Without --old the same manifests are creations: no transition to catch.
+    let alone = check(&["--output", "json", "transitions/new"]);
+    assert_eq!(alone.code, 0);
+    let codes: Vec<String> = codes_at(&alone.json())
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect();
+    assert_eq!(codes, vec!["EW022"]);
+
+    // The text summary says what --old did.
+    let text = check(&["--old", "transitions/old", "transitions/new"]);
+    assert_eq!(
+        text.summary(),
+        "checked 7 objects (3 Namespaces, 4 Services) in 7 documents of 2 files; against --old \
+         (8 objects in 2 files): 7 updates, 1 deletion: 1 error, 3 warnings"
+    );
+}
+
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let run = check(&["clean", "clean/services.yaml", "./clean"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.summary(),
+        "checked 7 objects (3 Namespaces, 4 Services) in 8 documents of 3 files: 0 errors, 0 warnings"
+    );
+}
+
+#[test]
+fn namespace_flag_places_services_without_one() {
+    // The Namespace is in the input without a trigger label; the Service names no namespace.
+    let input = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n---\n\
+        apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  labels:\n    \
+        traffic.tetrate.io/global: \"true\"\n";
+    let in_team = check_with_stdin(&["-o", "json", "--namespace", "team", "-"], Some(input));
+    let codes: Vec<String> = codes_at(&in_team.json())
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect();
+    assert_eq!(codes, vec!["EW022", "EW031"]);
+    assert_eq!(in_team.json()["findings"][1]["object"]["namespace"], "team");
+    // In `default` (not in the input), nothing is known about its Namespace.
+    let in_default = check_with_stdin(&["-o", "json", "-"], Some(input));
+    assert_eq!(in_default.json()["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn exit_status_zero_when_only_warnings() {
+    let run = check(&["warnings"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.summary().ends_with("0 errors, 1 warning"),
+        "{}",
+        run.summary()
+    );
+}
+
+#[test]
+fn exit_status_one_on_warnings_with_fail_on_warning() {
+    let run = check(&["--fail-on-warning", "warnings"]);
+    assert_eq!(run.code, 1);
+    let json = check(&["--fail-on-warning", "-o", "json", "warnings"]);
+    assert_eq!(json.code, 1);
+    assert_eq!(json.json()["summary"]["exitCode"], 1);
+}
+
+#[test]
+fn exit_status_follows_the_rule_flags() {
+    // Every deny becomes a warning: exit 0.
+    let run = check(&["--warn-only", "rules/ew001.yaml"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains(": warning EW001 "), "{}", run.stdout);
+    // One rule downgraded.
+    let run = check(&["--warn", "EW005", "rules/ew005.yaml", "rules/ew001.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains(": warning EW005 "), "{}", run.stdout);
+    assert!(run.stdout.contains(": error EW001 "), "{}", run.stdout);
+    // A custom trigger label: the Namespace in ew022.yaml has none of them then.
+    let run = check(&[
+        "--trigger-label",
+        "mesh=on",
+        "-o",
+        "json",
+        "rules/ew022.yaml",
+    ]);
+    let codes: Vec<String> = codes_at(&run.json())
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect();
+    assert_eq!(codes, vec!["EW022", "EW031"]);
+}
+
+#[test]
+fn exit_status_two_for_invalid_yaml_with_file_and_line() {
+    let run = check(&["invalid", "clean"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "invalid/bad.yaml:7:4: error: invalid YAML: while parsing a block mapping, did not find \
+         expected key\n"
+    );
+    // The rest is still checked.
+    assert_eq!(
+        run.summary(),
+        "checked 7 objects (3 Namespaces, 4 Services) in 8 documents of 4 files: 0 errors, 0 \
+         warnings, 1 input could not be read (the check is incomplete)"
+    );
+
+    let json = check(&["-o", "json", "invalid"]);
+    assert_eq!(json.code, 2);
+    let report = json.json();
+    assert_eq!(report["summary"]["exitCode"], 2);
+    assert_eq!(
+        report["inputErrors"],
+        serde_json::json!([{
+            "file": "invalid/bad.yaml",
+            "line": 7,
+            "column": 4,
+            "message": "invalid YAML: while parsing a block mapping, did not find expected key"
+        }])
+    );
+
+    let github = check(&["-o", "github", "invalid"]);
+    assert_eq!(github.code, 2);
+    assert_eq!(
+        github.stdout.lines().next(),
+        Some(
+            "::error file=invalid/bad.yaml,line=7,col=4,title=eastwest-guard::invalid/bad.yaml:7:4: \
+             invalid YAML: while parsing a block mapping, did not find expected key"
+        )
+    );
+}
+
+#[test]
+fn exit_status_two_for_unreadable_paths() {
+    let run = check(&["no-such-dir", "rules/ew001.yaml"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "no-such-dir: error: cannot read: no such file or directory\n"
+    );
+    // Errors in the input do not hide the findings of what could be read.
+    assert!(run.stdout.contains("error EW001"), "{}", run.stdout);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = check(&[dir.path().to_str().expect("UTF-8 path")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .ends_with(": error: no .yaml, .yml or .json file in this directory\n"),
+        "{}",
+        run.stderr
+    );
+
+    let binary = dir.path().join("latin1.yaml");
+    std::fs::write(&binary, b"kind: Namespace\nmetadata:\n  name: caf\xe9\n").expect("write");
+    let run = check(&[binary.to_str().expect("UTF-8 path")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(":3:12: error: not UTF-8 text"),
+        "{}",
+        run.stderr
+    );
+
+    let old_missing = check(&["--old", "no-such-base", "clean"]);
+    assert_eq!(old_missing.code, 2);
+}
+
+#[test]
+fn exit_status_two_for_bad_flags() {
+    // A rule ID that does not exist (the engine configuration refuses it).
+    let run = check(&["--warn", "EW999", "clean"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--warn: unknown rule ID \"EW999\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+    // A trigger label without `=`.
+    let run = check(&["--trigger-label", "nope", "clean"]);
+    assert_eq!(run.code, 2);
+    // A namespace that cannot be one.
+    let run = check(&["--namespace", "Not_A_Namespace", "clean"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--namespace"), "{}", run.stderr);
+    // Usage errors from the argument parser.
+    assert_eq!(check(&[]).code, 2);
+    assert_eq!(check(&["--output", "xml", "clean"]).code, 2);
+    assert_eq!(check(&["--no-such-flag", "clean"]).code, 2);
+    // Standard input cannot be read twice.
+    let run = check(&["-", "--old", "-"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("only once"), "{}", run.stderr);
+}
+
+#[test]
+fn a_large_generated_input_is_read_whole() {
+    // 2,000 documents through stdin: counts add up, positions stay right at the end.
+    let mut text = String::new();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-{i}\n  labels:\n    \
+             istio-injection: enabled\n  annotations:\n    traffic.tetrate.io/global: \"true\"\n\
+             ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n  namespace: ns-{i}\n"
+        ));
+    }
+    text.push_str("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: last\n  labels:\n    traffic.tetrate.io/global: \"no\"\n");
+    let run = check_with_stdin(&["-o", "json"], None);
+    assert_eq!(run.code, 2, "no PATH is a usage error");
+    let run = check_with_stdin(&["-o", "json", "-"], Some(text.as_bytes()));
+    let report = run.json();
+    assert_eq!(report["summary"]["documents"], 2001);
+    assert_eq!(report["summary"]["objects"], 2001);
+    assert_eq!(codes_at(&report), vec![("EW013".to_owned(), 15_007, 5)]);
+}
