@@ -1324,3 +1324,13 @@ fn mutation_on_update_too() {
     );
     assert!(m.is_some());
 }
+
+#[test]
+fn ew022_is_silent_where_the_namespace_has_no_trigger_label() {
+    // Nothing in such a Namespace is exposed before or after; EW031 says why instead.
+    let cluster = FakeCluster::default().with_namespace("payments", &[("team", "a")], &[]);
+    let unlabelled = svc(&[("app", "payment")], &[], "ClusterIP");
+    let labelled = svc(&[("app", "payment"), (GLOBAL, "true")], &[], "ClusterIP");
+    let d = svc_update(&unlabelled, &labelled, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW031]);
+}

@@ -195,7 +195,15 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
                 }
             }
         }
-        judge(m, before, operation, config, &view, &mut outcome.findings);
+        judge(
+            m,
+            before,
+            operation,
+            old.is_some(),
+            config,
+            &view,
+            &mut outcome.findings,
+        );
     }
     if let Some(old) = old {
         outcome.old = Some(OldCounts {
@@ -222,6 +230,7 @@ fn judge(
     m: &Manifest,
     before: Option<&Manifest>,
     operation: Operation,
+    have_old: bool,
     config: &Config,
     view: &InputCluster,
     findings: &mut Vec<Finding>,
@@ -237,12 +246,15 @@ fn judge(
     };
     let decision = rules::validate(&review, config, view);
 
-    // Issue 5: a namespace-level Namespace next to labelled Services is fine, say nothing. The
-    // engine's EW022 on a Service CREATE there only says the label has no effect.
+    // EW022 reports a change of exposure. Without --old there is no "before": every labelled
+    // Service would "become exposed" on every run, so stay quiet. With --old, a Service that is
+    // new in this change does become exposed, except next to a namespace-level Namespace,
+    // which issue 5 says is fine: say nothing.
     let quiet_ew022 = operation == Operation::Create
-        && m.namespace
-            .as_deref()
-            .is_some_and(|ns| view.is_namespace_level(ns));
+        && (!have_old
+            || m.namespace
+                .as_deref()
+                .is_some_and(|ns| view.is_namespace_level(ns)));
 
     for v in decision.violations {
         if quiet_ew022 && v.rule == RuleId::EW022 {

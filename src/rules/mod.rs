@@ -180,7 +180,7 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
         ResourceKind::Service => {
             let namespace = out.object.namespace.clone();
             service::check(object, namespace.as_deref(), config, cluster, &mut out);
-            transition::check_service(old, object, namespace.as_deref(), cluster, &mut out);
+            transition::check_service(old, object, namespace.as_deref(), config, cluster, &mut out);
         }
         ResourceKind::Other => {}
     }

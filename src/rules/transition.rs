@@ -149,6 +149,7 @@ pub(crate) fn check_service(
     old: Option<&ObjectView>,
     new: &ObjectView,
     namespace: Option<&str>,
+    config: &Config,
     cluster: &dyn ClusterView,
     out: &mut Report<'_>,
 ) {
@@ -156,6 +157,11 @@ pub(crate) fn check_service(
     let Lookup::Found(facts) = cluster.namespace(ns) else {
         return;
     };
+    // Without a trigger label the agent creates no workspace: nothing in the Namespace is
+    // exposed before or after, whatever the labels say (EW031 says so for labelled Services).
+    if config.trigger_label(Some(&facts.labels)).is_none() {
+        return;
+    }
     let namespace_level = exposure::is_namespace_level(Some(&facts.annotations));
     let was_labelled = old.is_some_and(exposure::is_labelled);
     let is_labelled = exposure::is_labelled(new);
