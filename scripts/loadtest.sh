@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Load benchmark of the webhook (issue 7): the release binary on loopback, driven by oha.
+#
+#   scripts/loadtest.sh                 # every scenario, 10 s each
+#   DURATION=30s scripts/loadtest.sh    # longer runs
+#
+# Starts `eastwest-guard serve` on 127.0.0.1 with a certificate from `eastwest-guard certs`,
+# measures the time to ready and idle memory, then drives /validate and /mutate with a
+# realistic review (benches/data/review-namespace-update.json: a Namespace UPDATE with
+# managedFields, about 4 KB) over HTTP/1.1 keep-alive with 25 connections (as kube-apiserver
+# pools them) and over HTTP/2, at maximum rate and at a fixed 2,000 requests per second.
+# Prints requests per second, p50/p99/p99.9 latency, errors, and the server's peak resident
+# memory. Loopback only; every run is bounded by DURATION.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION=${DURATION:-10s}
+REVIEW=${REVIEW:-$ROOT/benches/data/review-namespace-update.json}
+TOOLS=$ROOT/target/tools
+OHA_VERSION=1.16.0
+
+# --- tools ----------------------------------------------------------------------------------
+OHA=$(command -v oha || true)
+if [ -z "$OHA" ]; then
+  OHA=$TOOLS/bin/oha
+  if [ ! -x "$OHA" ]; then
+    echo "== installing oha $OHA_VERSION from crates.io into $TOOLS (once)"
+    cargo install oha --locked --version "$OHA_VERSION" --root "$TOOLS" --quiet
+  fi
+fi
+echo "== building the release binary"
+cargo build --release --quiet --bin eastwest-guard
+BIN=$ROOT/target/release/eastwest-guard
+
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+"$BIN" certs --out "$WORK/certs" --service eastwest-guard --namespace eastwest-guard-system >/dev/null
+PORT=$(free_port)
+PROBE=$(free_port)
+
+# --- start, time to ready, idle memory ------------------------------------------------------
+start_ns=$(date +%s%N)
+"$BIN" serve --listen "127.0.0.1:$PORT" --probe-listen "127.0.0.1:$PROBE" \
+  --tls-cert "$WORK/certs/tls.crt" --tls-key "$WORK/certs/tls.key" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+ready_ns=
+for _ in $(seq 1 5000); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$PROBE/readyz" 2>/dev/null; then
+    ready_ns=$(date +%s%N)
+    break
+  fi
+  sleep 0.001
+done
+[ -n "$ready_ns" ] || { cat "$WORK/server.log"; echo "server never became ready" >&2; exit 1; }
+ready_ms=$(( (ready_ns - start_ns) / 1000000 ))
+sleep 1
+idle_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+
+# --- scenarios ------------------------------------------------------------------------------
+run() { # name, path, oha args...
+  local name=$1 path=$2
+  shift 2
+  "$OHA" --no-tui --insecure --output-format json -z "$DURATION" -m POST \
+    -H 'Content-Type: application/json' -D "$REVIEW" "$@" \
+    "https://127.0.0.1:$PORT$path?timeout=10s" >"$WORK/$name.json"
+  echo "$name" >>"$WORK/runs"
+}
+echo "== scenarios of $DURATION each (server pid $SERVER_PID, review $(wc -c <"$REVIEW") bytes)"
+run "validate h1 c25 max" /validate --http-version 1.1 -c 25
+run "validate h1 c25 2000rps" /validate --http-version 1.1 -c 25 -q 2000 --latency-correction
+run "mutate h1 c25 max" /mutate --http-version 1.1 -c 25
+run "mutate h1 c25 2000rps" /mutate --http-version 1.1 -c 25 -q 2000 --latency-correction
+run "validate h2 c4x25 max" /validate --http2 -c 4 -p 25
+run "validate h2 c4x25 2000rps" /validate --http2 -c 4 -p 25 -q 2000 --latency-correction
+peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+
+python3 - "$WORK" <<'PY'
+import json, sys, os
+work = sys.argv[1]
+print(f"{'scenario':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'non-200':>8}")
+for name in open(os.path.join(work, "runs")).read().split("\n"):
+    if not name:
+        continue
+    r = json.load(open(os.path.join(work, name + ".json")))
+    s, p = r["summary"], r["latencyPercentiles"]
+    codes = r.get("statusCodeDistribution", {})
+    bad = sum(v for k, v in codes.items() if k != "200") + sum(r.get("errorDistribution", {}).values())
+    ms = lambda v: (v or 0) * 1000
+    print(f"{name:<28} {s['requestsPerSec']:>9.0f} {ms(p['p50']):>8.3f} {ms(p['p99']):>8.3f} {ms(p['p99.9']):>9.3f} {bad:>8}")
+PY
+echo "ready after start: ${ready_ms} ms (process start to first 200 from /readyz, polled every 1 ms)"
+echo "resident memory: idle $((idle_kib / 1024)).$(( (idle_kib % 1024) * 10 / 1024 )) MiB, peak $((peak_kib / 1024)).$(( (peak_kib % 1024) * 10 / 1024 )) MiB"
