@@ -5,9 +5,12 @@
 //!   [`yaml`] is the positioned YAML tree under it.
 //! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
 //! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
+//! - [`exposure`]: what the agent does with an input (mode, workspace, gateway, exposed
+//!   Services).
 
 pub mod check;
 pub mod cluster;
+pub mod exposure;
 pub mod manifests;
 pub mod output;
 pub mod yaml;
