@@ -6,14 +6,17 @@
 //! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
 //! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
 //! - [`exposure`]: what the agent does with an input (mode, workspace, gateway, exposed
-//!   Services).
+//!   Services); [`explain`] prints it.
 
 pub mod check;
 pub mod cluster;
+pub mod explain;
 pub mod exposure;
 pub mod manifests;
 pub mod output;
 pub mod yaml;
+
+pub use explain::{ExplainArgs, run_explain};
 
 use std::io::Write;
 use std::path::PathBuf;
