@@ -24,6 +24,8 @@ enum Command {
     Check(cli::CheckArgs),
     /// Explain what the agent will do with manifest files: modes, gateways, exposed Services.
     Explain(cli::ExplainArgs),
+    /// Show the change in cross-cluster exposure between two sets of manifest files.
+    Diff(cli::DiffArgs),
     /// Make a CA and a serving certificate for the in-cluster webhook Service.
     Certs(certs::CertsArgs),
 }
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => server::run(args),
         Command::Check(args) => cli::run_check(args),
         Command::Explain(args) => cli::run_explain(args),
+        Command::Diff(args) => cli::run_diff(args),
         Command::Certs(args) => certs::run(args),
     }
 }
