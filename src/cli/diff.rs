@@ -97,24 +97,31 @@ pub fn run_diff(args: DiffArgs) -> ExitCode {
         &config,
     );
     let code = report.exit_code(args.fail_on_new_exposure);
-    let written = write_out(CMD, |out, err| match args.output {
-        DiffFormat::Text => {
-            for e in &report.input_errors {
-                writeln!(err, "{}", input_error_line(e))?;
-            }
-            write_text(&report, out)
-        }
-        DiffFormat::Json => write_json(&report, code, out),
-        DiffFormat::Markdown => {
-            for e in &report.input_errors {
-                writeln!(err, "{}", input_error_line(e))?;
-            }
-            write_markdown(&report, out)
-        }
-    });
+    let written = write_out(CMD, |out, err| write(args.output, &report, code, out, err));
     match written {
         Ok(()) => ExitCode::from(code),
         Err(code) => code,
+    }
+}
+
+/// Writes the report in `format` to `out`; in text and Markdown, input errors go to `err` (the
+/// JSON document holds them). `exit_code` is recorded in the JSON summary.
+pub fn write(
+    format: DiffFormat,
+    report: &Report,
+    exit_code: u8,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    if format != DiffFormat::Json {
+        for e in &report.input_errors {
+            writeln!(err, "{}", input_error_line(e))?;
+        }
+    }
+    match format {
+        DiffFormat::Text => write_text(report, out),
+        DiffFormat::Json => write_json(report, exit_code, out),
+        DiffFormat::Markdown => write_markdown(report, out),
     }
 }
 
@@ -1000,8 +1007,8 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             continue;
         }
         writeln!(out, "\n### {title}\n")?;
-        writeln!(out, "| Service | Namespace | Why | File |")?;
-        writeln!(out, "|---|---|---|---|")?;
+        writeln!(out, "| Service | Why | File |")?;
+        writeln!(out, "|---|---|---|")?;
         for c in list {
             let blocked = c
                 .blocked_by
@@ -1009,9 +1016,8 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .unwrap_or_default();
             writeln!(
                 out,
-                "| {} | {} | {}{blocked} | {} |",
-                code(&c.name),
-                code(&c.namespace),
+                "| {} | {}{blocked} | {} |",
+                code(&format!("{}/{}", c.namespace, c.name)),
                 cell(&c.why),
                 code(&service_location(c))
             )?;

@@ -81,14 +81,25 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
     let explanation = Explanation::new(&model, &outcome.findings, &inputs.errors, &config);
     let code = explanation.exit_code();
 
-    let written = write_out(CMD, |out, err| match args.output {
-        ExplainFormat::Text => write_text(&explanation, out, err),
-        ExplainFormat::Json => write_json(&explanation, out),
-        ExplainFormat::Yaml => write_yaml(&explanation, out, err),
-    });
+    let written = write_out(CMD, |out, err| write(args.output, &explanation, out, err));
     match written {
         Ok(()) => ExitCode::from(code),
         Err(code) => code,
+    }
+}
+
+/// Writes the explanation in `format` to `out`; input errors go to `err` in the text and YAML
+/// formats (the JSON document holds them).
+pub fn write(
+    format: ExplainFormat,
+    explanation: &Explanation<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        ExplainFormat::Text => write_text(explanation, out, err),
+        ExplainFormat::Json => write_json(explanation, out),
+        ExplainFormat::Yaml => write_yaml(explanation, out, err),
     }
 }
 
@@ -434,8 +445,13 @@ fn write_cloud_text(cloud: &CloudView, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    let indent = if cloud.parser == CloudParser::Fallback {
+        "      "
+    } else {
+        "    "
+    };
     for (k, v) in &cloud.annotations {
-        writeln!(out, "      {}: {}", key_text(k), q(v))?;
+        writeln!(out, "{indent}{}: {}", key_text(k), q(v))?;
     }
     if !cloud.skipped_lines.is_empty() {
         let lines: Vec<String> = cloud.skipped_lines.iter().map(|l| l.to_string()).collect();
@@ -903,7 +919,7 @@ fn write_namespace_yaml(
     ns: &NamespaceModel,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let name = &ns.name;
+    let name = comment(&ns.name);
     let problems = e.namespace_problems(ns);
     let errors: Vec<&str> = problems
         .iter()
@@ -976,8 +992,8 @@ fn write_namespace_yaml(
     writeln!(
         out,
         "# gateway {} in namespace {}: {}",
-        gw.name,
-        gw.namespace,
+        comment(&gw.name),
+        comment(&gw.namespace),
         deploy_text(&gw.deploy)
     )?;
     if let Some(cloud) = &ns.cloud {

@@ -474,6 +474,11 @@ pub fn why(svc: &ServiceModel, ns: &NamespaceModel) -> String {
         Selection::Label => format!("labelled {g}: \"true\""),
     };
     match svc.reason {
+        Reason::NamespaceLevel if svc.global_label.as_deref() == Some("true") => format!(
+            "Namespace {} is namespace-level: every Service in it is exposed (its own label \
+             changes nothing)",
+            ns.name
+        ),
         Reason::NamespaceLevel => format!(
             "Namespace {} is namespace-level: every Service in it is exposed",
             ns.name
@@ -502,9 +507,15 @@ pub fn why(svc: &ServiceModel, ns: &NamespaceModel) -> String {
             selected(sel)
         ),
         Reason::ExternalName(sel) => format!(
-            "would be exposed ({}), but it is type ExternalName: it has no endpoints to expose \
-             (EW040)",
-            selected(sel)
+            "would be exposed ({}), but it is type ExternalName: it has no endpoints to \
+             expose{}",
+            selected(sel),
+            // check reports EW040 on labelled ExternalName Services only.
+            if sel == Selection::Label {
+                " (EW040)"
+            } else {
+                ""
+            }
         ),
     }
 }
