@@ -602,3 +602,32 @@ fn check_summary_prints_the_diff_after_the_report() {
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("diff --output json"), "{}", run.stderr);
 }
+
+#[test]
+fn namespace_manifest_removed_but_services_kept() {
+    let report = ewg(&[
+        "diff",
+        "--old",
+        "modes/old",
+        "--new",
+        "modes/new/services.yaml",
+        "-o",
+        "json",
+    ])
+    .json();
+    let orders = find(&report["namespaces"], "name", "orders");
+    assert_eq!(orders["change"], "deleted");
+    assert_eq!(orders["blockedBy"], Value::Null);
+    assert_eq!(orders["after"]["inInput"], false);
+    let billing = find(&report["noLongerExposed"], "name", "billing");
+    assert!(
+        billing["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("Namespace orders is not in the new manifests")),
+        "{billing}"
+    );
+    assert_eq!(
+        find(&report["gateways"], "namespace", "orders")["change"],
+        "removed"
+    );
+}

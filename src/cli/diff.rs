@@ -443,6 +443,13 @@ fn services_of(
                 format!("deleted, with its Namespace {namespace}")
             }
             (Some(_), None) => "deleted (not in the new manifests)".to_owned(),
+            // The Namespace's manifest is gone but the Service's is not: in the cluster,
+            // deleting a Namespace deletes its Services.
+            (Some(_), Some(a)) if namespace_deleted => format!(
+                "Namespace {namespace} is not in the new manifests (deleting it deletes this \
+                 Service too): {}",
+                a.why
+            ),
             (Some(b), Some(a)) => cause(b, a, &namespace, namespace_known),
             (None, None) => continue,
         };
@@ -923,6 +930,8 @@ pub fn write_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\nNamespaces ({}):", d.namespaces.len())?;
         for n in &d.namespaces {
             let sides = match (&n.before, &n.after) {
+                (Some(b), _) if n.kind == NamespaceChangeKind::Deleted => b.describe(),
+                (_, Some(a)) if n.kind == NamespaceChangeKind::Added => a.describe(),
                 (Some(b), Some(a)) => format!("{} -> {}", b.describe(), a.describe()),
                 (None, Some(a)) => a.describe(),
                 (Some(b), None) => b.describe(),
@@ -1057,10 +1066,9 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "| Namespace | Change | Before | After | Why |")?;
         writeln!(out, "|---|---|---|---|---|")?;
         for n in &d.namespaces {
-            let side = |s: &Option<NamespaceSide>| {
-                s.as_ref()
-                    .map(|s| cell(&s.describe()))
-                    .unwrap_or_else(|| "none".to_owned())
+            let side = |s: &Option<NamespaceSide>| match s {
+                Some(s) if s.in_input => cell(&s.describe()),
+                _ => "none".to_owned(),
             };
             let kind = match n.blocked_by {
                 Some(r) => format!("{} (**blocked: {r}**)", n.kind.as_str()),
