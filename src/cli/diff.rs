@@ -999,8 +999,10 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     let mut parts = counts(d);
-    if !d.newly_exposed.is_empty() {
-        parts[0] = format!("**{}**", parts[0]);
+    if !d.newly_exposed.is_empty()
+        && let Some(first) = parts.first_mut()
+    {
+        *first = format!("**{first}**");
     }
     writeln!(out, "{}.", parts.join("; "))?;
 
