@@ -22,6 +22,10 @@ enum Command {
     Serve(server::ServeArgs),
     /// Check manifest files with the same rules (for CI on pull requests).
     Check(cli::CheckArgs),
+    /// Explain what the agent will do with manifest files: modes, gateways, exposed Services.
+    Explain(cli::ExplainArgs),
+    /// Show the change in cross-cluster exposure between two sets of manifest files.
+    Diff(cli::DiffArgs),
     /// Make a CA and a serving certificate for the in-cluster webhook Service.
     Certs(certs::CertsArgs),
 }
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => server::run(args),
         Command::Check(args) => cli::run_check(args),
+        Command::Explain(args) => cli::run_explain(args),
+        Command::Diff(args) => cli::run_diff(args),
         Command::Certs(args) => certs::run(args),
     }
 }

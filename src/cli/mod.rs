@@ -5,12 +5,20 @@
 //!   [`yaml`] is the positioned YAML tree under it.
 //! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
 //! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
+//! - [`exposure`]: what the agent does with an input (mode, workspace, gateway, exposed
+//!   Services); [`explain`] prints it, [`diff`] compares two inputs.
 
 pub mod check;
 pub mod cluster;
+pub mod diff;
+pub mod explain;
+pub mod exposure;
 pub mod manifests;
 pub mod output;
 pub mod yaml;
+
+pub use diff::{DiffArgs, run_diff};
+pub use explain::{ExplainArgs, run_explain};
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,6 +60,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub fail_on_warning: bool,
 
+    /// With --old: after the report, print the change in cross-cluster exposure (as
+    /// `eastwest-guard diff` does). Text and github output only; the exit status is check's.
+    #[arg(long, requires = "old")]
+    pub summary: bool,
+
     #[command(flatten)]
     pub rules: crate::flags::RuleFlags,
 }
@@ -73,6 +86,12 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     if stdin_uses > 1 {
         return usage_error("standard input (-) can be read only once: give it as one PATH");
     }
+    if args.summary && args.output == OutputFormat::Json {
+        return usage_error(
+            "--summary prints text after the report, which would break the JSON: use \
+             eastwest-guard diff --output json for the exposure change",
+        );
+    }
 
     let options = ReadOptions {
         default_namespace: args.namespace.clone(),
@@ -92,6 +111,19 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         &mut out,
         &mut err,
     )
+    .and_then(|()| match (&old, args.summary) {
+        (Some(old), true) => {
+            let report = diff::Report::new(
+                &exposure::model(old, &config),
+                &exposure::model(&new, &config),
+                outcome.input_errors.clone(),
+                &config,
+            );
+            writeln!(out)?;
+            diff::write_text(&report, &mut out)
+        }
+        _ => Ok(()),
+    })
     .and_then(|()| out.flush());
     // A closed pipe (`check ... | head`) is the reader's choice, not a failure to report.
     if let Err(e) = written

@@ -1,0 +1,551 @@
+//! `eastwest-guard explain`, run as a user runs it: the built binary on the fixture sets under
+//! tests/data/explain (paths relative to that directory, so outputs name files the same way
+//! on every machine).
+//!
+//! Golden files: each output format of each fixture set is compared exactly with a file under
+//! tests/golden/explain/. After an intended change of the output, regenerate them with
+//!
+//!     UPDATE_GOLDEN=1 cargo test --test explain
+//!
+//! and review the change with `git diff tests/golden`. The JSON outputs are also parsed and
+//! checked field by field, so a regenerated golden file cannot hide a wrong value.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use eastwest_guard::cli::yaml::{self, Node, Resolved};
+use serde_json::Value;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/explain")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eastwest-guard"))
+        .args(args)
+        .current_dir(data_dir())
+        // The rule flags also read the environment; a developer's settings must not leak in.
+        .env_remove("EASTWEST_GUARD_WARN_ONLY")
+        .env_remove("EASTWEST_GUARD_WARN")
+        .env_remove("EASTWEST_GUARD_TRIGGER_LABEL")
+        .env_remove("EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX")
+        .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAME")
+        .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run eastwest-guard");
+    {
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(bytes) = stdin {
+            input.write_all(bytes).expect("write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("wait for eastwest-guard");
+    Run {
+        code: out.status.code().expect("exit code, not a signal"),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+fn explain(args: &[&str]) -> Run {
+    let mut all = vec!["explain"];
+    all.extend_from_slice(args);
+    run_with_stdin(&all, None)
+}
+
+/// Compares `actual` with tests/golden/`name`, or writes it there with `UPDATE_GOLDEN=1`. The
+/// tool's version is replaced by `<version>` so a release does not touch every golden file.
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let actual = actual.replace(
+        &format!("\"toolVersion\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"toolVersion\": \"<version>\"",
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("create golden dir");
+        std::fs::write(&path, &actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}); create it with UPDATE_GOLDEN=1 cargo test --test explain",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(e, a)| e != a)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the output, first at line {}:\n  golden: {:?}\n  actual: {:?}\n\
+             If the change is intended: UPDATE_GOLDEN=1 cargo test --test explain, then review \
+             git diff tests/golden.\n--- actual output ---\n{actual}",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first).unwrap_or("<end>"),
+            actual.lines().nth(first).unwrap_or("<end>"),
+        );
+    }
+}
+
+const SETS: &[&str] = &["namespace-level", "service-level", "off", "cloud-fallback"];
+
+#[test]
+fn golden_outputs() {
+    for set in SETS {
+        for (format, ext) in [("text", "txt"), ("json", "json"), ("yaml", "yaml")] {
+            let run = explain(&["--output", format, set]);
+            assert_eq!(run.code, 0, "{set} {format}: {}", run.stderr);
+            assert_eq!(run.stderr, "", "{set} {format}");
+            golden(&format!("explain/{set}.{ext}"), &run.stdout);
+        }
+    }
+}
+
+fn namespace<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["namespaces"]
+        .as_array()
+        .expect("namespaces")
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no Namespace {name} in {report:#}"))
+}
+
+fn service<'a>(ns: &'a Value, name: &str) -> &'a Value {
+    ns["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no Service {name} in {ns:#}"))
+}
+
+fn codes(problems: &Value) -> Vec<&str> {
+    problems
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["code"].as_str().expect("code"))
+        .collect()
+}
+
+#[test]
+fn json_namespace_level() {
+    let report = explain(&["-o", "json", "namespace-level"]).json();
+    assert_eq!(report["schemaVersion"], 1);
+    assert_eq!(report["command"], "explain");
+    assert_eq!(report["summary"]["namespaces"], 1);
+    assert_eq!(report["summary"]["namespaceLevel"], 1);
+    assert_eq!(report["summary"]["services"], 3);
+    assert_eq!(report["summary"]["exposed"], 2);
+    assert_eq!(report["summary"]["exitCode"], 0);
+
+    let ns = namespace(&report, "payments");
+    assert_eq!(ns["inInput"], true);
+    assert_eq!(ns["file"], "namespace-level/payments.yaml");
+    assert_eq!(ns["line"], 2);
+    assert_eq!(ns["mode"], "namespace-level");
+    assert_eq!(ns["globalAnnotation"], "true");
+    assert_eq!(ns["workspace"]["created"], true);
+    assert_eq!(ns["workspace"]["triggerLabel"], "tetrate.io/rev=default");
+    assert_eq!(ns["workspace"]["name"], "ws-payments");
+    assert_eq!(ns["workspace"]["settingName"], "ws-payments-settings");
+
+    let gw = &ns["gateway"];
+    assert_eq!(gw["inUse"], true);
+    assert_eq!(gw["name"], "payments-east-west");
+    assert_eq!(gw["nameSource"], "annotation");
+    assert_eq!(gw["workloadSelector"], "app=payments-east-west");
+    assert_eq!(gw["workloadSelectorSource"], "derived");
+    assert_eq!(gw["namespace"], "tetrate-system");
+    assert_eq!(gw["namespaceSource"], "default");
+    assert_eq!(gw["deploy"], "true");
+    assert_eq!(gw["deploySource"], "default");
+    assert_eq!(gw["error"], Value::Null);
+
+    let cloud = &ns["cloudAnnotations"];
+    assert_eq!(cloud["parser"], "yaml");
+    assert_eq!(
+        cloud["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"],
+        "nlb"
+    );
+    assert_eq!(cloud["skippedLines"], serde_json::json!([]));
+
+    let api = service(ns, "payment-api");
+    assert_eq!(api["exposed"], true);
+    assert_eq!(api["reason"], "namespace-level");
+    assert_eq!(api["file"], "namespace-level/services.yaml");
+    assert_eq!(api["line"], 1);
+    // The label changes nothing: the Namespace is namespace-level.
+    assert_eq!(service(ns, "ledger")["reason"], "namespace-level");
+    let fx = service(ns, "fx-rates");
+    assert_eq!(fx["exposed"], false);
+    assert_eq!(fx["reason"], "external-name");
+    assert_eq!(fx["type"], "ExternalName");
+}
+
+#[test]
+fn json_service_level_and_unknown_namespace() {
+    let report = explain(&["-o", "json", "service-level"]).json();
+    assert_eq!(report["summary"]["unknownNamespaces"], 1);
+    assert_eq!(report["summary"]["errors"], 2);
+    assert_eq!(report["summary"]["warnings"], 1);
+    // Explaining is not gating: a denied input still exits 0.
+    assert_eq!(report["summary"]["exitCode"], 0);
+
+    let shop = namespace(&report, "shop");
+    assert_eq!(shop["mode"], "service-level");
+    assert_eq!(shop["globalAnnotation"], Value::Null);
+    assert_eq!(shop["workspace"]["triggerLabel"], "istio-injection=enabled");
+    let gw = &shop["gateway"];
+    assert_eq!(gw["name"], "shop-gw");
+    assert_eq!(gw["nameSource"], "derived");
+    assert_eq!(gw["workloadSelector"], "app=shop-gw,tier=edge");
+    assert_eq!(gw["workloadSelectorSource"], "annotation");
+    assert_eq!(gw["namespace"], "gateways");
+    assert_eq!(gw["namespaceSource"], "annotation");
+
+    let expect = [
+        ("cart", true, "labelled", vec![]),
+        ("catalog", false, "not-labelled", vec![]),
+        ("checkout", false, "label-false", vec![]),
+        ("admin", false, "label-not-true", vec!["EW013"]),
+        ("legacy", false, "label-as-annotation", vec!["EW012"]),
+        ("tax", false, "external-name", vec!["EW040"]),
+    ];
+    for (name, exposed, reason, problems) in expect {
+        let s = service(shop, name);
+        assert_eq!(s["exposed"], exposed, "{name}");
+        assert_eq!(s["reason"], reason, "{name}");
+        assert_eq!(codes(&s["problems"]), problems, "{name}");
+        assert!(s["why"].as_str().is_some_and(|w| !w.is_empty()), "{name}");
+    }
+    let admin = &service(shop, "admin")["problems"][0];
+    assert_eq!(admin["level"], "error");
+    assert_eq!(admin["rule"], "EW013");
+    assert_eq!(admin["file"], "service-level/shop.yaml");
+    assert_eq!(admin["line"], 52);
+
+    let warehouse = namespace(&report, "warehouse");
+    assert_eq!(warehouse["inInput"], false);
+    assert_eq!(warehouse["file"], Value::Null);
+    assert_eq!(warehouse["mode"], "service-level");
+    assert_eq!(warehouse["workspace"]["created"], Value::Null);
+    assert_eq!(warehouse["gateway"], Value::Null);
+    let stock = service(warehouse, "stock");
+    assert_eq!(stock["exposed"], true);
+    assert!(
+        stock["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("not in the input")),
+        "{stock}"
+    );
+    assert_eq!(service(warehouse, "pallets")["exposed"], false);
+}
+
+#[test]
+fn json_off_no_trigger_and_underivable_gateway() {
+    let report = explain(&["-o", "json", "off"]).json();
+    assert_eq!(report["summary"]["namespaces"], 4);
+    assert_eq!(report["summary"]["off"], 2);
+    assert_eq!(report["summary"]["namespaceLevel"], 2);
+    assert_eq!(report["summary"]["workspaces"], 3);
+    assert_eq!(report["summary"]["exposed"], 1);
+
+    let isolated = namespace(&report, "isolated");
+    assert_eq!(isolated["mode"], "off");
+    assert_eq!(isolated["workspace"]["created"], true);
+    assert_eq!(isolated["workspace"]["settingName"], Value::Null);
+    assert_eq!(isolated["gateway"]["inUse"], false);
+
+    let legacy = namespace(&report, "legacy");
+    assert_eq!(legacy["mode"], "namespace-level");
+    assert_eq!(legacy["workspace"]["created"], false);
+    assert_eq!(legacy["workspace"]["triggerLabel"], Value::Null);
+    assert_eq!(legacy["gateway"]["inUse"], false);
+    assert_eq!(codes(&legacy["problems"]), vec!["EW030"]);
+    let old_api = service(legacy, "old-api");
+    assert_eq!(old_api["exposed"], false);
+    assert_eq!(old_api["reason"], "no-trigger-label");
+
+    // "True" is read as "false": off, and EW001 marks it.
+    let analytics = namespace(&report, "analytics");
+    assert_eq!(analytics["mode"], "off");
+    assert_eq!(analytics["globalAnnotation"], "True");
+    assert_eq!(codes(&analytics["problems"]), vec!["EW001"]);
+
+    let staging = namespace(&report, "staging");
+    assert_eq!(staging["mode"], "namespace-level");
+    assert_eq!(staging["gateway"]["inUse"], true);
+    assert_eq!(staging["gateway"]["name"], Value::Null);
+    assert!(
+        staging["gateway"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("EW006"))
+    );
+    assert_eq!(codes(&staging["problems"]), vec!["EW006"]);
+    assert_eq!(service(staging, "preview")["exposed"], true);
+}
+
+#[test]
+fn json_cloud_annotations_only_the_fallback_parses() {
+    let report = explain(&["-o", "json", "cloud-fallback"]).json();
+    let edge = namespace(&report, "edge");
+    let cloud = &edge["cloudAnnotations"];
+    assert_eq!(cloud["parser"], "fallback");
+    let keys: Vec<&String> = cloud["annotations"]
+        .as_object()
+        .expect("annotations")
+        .keys()
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            "Note",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme",
+            "service.beta.kubernetes.io/aws-load-balancer-type"
+        ]
+    );
+    assert_eq!(
+        cloud["annotations"]["Note"],
+        "keep the scheme internal: see ticket NET-42"
+    );
+    assert_eq!(cloud["skippedLines"], serde_json::json!([4]));
+    assert_eq!(cloud["unsupportedKeys"], serde_json::json!(["Note"]));
+    assert_eq!(cloud["invalidKeys"], serde_json::json!([]));
+    let problem = &cloud["yamlProblems"][0];
+    assert_eq!(problem["line"], 3);
+    assert!(
+        problem["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not valid YAML"))
+    );
+    assert_eq!(codes(&edge["problems"]), vec!["EW007"]);
+
+    let gcp = &namespace(&report, "edge-gcp")["cloudAnnotations"];
+    assert_eq!(gcp["parser"], "fallback");
+    // The fallback strips quotes from values only: the key keeps them, and is invalid.
+    assert_eq!(
+        gcp["invalidKeys"],
+        serde_json::json!(["\"cloud.google.com/load-balancer-type\""])
+    );
+    assert_eq!(
+        gcp["annotations"]["networking.gke.io/internal-load-balancer-allow-global-access"],
+        "true"
+    );
+}
+
+fn yaml_docs(text: &str) -> Vec<yaml::Document> {
+    yaml::parse_stream(text).unwrap_or_else(|e| panic!("not YAML ({e:?}):\n{text}"))
+}
+
+fn text_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
+    let mut n = node;
+    for key in path {
+        n = n.get(key)?;
+    }
+    n.as_text()
+}
+
+#[test]
+fn yaml_is_the_workspace_setting_per_namespace() {
+    let run = explain(&["-o", "yaml", "namespace-level", "service-level", "off"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = yaml_docs(&run.stdout);
+    // payments and shop get one; warehouse (unknown), the off ones, the one without a trigger
+    // label and the one whose gateway cannot be derived do not.
+    assert_eq!(docs.len(), 2, "{}", run.stdout);
+    for doc in &docs {
+        let root = &doc.root;
+        assert_eq!(text_at(root, &["apiVersion"]), Some("tsb.tetrate.io/v2"));
+        assert_eq!(text_at(root, &["kind"]), Some("WorkspaceSetting"));
+    }
+    fn settings(doc: &yaml::Document) -> &Node {
+        let list = doc
+            .root
+            .get("spec")
+            .and_then(|s| s.get("defaultEastWestGatewaySettings"))
+            .and_then(Node::as_seq)
+            .expect("defaultEastWestGatewaySettings list");
+        assert_eq!(list.len(), 1);
+        &list[0]
+    }
+
+    let payments = &docs[0];
+    assert_eq!(
+        text_at(&payments.root, &["metadata", "name"]),
+        Some("ws-payments-settings")
+    );
+    assert_eq!(
+        text_at(&payments.root, &["metadata", "workspace"]),
+        Some("ws-payments")
+    );
+    let p = settings(payments);
+    assert_eq!(
+        text_at(p, &["workloadSelector", "namespace"]),
+        Some("tetrate-system")
+    );
+    assert_eq!(
+        text_at(p, &["workloadSelector", "labels", "app"]),
+        Some("payments-east-west")
+    );
+    // Namespace-level: exposedServices omitted.
+    assert!(p.get("exposedServices").is_none());
+
+    let shop = &docs[1];
+    let s = settings(shop);
+    assert_eq!(
+        text_at(s, &["workloadSelector", "namespace"]),
+        Some("gateways")
+    );
+    assert_eq!(
+        text_at(s, &["workloadSelector", "labels", "tier"]),
+        Some("edge")
+    );
+    let exposed = s
+        .get("exposedServices")
+        .and_then(Node::as_seq)
+        .expect("exposedServices");
+    let value = exposed[0]
+        .get("serviceLabels")
+        .and_then(|l| l.get("traffic.tetrate.io/global"))
+        .and_then(Node::as_scalar)
+        .expect("serviceLabels selector");
+    assert_eq!(value.text, "true");
+    // A string, not a YAML boolean.
+    assert_eq!(value.resolve(), Resolved::String);
+
+    for skipped in ["warehouse", "isolated", "legacy", "staging", "analytics"] {
+        assert!(
+            run.stdout
+                .contains(&format!("# Namespace {skipped}: no WorkspaceSetting")),
+            "{skipped}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn stdin_and_the_default_namespace() {
+    let text = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {istio-injection: enabled}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n  labels: {traffic.tetrate.io/global: \"true\"}\n";
+    let run = run_with_stdin(&["explain", "-o", "json", "-n", "shop", "-"], Some(text));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let shop = namespace(&report, "shop");
+    assert_eq!(shop["mode"], "service-level");
+    let cart = service(shop, "cart");
+    assert_eq!(cart["exposed"], true);
+    assert_eq!(cart["file"], "<stdin>");
+
+    // Without -n, the Service is in "default", whose Namespace is not in the input.
+    let run = run_with_stdin(&["explain", "-o", "json", "-"], Some(text));
+    let report = run.json();
+    assert_eq!(namespace(&report, "default")["inInput"], false);
+    assert_eq!(namespace(&report, "shop")["mode"], "off");
+}
+
+#[test]
+fn multi_document_lists_and_other_kinds_are_read_like_check() {
+    let text = b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a, labels: {tetrate.io/rev: default}, annotations: {traffic.tetrate.io/global: \"true\"}}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s, namespace: a}\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d, namespace: a}\n---\napiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: k, namespace: a}\n";
+    let run = run_with_stdin(&["explain", "-o", "json", "-"], Some(text));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let a = namespace(&report, "a");
+    assert_eq!(a["services"].as_array().map(Vec::len), Some(1));
+    assert_eq!(service(a, "s")["exposed"], true);
+}
+
+#[test]
+fn rule_flags_change_the_explanation() {
+    // Another trigger label: payments' labels no longer make it eligible.
+    let report = explain(&[
+        "-o",
+        "json",
+        "--trigger-label",
+        "example.com/mesh=on",
+        "namespace-level",
+    ])
+    .json();
+    let ns = namespace(&report, "payments");
+    assert_eq!(ns["workspace"]["created"], false);
+    assert_eq!(service(ns, "payment-api")["reason"], "no-trigger-label");
+
+    let report = explain(&[
+        "-o",
+        "json",
+        "--default-gateway-namespace",
+        "mesh-gateways",
+        "namespace-level",
+    ])
+    .json();
+    assert_eq!(
+        namespace(&report, "payments")["gateway"]["namespace"],
+        "mesh-gateways"
+    );
+
+    // --warn-only: the problems stay, as warnings.
+    let report = explain(&["-o", "json", "--warn-only", "service-level"]).json();
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(report["summary"]["warnings"], 3);
+}
+
+#[test]
+fn exit_statuses() {
+    // Unreadable input: 2, the message on stderr, what could be read still explained.
+    let run = explain(&["namespace-level", "no-such-dir"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
+    assert!(run.stdout.contains("Namespace payments"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("the explanation is incomplete"),
+        "{}",
+        run.stdout
+    );
+    let report = explain(&["-o", "json", "namespace-level", "no-such-dir"]).json();
+    assert_eq!(report["summary"]["exitCode"], 2);
+    assert_eq!(report["inputErrors"][0]["file"], "no-such-dir");
+
+    // Invalid YAML: 2, with the file and line.
+    let run = run_with_stdin(
+        &["explain", "-"],
+        Some(b"kind: Namespace\nmetadata:\n  name: a\n   b: c\n"),
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("<stdin>:4:"), "{}", run.stderr);
+
+    // Bad flags: 2, nothing on stdout.
+    for args in [
+        vec!["explain", "--warn", "EW999", "off"],
+        vec!["explain", "-n", "Not_A_Namespace", "off"],
+        vec!["explain", "--trigger-label", "novalue", "off"],
+        vec!["explain", "-", "-"],
+        vec!["explain", "--output", "xml", "off"],
+        vec!["explain"],
+    ] {
+        let run = run_with_stdin(&args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(!run.stderr.is_empty(), "{args:?}");
+    }
+}
