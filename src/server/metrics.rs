@@ -145,6 +145,14 @@ impl Metrics {
                 version: env!("CARGO_PKG_VERSION"),
             }),
         );
+        // Series that alerts watch exist at 0 from the start, so `increase()` sees the first
+        // failure.
+        for result in ["success", "failure"] {
+            drop(cert_reloads.get_or_create(&ResultLabels { result }));
+        }
+        for reason in ["idle_timeout", "header_read_timeout"] {
+            drop(connections_closed_by_server.get_or_create(&ReasonLabels { reason }));
+        }
         Metrics {
             registry,
             requests,

@@ -127,6 +127,11 @@ pub fn self_signed(out: &Path, provider: &CryptoProvider) -> Result<LoadedCert, 
         rcgen::DnType::CommonName,
         "eastwest-guard self-signed (localhost)",
     );
+    // A development certificate: valid about a year back and a year ahead, so the expiry
+    // metric says something sensible (rcgen's default runs to the year 4096).
+    let year = current_year();
+    params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
     let cert = params
         .self_signed(&key)
         .map_err(|e| format!("self-signing: {e}"))?;
@@ -138,6 +143,15 @@ pub fn self_signed(out: &Path, provider: &CryptoProvider) -> Result<LoadedCert, 
         key.serialize_pem().as_bytes(),
         provider,
     )
+}
+
+/// The calendar year, near enough (within a day) for certificate validity bounds.
+fn current_year() -> i32 {
+    const SECONDS_PER_YEAR: u64 = 31_556_952; // 365.2425 days
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    1970 + i32::try_from(since_epoch / SECONDS_PER_YEAR).unwrap_or(0)
 }
 
 fn write_public_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
