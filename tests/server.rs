@@ -750,6 +750,22 @@ async fn without_a_certificate_it_serves_a_self_signed_one_for_localhost() {
         );
         assert_eq!(r["allowed"], true);
     }
+    // A second instance on the same port fails, and leaves the certificate file alone.
+    let second = eastwest_guard::server::ServeArgs::from_flags([
+        "--listen",
+        &server.webhook_addr().to_string(),
+        "--probe-listen",
+        "127.0.0.1:0",
+        "--self-signed-cert-out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    let err = match eastwest_guard::server::start(second).await {
+        Ok(_) => panic!("two servers on one port"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("--listen"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), pem);
     server.shutdown();
     server.wait().await;
 }

@@ -291,6 +291,21 @@ pub async fn start_with_cluster(
     let (trigger, signal) = shutdown::channel();
 
     let env = StartError::Environment;
+    // Sockets first: a second instance on a busy port must fail before it overwrites the
+    // self-signed certificate file that the running one's users trust.
+    let webhook_listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
+    let probe_listener = TcpListener::bind(args.probe_listen)
+        .await
+        .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
+    let webhook_addr = webhook_listener
+        .local_addr()
+        .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
+    let probe_addr = probe_listener
+        .local_addr()
+        .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
+
     let (cert, reload_from, self_signed_cert) = match (&args.tls_cert, &args.tls_key) {
         (Some(cert_path), Some(key_path)) => {
             let (cert_pem, key_pem) = tls::read_pair(cert_path, key_path).await.map_err(env)?;
@@ -327,19 +342,6 @@ pub async fn start_with_cluster(
         provider.clone(),
     )
     .map_err(env)?;
-
-    let webhook_listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
-    let probe_listener = TcpListener::bind(args.probe_listen)
-        .await
-        .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
-    let webhook_addr = webhook_listener
-        .local_addr()
-        .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
-    let probe_addr = probe_listener
-        .local_addr()
-        .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
 
     let app = Arc::new(http::App {
         config,
@@ -425,6 +427,10 @@ fn check_limits(args: &ServeArgs) -> Result<(), StartError> {
             Err(StartError::Flags(message.to_owned()))
         }
     };
+    flag(
+        args.tls_cert.is_some() == args.tls_key.is_some(),
+        "--tls-cert and --tls-key go together",
+    )?;
     flag(
         args.tuning.cert_reload_interval >= Duration::from_millis(10),
         "--cert-reload-interval must be at least 10ms",
