@@ -155,9 +155,10 @@ impl Answer {
 }
 
 /// The body kube-apiserver sends. The envelope is read here rather than with kube's
-/// `AdmissionReview<T>`, whose `#[serde(flatten)]` type metadata makes serde buffer the whole
-/// document (object and managedFields included) before reading it; the request itself is
-/// kube's `AdmissionRequest`, and the object is the rules' projection ([`ObjectView`]).
+/// `AdmissionReview<T>` so that a missing or wrong `kind`/`apiVersion` gets its own one-line
+/// reason (kube's flattened `TypeMeta` only says "missing field"), and so serde does not
+/// buffer the document for `#[serde(flatten)]` (a few percent on a 3 KB review). The request
+/// itself is kube's `AdmissionRequest`; the object is the rules' projection ([`ObjectView`]).
 #[derive(Deserialize)]
 #[serde(rename = "AdmissionReview")]
 struct Envelope {

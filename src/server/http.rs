@@ -252,7 +252,12 @@ where
     B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    let path = request.uri().path().to_owned();
+    // Classified before the call (no allocation): the request is moved into the router.
+    let endpoint = match request.uri().path() {
+        "/validate" => Some(Endpoint::Validate),
+        "/mutate" => Some(Endpoint::Mutate),
+        _ => None,
+    };
     let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| router.call(request))) {
         Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
         Err(panic) => Err(panic),
@@ -262,11 +267,6 @@ where
         Ok(Err(never)) => match never {},
         Err(panic) => {
             metrics.handler_panics.inc();
-            let endpoint = match path.as_str() {
-                "/validate" => Some(Endpoint::Validate),
-                "/mutate" => Some(Endpoint::Mutate),
-                _ => None,
-            };
             if let Some(endpoint) = endpoint {
                 metrics
                     .requests
@@ -278,7 +278,11 @@ where
                     })
                     .inc();
             }
-            tracing::error!(path = %path, panic = panic_message(panic.as_ref()), "request handler panicked; answered 500");
+            tracing::error!(
+                endpoint = endpoint.map_or("other", Endpoint::as_str),
+                panic = panic_message(panic.as_ref()),
+                "request handler panicked; answered 500"
+            );
             text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error: the handler failed; see the webhook's log\n",
