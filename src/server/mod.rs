@@ -335,6 +335,9 @@ pub async fn start_with_cluster(
         }
     };
     metrics.cert_expiry.set(cert.not_after);
+    if cert.is_expired() {
+        tracing::warn!(certificate = %cert.description, "the serving certificate has expired");
+    }
     let resolver = Arc::new(tls::CertResolver::new(&cert));
     let tls_config = tls::server_config(
         resolver.clone(),

@@ -39,6 +39,17 @@ pub struct LoadedCert {
     pub description: String,
 }
 
+impl LoadedCert {
+    /// Whether the leaf's notAfter has passed (it is still served: refusing to start or to
+    /// reload would not make clients accept it, and the log and metric say what is wrong).
+    pub fn is_expired(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.not_after < now
+    }
+}
+
 impl fmt::Debug for LoadedCert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoadedCert")
@@ -284,6 +295,9 @@ impl Reloader {
                 Ok(cert) => {
                     self.resolver.replace(&cert);
                     self.metrics.cert_expiry.set(cert.not_after);
+                    if cert.is_expired() {
+                        tracing::warn!(certificate = %cert.description, "the new serving certificate has expired");
+                    }
                     self.metrics.cert_reloaded(true);
                     tracing::info!(cert = %self.cert_path.display(), certificate = %cert.description, "serving certificate reloaded");
                 }
@@ -354,6 +368,26 @@ mod tests {
             "{}",
             loaded.description
         );
+    }
+
+    #[test]
+    fn an_expired_certificate_is_noticed() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["old.example".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(1999, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2000, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        let loaded = load_pair(
+            cert.pem().as_bytes(),
+            key.serialize_pem().as_bytes(),
+            &provider(),
+        )
+        .unwrap();
+        assert!(loaded.is_expired());
+        assert_eq!(loaded.not_after, 946_684_800);
+        let (fresh, fresh_key) = pair();
+        let fresh = load_pair(fresh.as_bytes(), fresh_key.as_bytes(), &provider()).unwrap();
+        assert!(!fresh.is_expired());
     }
 
     #[test]
