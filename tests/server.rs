@@ -844,6 +844,57 @@ async fn slow_headers_are_cut_but_idle_keep_alive_connections_are_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_handshakes_and_idle_connections_are_closed() {
+    let mut server = TestServer::start(&[
+        "--tls-handshake-timeout",
+        "200ms",
+        "--idle-timeout",
+        "500ms",
+    ])
+    .await;
+    // A TCP connection that never starts TLS.
+    let mut tcp = tokio::net::TcpStream::connect(server.webhook)
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "a stalled handshake kept its connection");
+
+    // A keep-alive connection left idle past --idle-timeout is closed by the server.
+    let mut tls = tls_connect(server.webhook, server.client_config(&[b"http/1.1"]))
+        .await
+        .unwrap();
+    let body = review("namespace-create-plain");
+    let head = format!(
+        "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&body).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut raw = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut raw)).await;
+    assert!(read.is_ok(), "an idle connection was never closed");
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.starts_with("HTTP/1.1 200 OK"), "{raw}");
+
+    let metrics = server.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            "eastwest_guard_connections_closed_by_server_total{reason=\"idle_timeout\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "eastwest_guard_tls_handshake_failures_total").unwrap() >= 1.0,
+        "{metrics}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_cap_queues_new_connections() {
     let mut server = TestServer::start(&["--max-connections", "1"]).await;
     let mut first = server.client(Protocol::Http1).await;
