@@ -1,13 +1,523 @@
-//! The TLS admission webhook. (Owned by the server work; placeholder until it lands.)
-use std::process::ExitCode;
+//! `eastwest-guard serve`: the TLS admission webhook kube-apiserver calls for every Namespace
+//! and Service write.
+//!
+//! How a request flows: [`listener`] accepts and completes TLS, picks HTTP/1.1 or HTTP/2 by
+//! ALPN and enforces the connection limits; [`http`] routes `POST /validate` and
+//! `POST /mutate`, reads the body under its limits, logs and counts; [`admission`] turns the
+//! AdmissionReview into the answer with the rules engine (pure, unit-tested). Around them:
+//! [`tls`] (certificate loading, self-signed fallback, hot reload), [`probes`] (`/healthz`,
+//! `/readyz`, `/metrics`), [`metrics`], [`shutdown`], [`log`].
+//!
+//! [`start`] runs the whole server on the current Tokio runtime and reports the bound
+//! addresses, which is how the integration tests run it on port 0; [`run`] is the command.
 
-#[derive(clap::Args, Debug)]
+pub mod admission;
+pub mod duration;
+pub mod http;
+pub mod listener;
+pub mod log;
+pub mod metrics;
+pub mod probes;
+pub mod shutdown;
+pub mod tls;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::crypto::CryptoProvider;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use listener::Drained;
+pub use log::LogFormat;
+pub use shutdown::{ShutdownSignal, ShutdownTrigger};
+
+use crate::rules::{ClusterView, NoCluster};
+
+/// The sample review that the self-signed startup message suggests sending.
+const SAMPLE_REVIEW: &str = "examples/review-namespace-denied.json";
+
+#[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
+    /// HTTPS address of the webhook (POST /validate, POST /mutate).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "EASTWEST_GUARD_LISTEN",
+        default_value = "0.0.0.0:8443"
+    )]
+    pub listen: SocketAddr,
+
+    /// PEM serving certificate (leaf first, then intermediates). Without --tls-cert and
+    /// --tls-key, a self-signed certificate for localhost and 127.0.0.1 is made.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "EASTWEST_GUARD_TLS_CERT",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1). Both files are re-read every
+    /// --cert-reload-interval and swapped in when they change.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "EASTWEST_GUARD_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA certificate(s): require client certificates signed by them (mTLS).
+    #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_CLIENT_CA")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Plain-HTTP address of GET /healthz, /readyz and /metrics.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "EASTWEST_GUARD_PROBE_LISTEN",
+        default_value = "0.0.0.0:8080"
+    )]
+    pub probe_listen: SocketAddr,
+
+    /// Largest request body accepted (larger: 413).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "EASTWEST_GUARD_MAX_BODY_BYTES",
+        default_value_t = 8 * 1024 * 1024
+    )]
+    pub max_body_bytes: usize,
+
+    /// Log output format.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        env = "EASTWEST_GUARD_LOG_FORMAT",
+        default_value_t = LogFormat::Json
+    )]
+    pub log_format: LogFormat,
+
+    /// Timeouts, connection limits, shutdown timing, certificate reload.
+    #[command(flatten)]
+    pub tuning: Box<TuningFlags>,
+
     #[command(flatten)]
     pub rules: crate::flags::RuleFlags,
 }
 
-pub fn run(_args: ServeArgs) -> ExitCode {
-    eprintln!("serve: not built yet");
-    ExitCode::from(2)
+/// The flags with sound defaults that a deployment rarely changes (boxed: they would make
+/// every command's arguments as large as `serve`'s).
+#[derive(clap::Args, Clone, Debug)]
+pub struct TuningFlags {
+    /// How often the certificate and key files are re-read to pick up a rotation.
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_CERT_RELOAD_INTERVAL",
+          default_value = "2s", value_parser = duration::parse)]
+    pub cert_reload_interval: Duration,
+
+    /// Longest time to receive one request body; kube-apiserver's ?timeout= can shorten it.
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_REQUEST_TIMEOUT",
+          default_value = "10s", value_parser = duration::parse)]
+    pub request_timeout: Duration,
+
+    /// HTTP/1.1: once a request starts arriving, its headers must be complete within this.
+    /// (Idle keep-alive time between requests does not count; see --idle-timeout.)
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_HEADER_READ_TIMEOUT",
+          default_value = "10s", value_parser = duration::parse)]
+    pub header_read_timeout: Duration,
+
+    /// Close a connection with no request in flight for this long (keep it above
+    /// kube-apiserver's 90s, so the client closes idle connections first).
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_IDLE_TIMEOUT",
+          default_value = "120s", value_parser = duration::parse)]
+    pub idle_timeout: Duration,
+
+    /// Longest time a client may take to complete the TLS handshake.
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_TLS_HANDSHAKE_TIMEOUT",
+          default_value = "10s", value_parser = duration::parse)]
+    pub tls_handshake_timeout: Duration,
+
+    /// Most webhook connections open at once; further ones wait in the accept queue.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "EASTWEST_GUARD_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
+    /// After SIGTERM, keep serving this long with /readyz at 503 before refusing new
+    /// connections (time for endpoints to drop the pod; 0 in tests and on a laptop).
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_SHUTDOWN_DELAY",
+          default_value = "0s", value_parser = duration::parse)]
+    pub shutdown_delay: Duration,
+
+    /// Longest wait for in-flight requests after the listener closes; then exit anyway.
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_DRAIN_TIMEOUT",
+          default_value = "15s", value_parser = duration::parse)]
+    pub drain_timeout: Duration,
+
+    /// Where the self-signed certificate (never its key) is written when --tls-cert is not
+    /// given [default: <temp dir>/eastwest-guard-localhost.pem].
+    #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_SELF_SIGNED_CERT_OUT")]
+    pub self_signed_cert_out: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Parses `serve`'s flags (without the program and subcommand names), e.g. for tests:
+    /// `ServeArgs::from_flags(["--listen", "127.0.0.1:0"])`.
+    pub fn from_flags<I, T>(flags: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(clap::Parser)]
+        struct Serve {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        let argv = std::iter::once(std::ffi::OsString::from("serve"))
+            .chain(flags.into_iter().map(Into::into));
+        <Serve as clap::Parser>::try_parse_from(argv).map(|s| s.args)
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// A flag's value is wrong (exit 2).
+    Flags(String),
+    /// Certificates, sockets: the environment is wrong (exit 1).
+    Environment(String),
+}
+
+impl StartError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            StartError::Flags(_) => ExitCode::from(2),
+            StartError::Environment(_) => ExitCode::from(1),
+        }
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Flags(m) | StartError::Environment(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A server started by [`start`]: its addresses, and the handle that stops it.
+pub struct RunningServer {
+    webhook_addr: SocketAddr,
+    probe_addr: SocketAddr,
+    self_signed_cert: Option<PathBuf>,
+    trigger: ShutdownTrigger,
+    webhook: JoinHandle<Drained>,
+    probes: JoinHandle<()>,
+    reloader: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The bound HTTPS address (the real port when `--listen` asked for port 0).
+    pub fn webhook_addr(&self) -> SocketAddr {
+        self.webhook_addr
+    }
+
+    /// The bound probe address.
+    pub fn probe_addr(&self) -> SocketAddr {
+        self.probe_addr
+    }
+
+    /// Where the self-signed certificate was written, when one was made.
+    pub fn self_signed_cert(&self) -> Option<&Path> {
+        self.self_signed_cert.as_deref()
+    }
+
+    /// Starts the shutdown, as SIGTERM does.
+    pub fn shutdown(&self) {
+        self.trigger.trigger();
+    }
+
+    pub fn shutdown_trigger(&self) -> ShutdownTrigger {
+        self.trigger.clone()
+    }
+
+    /// Waits until shutdown has run its course: the webhook drained (or the drain timed out),
+    /// then the probes and the certificate reloader are stopped.
+    pub async fn wait(self) -> Drained {
+        let drained = match self.webhook.await {
+            Ok(drained) => drained,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook task failed");
+                Drained::TimedOut {
+                    connections_left: 0,
+                }
+            }
+        };
+        self.probes.abort();
+        if let Some(reloader) = self.reloader {
+            reloader.abort();
+        }
+        drained
+    }
+}
+
+/// Starts the webhook and probe servers on the current Tokio runtime, with no cluster view.
+pub async fn start(args: ServeArgs) -> Result<RunningServer, StartError> {
+    start_with_cluster(args, Arc::new(NoCluster)).await
+}
+
+/// Starts the servers with `cluster` answering the rules' cluster lookups.
+pub async fn start_with_cluster(
+    args: ServeArgs,
+    cluster: Arc<dyn ClusterView + Send + Sync>,
+) -> Result<RunningServer, StartError> {
+    let config = args.rules.to_config().map_err(StartError::Flags)?;
+    check_limits(&args)?;
+    let provider = CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let metrics = Arc::new(metrics::Metrics::new());
+    let (trigger, signal) = shutdown::channel();
+
+    let env = StartError::Environment;
+    // Sockets first: a second instance on a busy port must fail before it overwrites the
+    // self-signed certificate file that the running one's users trust.
+    let webhook_listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
+    let probe_listener = TcpListener::bind(args.probe_listen)
+        .await
+        .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
+    let webhook_addr = webhook_listener
+        .local_addr()
+        .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
+    let probe_addr = probe_listener
+        .local_addr()
+        .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
+
+    let (cert, reload_from, self_signed_cert) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert_path), Some(key_path)) => {
+            let (cert_pem, key_pem) = tls::read_pair(cert_path, key_path).await.map_err(env)?;
+            let cert = tls::load_pair(&cert_pem, &key_pem, &provider).map_err(|e| {
+                env(format!(
+                    "--tls-cert {} / --tls-key {}: {e}",
+                    cert_path.display(),
+                    key_path.display()
+                ))
+            })?;
+            let fingerprint = tls::Fingerprint::of(&cert_pem, &key_pem);
+            (cert, Some((cert_path, key_path, fingerprint)), None)
+        }
+        (None, None) => {
+            let out = args
+                .tuning
+                .self_signed_cert_out
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("eastwest-guard-localhost.pem"));
+            let cert = tls::self_signed(&out, &provider).map_err(env)?;
+            (cert, None, Some(out))
+        }
+        _ => {
+            return Err(StartError::Flags(
+                "--tls-cert and --tls-key go together".into(),
+            ));
+        }
+    };
+    metrics.cert_expiry.set(cert.not_after);
+    if cert.is_expired() {
+        tracing::warn!(certificate = %cert.description, "the serving certificate has expired");
+    }
+    let resolver = Arc::new(tls::CertResolver::new(&cert));
+    let tls_config = tls::server_config(
+        resolver.clone(),
+        args.client_ca.as_deref(),
+        provider.clone(),
+    )
+    .map_err(env)?;
+
+    let app = Arc::new(http::App {
+        config,
+        cluster,
+        metrics: metrics.clone(),
+        max_body_bytes: args.max_body_bytes,
+        request_timeout: args.tuning.request_timeout,
+    });
+    let limits = listener::Limits {
+        tls_handshake_timeout: args.tuning.tls_handshake_timeout,
+        header_read_timeout: args.tuning.header_read_timeout,
+        idle_timeout: args.tuning.idle_timeout,
+        max_connections: args.tuning.max_connections,
+        shutdown_delay: args.tuning.shutdown_delay,
+        drain_timeout: args.tuning.drain_timeout,
+    };
+    let webhook = tokio::spawn(listener::serve(
+        webhook_listener,
+        tls_config,
+        http::router(app),
+        limits,
+        metrics.clone(),
+        signal.clone(),
+    ));
+    let probes = tokio::spawn(probes::serve(
+        probe_listener,
+        probes::router(metrics.clone(), signal.clone()),
+    ));
+    let reloader = reload_from.map(|(cert_path, key_path, fingerprint)| {
+        let reloader = tls::Reloader {
+            cert_path: cert_path.clone(),
+            key_path: key_path.clone(),
+            interval: args.tuning.cert_reload_interval,
+            resolver,
+            metrics: metrics.clone(),
+            provider,
+        };
+        tokio::spawn(reloader.run(fingerprint, signal.clone()))
+    });
+
+    tracing::info!(
+        webhook = %webhook_addr,
+        probes = %probe_addr,
+        certificate = %cert.description,
+        client_ca = args.client_ca.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+        version = env!("CARGO_PKG_VERSION"),
+        "serving"
+    );
+    if let Some(path) = &self_signed_cert {
+        let host = match webhook_addr.ip() {
+            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ip => ip,
+        };
+        let url = format!(
+            "https://{}/validate",
+            SocketAddr::new(host, webhook_addr.port())
+        );
+        tracing::info!(
+            cert_file = %path.display(),
+            curl = %format!(
+                "curl --cacert {} -H 'Content-Type: application/json' --data-binary @{SAMPLE_REVIEW} {url}",
+                path.display()
+            ),
+            "no --tls-cert given: serving a self-signed certificate for localhost; try the curl line"
+        );
+    }
+    Ok(RunningServer {
+        webhook_addr,
+        probe_addr,
+        self_signed_cert,
+        trigger,
+        webhook,
+        probes,
+        reloader,
+    })
+}
+
+fn check_limits(args: &ServeArgs) -> Result<(), StartError> {
+    let flag = |ok: bool, message: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(StartError::Flags(message.to_owned()))
+        }
+    };
+    flag(
+        args.tls_cert.is_some() == args.tls_key.is_some(),
+        "--tls-cert and --tls-key go together",
+    )?;
+    flag(
+        args.tuning.cert_reload_interval >= Duration::from_millis(10),
+        "--cert-reload-interval must be at least 10ms",
+    )?;
+    flag(
+        (1..=1_000_000).contains(&args.tuning.max_connections),
+        "--max-connections must be between 1 and 1000000",
+    )?;
+    flag(args.max_body_bytes > 0, "--max-body-bytes must be positive")?;
+    flag(
+        !args.tuning.idle_timeout.is_zero(),
+        "--idle-timeout must be positive",
+    )?;
+    flag(
+        !args.tuning.header_read_timeout.is_zero(),
+        "--header-read-timeout must be positive",
+    )?;
+    flag(
+        !args.tuning.request_timeout.is_zero(),
+        "--request-timeout must be positive",
+    )?;
+    flag(
+        !args.tuning.tls_handshake_timeout.is_zero(),
+        "--tls-handshake-timeout must be positive",
+    )
+}
+
+/// `eastwest-guard serve`: runs until SIGTERM or SIGINT, then drains and exits 0. A second
+/// signal exits 1 at once. Bad flags exit 2; an unusable certificate or address exits 1.
+pub fn run(args: ServeArgs) -> ExitCode {
+    // The one crypto provider of the process, chosen before anything uses TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Err(message) = args.rules.to_config() {
+        eprintln!("eastwest-guard serve: {message}");
+        return ExitCode::from(2);
+    }
+    log::init(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("eastwest-guard serve: starting the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(async move {
+        let mut signals = match shutdown::OsSignals::install() {
+            Ok(signals) => signals,
+            Err(e) => {
+                tracing::error!(error = %e, "installing signal handlers");
+                return ExitCode::from(1);
+            }
+        };
+        let server = match start(args).await {
+            Ok(server) => server,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start");
+                eprintln!("eastwest-guard serve: {e}");
+                return e.exit_code();
+            }
+        };
+        let trigger = server.shutdown_trigger();
+        tokio::spawn(async move {
+            let first = signals.next().await;
+            tracing::info!(
+                signal = first,
+                "shutting down: /readyz now 503, draining in-flight requests"
+            );
+            trigger.trigger();
+            let second = signals.next().await;
+            tracing::warn!(signal = second, "second signal: exiting without draining");
+            std::process::exit(1);
+        });
+        match server.wait().await {
+            Drained::Clean => tracing::info!("shut down cleanly"),
+            Drained::TimedOut { connections_left } => tracing::warn!(
+                connections_left,
+                "shut down with connections still open after --drain-timeout"
+            ),
+        }
+        ExitCode::SUCCESS
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
 }

@@ -1,0 +1,723 @@
+//! One AdmissionReview in, one answer out: the protocol, kept pure (bytes in, bytes out) so
+//! every rule of the wire format is unit-tested without a socket.
+//!
+//! What kube-apiserver checks, and what this module guarantees:
+//! - the response echoes `request.uid`, with `apiVersion: admission.k8s.io/v1` and
+//!   `kind: AdmissionReview`;
+//! - `patch` is base64 of an RFC 6902 JSON Patch, and `patchType: JSONPatch` is set exactly
+//!   when `patch` is (kube's `AdmissionResponse` serialises the patch bytes as a JSON array of
+//!   numbers, which kube-apiserver rejects, so the wire form is written here);
+//! - a denial has `status.code` 403 and `status.reason` `Forbidden` (kube's `deny()` leaves the
+//!   code unset, which kube-apiserver reports as a 400) and every violation in the message;
+//! - warnings are single lines (kube-apiserver drops a warning with a newline or tab);
+//! - `auditAnnotations` keys are qualified names without `/`, at most 63 characters.
+//!
+//! `/validate` never patches and `/mutate` never denies.
+
+use std::collections::HashMap;
+
+use kube::core::admission::{AdmissionRequest, AdmissionResponse, Operation};
+use kube::core::response::StatusSummary;
+use kube::core::{Status, TypeMeta};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::rules::{
+    self, ClusterView, Config, Decision, Level, ObjectView, Origin, ResourceKind, Review, RuleId,
+};
+
+pub const API_VERSION: &str = "admission.k8s.io/v1";
+pub const KIND: &str = "AdmissionReview";
+
+/// Hard cap on one warning, in characters: kube-apiserver truncates longer ones when the
+/// warnings of a response add up to more than 4 KiB. The engine's summaries aim at 120.
+const MAX_WARNING_CHARS: usize = 256;
+
+/// Which webhook was called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Validate,
+    Mutate,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Validate => "validate",
+            Endpoint::Mutate => "mutate",
+        }
+    }
+}
+
+/// What happened to a request, as metrics and logs count it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Allowed with nothing to say.
+    Allowed,
+    /// Rejected (validate only).
+    Denied,
+    /// Allowed with warnings (validate only).
+    Warned,
+    /// Allowed with a patch (mutate only).
+    Patched,
+    /// Not an AdmissionReview we can answer: HTTP 4xx.
+    BadRequest,
+    /// The handler failed (a panic caught at the connection): HTTP 500.
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Warned => "warned",
+            Outcome::Patched => "patched",
+            Outcome::BadRequest => "bad_request",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// The facts of a request that logs and metrics report (never the object itself).
+#[derive(Clone, Debug)]
+pub struct RequestFacts {
+    pub uid: String,
+    pub kind: ResourceKind,
+    /// The request's `kind.kind` as sent (for logs; metrics use [`RequestFacts::kind_label`]).
+    pub kind_name: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub operation: Operation,
+    pub sub_resource: Option<String>,
+    pub dry_run: bool,
+    pub user: Option<String>,
+}
+
+impl RequestFacts {
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind {
+            ResourceKind::Namespace => "Namespace",
+            ResourceKind::Service => "Service",
+            ResourceKind::Other => "other",
+        }
+    }
+
+    pub fn operation_label(&self) -> &'static str {
+        operation_label(&self.operation)
+    }
+}
+
+pub fn operation_label(op: &Operation) -> &'static str {
+    match op {
+        Operation::Create => "CREATE",
+        Operation::Update => "UPDATE",
+        Operation::Delete => "DELETE",
+        Operation::Connect => "CONNECT",
+    }
+}
+
+/// The answer to one HTTP request body.
+#[derive(Debug)]
+pub struct Answer {
+    /// 200, or 400 for a body that is not an AdmissionReview we can answer.
+    pub http_status: u16,
+    /// The response body: an AdmissionReview (JSON), or a one-line reason for a 400.
+    pub body: Vec<u8>,
+    pub outcome: Outcome,
+    /// Absent when the request could not be read.
+    pub facts: Option<RequestFacts>,
+    /// The rules hit, with the level in force, in rule order without repeats.
+    pub rules: Vec<(RuleId, Level)>,
+    /// Why the request was refused (400), for the log.
+    pub error: Option<String>,
+}
+
+impl Answer {
+    /// A 4xx answer with a one-line reason as its body.
+    pub fn bad_request(http_status: u16, reason: String) -> Self {
+        let reason = one_line(&reason, usize::MAX);
+        let mut body = Vec::with_capacity(reason.len() + 1);
+        body.extend_from_slice(reason.as_bytes());
+        body.push(b'\n');
+        Answer {
+            http_status,
+            body,
+            outcome: Outcome::BadRequest,
+            facts: None,
+            rules: Vec::new(),
+            error: Some(reason),
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.http_status == 200
+    }
+}
+
+/// The body kube-apiserver sends. The envelope is read here rather than with kube's
+/// `AdmissionReview<T>` so that a missing or wrong `kind`/`apiVersion` gets its own one-line
+/// reason (kube's flattened `TypeMeta` only says "missing field"), and so serde does not
+/// buffer the document for `#[serde(flatten)]` (a few percent on a 3 KB review). The request
+/// itself is kube's `AdmissionRequest`; the object is the rules' projection ([`ObjectView`]).
+#[derive(Deserialize)]
+#[serde(rename = "AdmissionReview")]
+struct Envelope {
+    #[serde(rename = "apiVersion", default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    request: Option<AdmissionRequest<ObjectView>>,
+}
+
+/// Answers one request body for `endpoint`.
+pub fn answer(
+    endpoint: Endpoint,
+    body: &[u8],
+    config: &Config,
+    cluster: &dyn ClusterView,
+) -> Answer {
+    let mut request = match read_request(body) {
+        Ok(request) => request,
+        Err(reason) => return Answer::bad_request(400, reason),
+    };
+    request.types = TypeMeta {
+        api_version: API_VERSION.to_owned(),
+        kind: KIND.to_owned(),
+    };
+    let kind = ResourceKind::from_group_kind(&request.kind.group, &request.kind.kind);
+    let is_subresource = request
+        .sub_resource
+        .as_deref()
+        .is_some_and(|s| !s.is_empty());
+
+    let mut response = AdmissionResponse::from(&request);
+    let mut outcome = Outcome::Allowed;
+    let mut rules_hit = Vec::new();
+    if !is_subresource {
+        let review = Review {
+            operation: request.operation.clone(),
+            kind,
+            name: &request.name,
+            namespace: request.namespace.as_deref(),
+            object: request.object.as_ref(),
+            old_object: request.old_object.as_ref(),
+            origin: Origin::Admission,
+        };
+        match endpoint {
+            Endpoint::Validate => {
+                let decision = rules::validate(&review, config, cluster);
+                rules_hit = rules_with_level(&decision);
+                (response, outcome) = validating_response(response, &decision);
+            }
+            Endpoint::Mutate => {
+                if let Some(mutation) = rules::mutate(&review, config) {
+                    let defaulted = mutation
+                        .defaulted
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    // Serialising a JSON Patch cannot fail in practice; if it did, the write
+                    // goes through unpatched rather than being refused (mutate never denies).
+                    if let Ok(patched) =
+                        AdmissionResponse::from(&request).with_patch(mutation.patch)
+                    {
+                        response = patched;
+                        response
+                            .audit_annotations
+                            .insert("defaulted".to_owned(), defaulted);
+                        outcome = Outcome::Patched;
+                    }
+                }
+            }
+        }
+    }
+
+    let body = encode_response(&response);
+    let facts = RequestFacts {
+        uid: std::mem::take(&mut request.uid),
+        kind,
+        kind_name: std::mem::take(&mut request.kind.kind),
+        namespace: request.namespace.take(),
+        name: std::mem::take(&mut request.name),
+        operation: request.operation.clone(),
+        sub_resource: request.sub_resource.take(),
+        dry_run: request.dry_run,
+        user: request.user_info.username.take(),
+    };
+    Answer {
+        http_status: 200,
+        body,
+        outcome,
+        facts: Some(facts),
+        rules: rules_hit,
+        error: None,
+    }
+}
+
+/// Reads and checks the envelope; the error is a one-line reason for the 400.
+fn read_request(body: &[u8]) -> Result<AdmissionRequest<ObjectView>, String> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => format!("not an AdmissionReview: {e}"),
+        _ => format!("malformed JSON: {e}"),
+    })?;
+    match envelope.kind.as_deref() {
+        Some(KIND) => {}
+        Some(other) => return Err(format!("kind is {other:?}; expected {KIND:?}")),
+        None => {
+            return Err(format!(
+                "not an AdmissionReview: no kind (expected {KIND:?})"
+            ));
+        }
+    }
+    match envelope.api_version.as_deref() {
+        Some(API_VERSION) => {}
+        Some(other) => {
+            return Err(format!(
+                "apiVersion is {other:?}; this webhook serves {API_VERSION} only \
+                 (set admissionReviewVersions: [v1] in the webhook configuration)"
+            ));
+        }
+        None => return Err(format!("no apiVersion (expected {API_VERSION:?})")),
+    }
+    envelope
+        .request
+        .ok_or_else(|| "AdmissionReview has no request".to_owned())
+}
+
+fn rules_with_level(decision: &Decision) -> Vec<(RuleId, Level)> {
+    let mut rules: Vec<(RuleId, Level)> = decision
+        .violations
+        .iter()
+        .map(|v| (v.rule, v.level))
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+fn validating_response(
+    mut response: AdmissionResponse,
+    decision: &Decision,
+) -> (AdmissionResponse, Outcome) {
+    let warnings: Vec<String> = decision
+        .warnings()
+        .map(|v| one_line(&v.summary, MAX_WARNING_CHARS))
+        .collect();
+    let mut outcome = Outcome::Allowed;
+    if !warnings.is_empty() {
+        response
+            .audit_annotations
+            .insert("warned-rules".to_owned(), rule_list(decision.warnings()));
+        response.warnings = Some(warnings);
+        outcome = Outcome::Warned;
+    }
+    if !decision.allowed() {
+        response
+            .audit_annotations
+            .insert("denied-rules".to_owned(), rule_list(decision.denials()));
+        response = response.deny(denial_message(decision));
+        response.result.code = 403;
+        response.result.reason = "Forbidden".to_owned();
+        response.result.status = Some(StatusSummary::Failure);
+        outcome = Outcome::Denied;
+    }
+    (response, outcome)
+}
+
+/// `EW001,EW005`: the rule IDs, in order, without repeats.
+fn rule_list<'a>(violations: impl Iterator<Item = &'a rules::Violation>) -> String {
+    let mut ids: Vec<RuleId> = violations.map(|v| v.rule).collect();
+    ids.sort();
+    ids.dedup();
+    ids.iter()
+        .map(|id| id.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Every denial in full, each starting with its rule ID, so kubectl's
+/// `admission webhook "..." denied the request: ...` shows them all.
+fn denial_message(decision: &Decision) -> String {
+    let denials: Vec<&rules::Violation> = decision.denials().collect();
+    match denials.as_slice() {
+        [one] => format!("{} {}", one.rule, one.message),
+        many => {
+            let mut out = format!("{} problems:", many.len());
+            for v in many {
+                out.push_str("\n- ");
+                out.push_str(v.rule.as_str());
+                out.push(' ');
+                out.push_str(&v.message);
+            }
+            out
+        }
+    }
+}
+
+/// Control characters (newline, tab...) become spaces; longer than `max` characters is cut
+/// with an ellipsis.
+fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    for (i, c) in s.chars().enumerate() {
+        if i + 1 == max && s.chars().nth(max).is_some() {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+/// The AdmissionReview written to the wire: kube's response, with the patch as base64.
+fn encode_response(response: &AdmissionResponse) -> Vec<u8> {
+    let wire = WireReview {
+        api_version: API_VERSION,
+        kind: KIND,
+        response: WireResponse {
+            uid: &response.uid,
+            allowed: response.allowed,
+            status: (!response.allowed || response.result != Status::default())
+                .then_some(&response.result),
+            patch: response.patch.as_deref(),
+            patch_type: response.patch.as_ref().map(|_| "JSONPatch"),
+            audit_annotations: &response.audit_annotations,
+            warnings: response.warnings.as_deref(),
+        },
+    };
+    let mut out = Vec::with_capacity(256);
+    // Serialising strings, bools and a map of strings into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, &wire);
+    out
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireReview<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    response: WireResponse<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireResponse<'a> {
+    uid: &'a str,
+    allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a Status>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_base64"
+    )]
+    patch: Option<&'a [u8]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    audit_annotations: &'a HashMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<&'a [String]>,
+}
+
+fn serialize_base64<S: Serializer>(bytes: &Option<&[u8]>, s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    match bytes {
+        Some(b) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::NoCluster;
+    use serde_json::{Value, json};
+
+    fn review(kind: &str, operation: &str, object: Value, old: Value) -> Vec<u8> {
+        let resource = if kind == "Namespace" {
+            "namespaces"
+        } else {
+            "services"
+        };
+        serde_json::to_vec(&json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+                "kind": {"group": "", "version": "v1", "kind": kind},
+                "resource": {"group": "", "version": "v1", "resource": resource},
+                "requestKind": {"group": "", "version": "v1", "kind": kind},
+                "requestResource": {"group": "", "version": "v1", "resource": resource},
+                "name": object.pointer("/metadata/name").or(old.pointer("/metadata/name")).cloned().unwrap_or(json!("")),
+                "namespace": object.pointer("/metadata/namespace").cloned().unwrap_or(Value::Null),
+                "operation": operation,
+                "userInfo": {"username": "alice@example.com", "groups": ["system:authenticated"]},
+                "object": object,
+                "oldObject": old,
+                "dryRun": false,
+                "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
+            }
+        }))
+        .unwrap()
+    }
+
+    fn namespace(annotations: Value, labels: Value) -> Value {
+        json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "payments", "annotations": annotations, "labels": labels,
+                         "uid": "b3c9d1e2-0000-4000-8000-000000000001",
+                         "creationTimestamp": "2025-01-01T00:00:00Z"},
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"}
+        })
+    }
+
+    fn run(endpoint: Endpoint, body: &[u8]) -> (Answer, Value) {
+        let answer = answer(endpoint, body, &Config::default(), &NoCluster);
+        let value = if answer.is_json() {
+            serde_json::from_slice(&answer.body).unwrap()
+        } else {
+            Value::Null
+        };
+        (answer, value)
+    }
+
+    #[test]
+    fn allowed_echoes_uid_and_types_without_patch() {
+        let body = review(
+            "Namespace",
+            "CREATE",
+            namespace(json!({}), json!({})),
+            Value::Null,
+        );
+        let (a, v) = run(Endpoint::Validate, &body);
+        assert_eq!(a.outcome, Outcome::Allowed);
+        assert_eq!(v["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(v["kind"], "AdmissionReview");
+        assert_eq!(v["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+        assert_eq!(v["response"]["allowed"], true);
+        assert!(v["response"].get("patch").is_none());
+        assert!(v["response"].get("patchType").is_none());
+        assert!(v["response"].get("status").is_none());
+        let facts = a.facts.unwrap();
+        assert_eq!(facts.user.as_deref(), Some("alice@example.com"));
+        assert_eq!(facts.kind_label(), "Namespace");
+    }
+
+    #[test]
+    fn denial_is_403_forbidden_with_every_message() {
+        let body = review(
+            "Namespace",
+            "CREATE",
+            namespace(
+                json!({
+                    "traffic.tetrate.io/global": "True",
+                    "traffic.tetrate.io/eastwest-gateway-workload-selector": "app = gw"
+                }),
+                json!({"istio-injection": "enabled"}),
+            ),
+            Value::Null,
+        );
+        let (a, v) = run(Endpoint::Validate, &body);
+        assert_eq!(a.outcome, Outcome::Denied);
+        let r = &v["response"];
+        assert_eq!(r["allowed"], false);
+        assert_eq!(r["status"]["code"], 403);
+        assert_eq!(r["status"]["reason"], "Forbidden");
+        assert_eq!(r["status"]["status"], "Failure");
+        let message = r["status"]["message"].as_str().unwrap();
+        assert!(message.starts_with("2 problems:"), "{message}");
+        assert!(
+            message.contains("EW001 Namespace \"payments\""),
+            "{message}"
+        );
+        assert!(
+            message.contains("EW005 Namespace \"payments\""),
+            "{message}"
+        );
+        assert_eq!(r["auditAnnotations"]["denied-rules"], "EW001,EW005");
+        assert!(r.get("patch").is_none());
+        assert_eq!(
+            a.rules,
+            vec![(RuleId::EW001, Level::Deny), (RuleId::EW005, Level::Deny)]
+        );
+    }
+
+    #[test]
+    fn warnings_are_single_short_lines() {
+        // East-west on, no trigger label: EW030 (warn).
+        let body = review(
+            "Namespace",
+            "CREATE",
+            namespace(json!({"traffic.tetrate.io/global": "true"}), json!({})),
+            Value::Null,
+        );
+        let (a, v) = run(Endpoint::Validate, &body);
+        assert_eq!(a.outcome, Outcome::Warned);
+        let r = &v["response"];
+        assert_eq!(r["allowed"], true);
+        let warnings = r["warnings"].as_array().unwrap();
+        assert!(!warnings.is_empty());
+        for w in warnings {
+            let w = w.as_str().unwrap();
+            assert!(w.starts_with("EW030"), "{w}");
+            assert!(!w.contains(['\n', '\t', '\r']), "{w:?}");
+            assert!(w.chars().count() <= 120, "{} chars: {w}", w.chars().count());
+        }
+        assert_eq!(r["auditAnnotations"]["warned-rules"], "EW030");
+    }
+
+    #[test]
+    fn warn_only_turns_denials_into_warnings() {
+        let body = review(
+            "Namespace",
+            "CREATE",
+            namespace(json!({"traffic.tetrate.io/global": "yes"}), json!({})),
+            Value::Null,
+        );
+        let config = Config {
+            warn_only: true,
+            ..Config::default()
+        };
+        let a = answer(Endpoint::Validate, &body, &config, &NoCluster);
+        let v: Value = serde_json::from_slice(&a.body).unwrap();
+        assert_eq!(a.outcome, Outcome::Warned);
+        assert_eq!(v["response"]["allowed"], true);
+        assert!(
+            v["response"]["warnings"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("EW001")
+        );
+    }
+
+    #[test]
+    fn mutate_patch_is_base64_json_patch_and_applies() {
+        let object = namespace(
+            json!({"traffic.tetrate.io/global": "true"}),
+            json!({"istio-injection": "enabled"}),
+        );
+        let body = review("Namespace", "CREATE", object.clone(), Value::Null);
+        let (a, v) = run(Endpoint::Mutate, &body);
+        assert_eq!(a.outcome, Outcome::Patched);
+        let r = &v["response"];
+        assert_eq!(r["allowed"], true);
+        assert_eq!(r["patchType"], "JSONPatch");
+        let encoded = r["patch"].as_str().expect("patch is a base64 string");
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let patch: json_patch::Patch = serde_json::from_slice(&decoded).unwrap();
+        let mut patched = object;
+        json_patch::patch(&mut patched, &patch).unwrap();
+        let ann = &patched["metadata"]["annotations"];
+        assert_eq!(
+            ann["traffic.tetrate.io/eastwest-gateway-name"],
+            "east-west-gateway"
+        );
+        assert_eq!(
+            ann["traffic.tetrate.io/eastwest-gateway-namespace"],
+            "tetrate-system"
+        );
+        let defaulted = r["auditAnnotations"]["defaulted"].as_str().unwrap();
+        assert!(defaulted.contains("traffic.tetrate.io/eastwest-gateway-name=east-west-gateway"));
+        // The raw bytes: a JSON string, not kube's array of numbers.
+        let text = String::from_utf8(a.body).unwrap();
+        assert!(text.contains(&format!("\"patch\":\"{encoded}\"")), "{text}");
+    }
+
+    #[test]
+    fn mutate_never_denies_and_validate_never_patches() {
+        let bad = namespace(
+            json!({"traffic.tetrate.io/global": "true", "traffic.tetrate.io/eastwest-gateway-name": "Bad_Name"}),
+            json!({}),
+        );
+        let body = review("Namespace", "CREATE", bad, Value::Null);
+        let (_, v) = run(Endpoint::Mutate, &body);
+        assert_eq!(v["response"]["allowed"], true);
+        assert!(v["response"].get("status").is_none());
+        let good = namespace(
+            json!({"traffic.tetrate.io/global": "true"}),
+            json!({"istio-injection": "enabled"}),
+        );
+        let body = review("Namespace", "CREATE", good, Value::Null);
+        let (_, v) = run(Endpoint::Validate, &body);
+        assert!(v["response"].get("patch").is_none());
+        assert!(v["response"].get("patchType").is_none());
+    }
+
+    #[test]
+    fn delete_other_kinds_and_subresources_are_allowed_unpatched() {
+        let ns = namespace(json!({"traffic.tetrate.io/global": "bogus"}), json!({}));
+        let delete = review("Namespace", "DELETE", Value::Null, ns.clone());
+        let mut status = review("Namespace", "UPDATE", ns.clone(), ns.clone());
+        let mut v: Value = serde_json::from_slice(&status).unwrap();
+        v["request"]["subResource"] = json!("status");
+        status = serde_json::to_vec(&v).unwrap();
+        let mut other = review("Namespace", "CREATE", ns.clone(), Value::Null);
+        let mut v: Value = serde_json::from_slice(&other).unwrap();
+        v["request"]["kind"] = json!({"group": "", "version": "v1", "kind": "ConfigMap"});
+        other = serde_json::to_vec(&v).unwrap();
+        for body in [delete, status, other] {
+            for endpoint in [Endpoint::Validate, Endpoint::Mutate] {
+                let (a, v) = run(endpoint, &body);
+                assert_eq!(a.outcome, Outcome::Allowed, "{v}");
+                assert_eq!(v["response"]["allowed"], true);
+                assert!(v["response"].get("patch").is_none());
+                assert!(v["response"].get("warnings").is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn bad_bodies_are_400_with_one_line_reasons() {
+        let good: Value = serde_json::from_slice(&review(
+            "Namespace",
+            "CREATE",
+            namespace(json!({}), json!({})),
+            Value::Null,
+        ))
+        .unwrap();
+        let mut wrong_version = good.clone();
+        wrong_version["apiVersion"] = json!("admission.k8s.io/v1beta1");
+        let mut wrong_kind = good.clone();
+        wrong_kind["kind"] = json!("Namespace");
+        let mut no_request = good.clone();
+        no_request.as_object_mut().unwrap().remove("request");
+        let mut no_uid = good.clone();
+        no_uid["request"].as_object_mut().unwrap().remove("uid");
+        let deep = "[".repeat(100_000);
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"{not json".to_vec(), "malformed JSON"),
+            (b"".to_vec(), "malformed JSON"),
+            (deep.into_bytes(), "not an AdmissionReview"),
+            (b"[1,2]".to_vec(), "not an AdmissionReview"),
+            (b"{}".to_vec(), "no kind"),
+            (serde_json::to_vec(&wrong_version).unwrap(), "apiVersion is"),
+            (
+                serde_json::to_vec(&wrong_kind).unwrap(),
+                "kind is \"Namespace\"",
+            ),
+            (serde_json::to_vec(&no_request).unwrap(), "no request"),
+            (serde_json::to_vec(&no_uid).unwrap(), "missing field `uid`"),
+        ];
+        for (body, expected) in cases {
+            let a = answer(Endpoint::Validate, &body, &Config::default(), &NoCluster);
+            assert_eq!(a.http_status, 400);
+            assert_eq!(a.outcome, Outcome::BadRequest);
+            let text = String::from_utf8(a.body).unwrap();
+            assert!(text.contains(expected), "{text:?} lacks {expected:?}");
+            assert_eq!(text.trim_end().lines().count(), 1, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn one_line_cuts_and_flattens() {
+        assert_eq!(one_line("a\tb\nc", 10), "a b c");
+        assert_eq!(one_line("abcdef", 4), "abc…");
+        assert_eq!(one_line("abcd", 4), "abcd");
+        assert_eq!(one_line("ééééé", 3).chars().count(), 3);
+    }
+}

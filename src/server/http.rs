@@ -1,0 +1,377 @@
+//! The webhook's HTTP layer: routes, the body limit, the per-request deadline, the request log
+//! line and metrics, and the guard that turns a handler panic into a 500.
+//!
+//! `POST /validate` and `POST /mutate`; any other path is 404 and any other method 405, each
+//! with a one-line reason. The body is read under two limits: `--max-body-bytes` (413, also
+//! checked against `Content-Length` before reading) and a deadline, the smaller of
+//! `--request-timeout` and the `?timeout=` kube-apiserver appends (408).
+
+use std::any::Any;
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use futures_util::FutureExt as _;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tower::Service as _;
+
+use super::admission::{self, Answer, Endpoint};
+use super::duration;
+use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
+use crate::rules::{ClusterView, Config, Level, RuleId};
+
+/// What every request handler shares.
+pub struct App {
+    pub config: Config,
+    /// Cluster facts for the rules that need them; `NoCluster` until a cache is plugged in.
+    pub cluster: Arc<dyn ClusterView + Send + Sync>,
+    pub metrics: Arc<Metrics>,
+    pub max_body_bytes: usize,
+    /// Upper bound on reading a request; kube-apiserver's `?timeout=` can only shorten it.
+    pub request_timeout: Duration,
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/mutate", post(mutate))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+}
+
+async fn validate(State(app): State<Arc<App>>, request: Request) -> Response {
+    handle(&app, Endpoint::Validate, request).await
+}
+
+async fn mutate(State(app): State<Arc<App>>, request: Request) -> Response {
+    handle(&app, Endpoint::Mutate, request).await
+}
+
+async fn not_found() -> Response {
+    text(
+        StatusCode::NOT_FOUND,
+        "not found: the webhook serves POST /validate and POST /mutate\n",
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    text(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: use POST with an AdmissionReview body\n",
+    )
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let answer = match read_body(app, &parts, body).await {
+        Ok(bytes) => admission::answer(endpoint, &bytes, &app.config, app.cluster.as_ref()),
+        Err(refused) => refused,
+    };
+    let elapsed = started.elapsed();
+    record(&app.metrics, endpoint, &answer, elapsed);
+    log(endpoint, &answer, elapsed);
+    respond(answer)
+}
+
+async fn read_body(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<Bytes, Answer> {
+    let limit = app.max_body_bytes;
+    let too_large = |size: &dyn fmt::Display| {
+        Answer::bad_request(
+            413,
+            format!(
+                "request body of {size} bytes is over the limit of {limit} bytes (--max-body-bytes)"
+            ),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&length| length > limit as u64) {
+        return Err(too_large(&length));
+    }
+    let deadline = deadline(parts.uri.query(), app.request_timeout);
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(too_large(&format!("more than {limit}")))
+        }
+        Ok(Err(e)) => Err(Answer::bad_request(
+            400,
+            format!("reading the request body: {e}"),
+        )),
+        Err(_) => Err(Answer::bad_request(
+            408,
+            format!("request body not received within {deadline:?}"),
+        )),
+    }
+}
+
+/// The smaller of the configured bound and kube-apiserver's `?timeout=10s`.
+fn deadline(query: Option<&str>, bound: Duration) -> Duration {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("timeout="))
+        .and_then(|v| duration::parse(v).ok())
+        .map_or(bound, |asked| asked.min(bound))
+}
+
+fn respond(answer: Answer) -> Response {
+    let content_type = if answer.is_json() {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let status =
+        StatusCode::from_u16(answer.http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn record(metrics: &Metrics, endpoint: Endpoint, answer: &Answer, elapsed: Duration) {
+    let (kind, operation) = answer.facts.as_ref().map_or(("unknown", "unknown"), |f| {
+        (f.kind_label(), f.operation_label())
+    });
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            endpoint: endpoint.as_str(),
+            kind,
+            operation,
+            outcome: answer.outcome.as_str(),
+        })
+        .inc();
+    metrics
+        .request_duration
+        .get_or_create(&EndpointLabels {
+            endpoint: endpoint.as_str(),
+        })
+        .observe(elapsed.as_secs_f64());
+    for (rule, level) in &answer.rules {
+        metrics
+            .rule_hits
+            .get_or_create(&RuleLabels {
+                rule: rule.as_str(),
+                level: level_label(*level),
+            })
+            .inc();
+    }
+}
+
+fn level_label(level: Level) -> &'static str {
+    match level {
+        Level::Deny => "deny",
+        Level::Warn => "warn",
+    }
+}
+
+/// `EW001,EW005`, written straight into the log line.
+struct RuleList<'a>(&'a [(RuleId, Level)]);
+
+impl fmt::Display for RuleList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (rule, _)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(rule.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// One line per request: who asked what, and what was decided. Never the object.
+fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration) {
+    let duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    match &answer.facts {
+        Some(f) => tracing::info!(
+            endpoint = endpoint.as_str(),
+            uid = %f.uid,
+            kind = %f.kind_name,
+            namespace = f.namespace.as_deref().unwrap_or(""),
+            name = %f.name,
+            operation = f.operation_label(),
+            sub_resource = f.sub_resource.as_deref().unwrap_or(""),
+            dry_run = f.dry_run,
+            user = f.user.as_deref().unwrap_or(""),
+            decision = answer.outcome.as_str(),
+            rules = %RuleList(&answer.rules),
+            duration_us,
+            "admission review"
+        ),
+        None => tracing::warn!(
+            endpoint = endpoint.as_str(),
+            status = answer.http_status,
+            decision = answer.outcome.as_str(),
+            error = answer.error.as_deref().unwrap_or(""),
+            duration_us,
+            "admission request refused"
+        ),
+    }
+}
+
+/// Calls the router, turning a panic (while building or running the handler's future) into a
+/// 500 for this request alone: the connection and the requests sharing it carry on.
+pub async fn call_guarded<B>(
+    mut router: Router,
+    request: axum::http::Request<B>,
+    metrics: &Metrics,
+) -> Response
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    // Classified before the call (no allocation): the request is moved into the router.
+    let endpoint = match request.uri().path() {
+        "/validate" => Some(Endpoint::Validate),
+        "/mutate" => Some(Endpoint::Mutate),
+        _ => None,
+    };
+    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| router.call(request))) {
+        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
+        Err(panic) => {
+            metrics.handler_panics.inc();
+            if let Some(endpoint) = endpoint {
+                metrics
+                    .requests
+                    .get_or_create(&RequestLabels {
+                        endpoint: endpoint.as_str(),
+                        kind: "unknown",
+                        operation: "unknown",
+                        outcome: admission::Outcome::Error.as_str(),
+                    })
+                    .inc();
+            }
+            tracing::error!(
+                endpoint = endpoint.map_or("other", Endpoint::as_str),
+                panic = panic_message(panic.as_ref()),
+                "request handler panicked; answered 500"
+            );
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: the handler failed; see the webhook's log\n",
+            )
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(non-string panic payload)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::NoCluster;
+    use axum::routing::get;
+
+    #[test]
+    fn deadline_takes_the_smaller_bound() {
+        let bound = Duration::from_secs(10);
+        assert_eq!(deadline(None, bound), bound);
+        assert_eq!(deadline(Some("timeout=3s"), bound), Duration::from_secs(3));
+        assert_eq!(deadline(Some("x=1&timeout=30s"), bound), bound);
+        assert_eq!(deadline(Some("timeout=garbage"), bound), bound);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_not_a_crash() {
+        let metrics = Metrics::new();
+        let router: Router = Router::new().route(
+            "/validate",
+            get(|| async {
+                if true {
+                    panic!("boom");
+                }
+                "unreachable"
+            }),
+        );
+        let request = axum::http::Request::get("/validate")
+            .body(Body::empty())
+            .unwrap();
+        let response = call_guarded(router.clone(), request, &metrics).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(metrics.handler_panics.get(), 1);
+        // The same router still answers.
+        let request = axum::http::Request::get("/nothing")
+            .body(Body::empty())
+            .unwrap();
+        let response = call_guarded(router, request, &metrics).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    fn app(max_body_bytes: usize) -> Router {
+        router(Arc::new(App {
+            config: Config::default(),
+            cluster: Arc::new(NoCluster),
+            metrics: Arc::new(Metrics::new()),
+            max_body_bytes,
+            request_timeout: Duration::from_secs(5),
+        }))
+    }
+
+    async fn send(router: Router, method: &str, path: &str, body: Vec<u8>) -> (StatusCode, String) {
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::from(body))
+            .unwrap();
+        let response = call_guarded(router, request, &Metrics::new()).await;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn wrong_path_method_and_size_have_their_codes() {
+        let (status, body) = send(app(1024), "POST", "/nope", vec![]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        let (status, body) = send(app(1024), "GET", "/validate", vec![]).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+        let (status, body) = send(app(16), "POST", "/validate", vec![b' '; 17]).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(body.contains("--max-body-bytes"), "{body}");
+        let (status, body) = send(app(1024), "POST", "/mutate?timeout=10s", b"{".to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+}

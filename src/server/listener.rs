@@ -1,0 +1,470 @@
+//! The webhook port: accepting connections, the TLS handshake, HTTP/1.1 or HTTP/2 by ALPN,
+//! the limits that keep one client from hurting the others, and the drain on shutdown.
+//!
+//! Limits:
+//! - `--max-connections`: past it, the accept loop waits (new connections queue in the kernel
+//!   backlog) instead of taking on work it cannot serve.
+//! - `--tls-handshake-timeout`: a client that opens a socket and stalls the handshake is cut.
+//! - `--header-read-timeout` (HTTP/1.1): once the first bytes of a request arrive, its headers
+//!   must be complete within this time. Unlike hyper's own header timeout, it does not run
+//!   while a keep-alive connection sits idle between requests, so the healthy pooled
+//!   connections of kube-apiserver are not closed (and no request races a server-side close).
+//! - `--idle-timeout`: a connection with no request in flight for this long is closed. The
+//!   default (120s) is longer than kube-apiserver's idle timeout (90s), so the client, which
+//!   knows when it is about to send, closes first.
+//!
+//! Drain: on shutdown the listener is closed and every connection is told to finish
+//! (hyper-util `GracefulShutdown`: HTTP/1.1 closes after its in-flight response, HTTP/2 sends
+//! GOAWAY and completes its open streams), waiting at most `--drain-timeout`.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
+
+use super::http;
+use super::metrics::{Metrics, ReasonLabels};
+use super::shutdown::ShutdownSignal;
+
+/// The limits of the webhook port (see the module documentation).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub tls_handshake_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    pub shutdown_delay: Duration,
+    pub drain_timeout: Duration,
+}
+
+/// How the drain ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drained {
+    /// Every connection finished its in-flight requests and closed.
+    Clean,
+    /// `--drain-timeout` passed with connections still open (they are dropped).
+    TimedOut { connections_left: usize },
+}
+
+struct Shared {
+    acceptor: TlsAcceptor,
+    router: Router,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+    /// One builder per protocol, chosen by ALPN; `auto` (which reads the connection preface)
+    /// only for clients that offered no ALPN.
+    http1: auto::Builder<TokioExecutor>,
+    http2: auto::Builder<TokioExecutor>,
+    auto: auto::Builder<TokioExecutor>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    Http2,
+    Sniffed,
+}
+
+fn builders() -> [auto::Builder<TokioExecutor>; 3] {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        // Off: see `--header-read-timeout` above; hyper's runs during keep-alive idle too.
+        .header_read_timeout(None::<Duration>)
+        .keep_alive(true)
+        // One TLS record per response instead of one per header block and body chunk.
+        .writev(false);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256)
+        .max_header_list_size(64 * 1024);
+    [
+        builder.clone().http1_only(),
+        builder.clone().http2_only(),
+        builder,
+    ]
+}
+
+/// Serves the webhook on `listener` until shutdown starts, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    router: Router,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+    mut shutdown: ShutdownSignal,
+) -> Drained {
+    let [http1, http2, auto] = builders();
+    let shared = Arc::new(Shared {
+        acceptor: TlsAcceptor::from(tls),
+        router,
+        metrics,
+        limits: limits.clone(),
+        http1,
+        http2,
+        auto,
+    });
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let stop = async {
+        shutdown.started().await;
+        tokio::time::sleep(limits.shutdown_delay).await;
+    };
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => break,
+            },
+        };
+        let (tcp, peer) = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(serve_connection(
+            shared.clone(),
+            tcp,
+            peer,
+            permit,
+            graceful.watcher(),
+        ));
+    }
+    drop(listener);
+    let open = graceful.count();
+    tracing::info!(
+        connections = open,
+        drain_timeout = ?limits.drain_timeout,
+        "stopped accepting; draining open connections"
+    );
+    // Count what is left if the drain times out: each connection task holds a permit.
+    let permits_left = permits.clone();
+    match tokio::time::timeout(limits.drain_timeout, graceful.shutdown()).await {
+        Ok(()) => {
+            tracing::info!("drained");
+            Drained::Clean
+        }
+        Err(_) => {
+            let connections_left = limits.max_connections
+                - permits_left.available_permits().min(limits.max_connections);
+            tracing::warn!(
+                connections_left,
+                "drain timed out; closing the remaining connections"
+            );
+            Drained::TimedOut { connections_left }
+        }
+    }
+}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    permit: OwnedSemaphorePermit,
+    watcher: Watcher,
+) {
+    let limits = &shared.limits;
+    let tls = match tokio::time::timeout(limits.tls_handshake_timeout, shared.acceptor.accept(tcp))
+        .await
+    {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            shared.metrics.tls_handshake_failures.inc();
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            shared.metrics.tls_handshake_failures.inc();
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let protocol = match tls.get_ref().1.alpn_protocol() {
+        Some(b"h2") => Protocol::Http2,
+        Some(b"http/1.1") => Protocol::Http1,
+        _ => Protocol::Sniffed,
+    };
+    let _open = OpenConnection::new(&shared.metrics);
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Tracked {
+        inner: tls,
+        activity: activity.clone(),
+    });
+    let service = {
+        let router = shared.router.clone();
+        let metrics = shared.metrics.clone();
+        let activity = activity.clone();
+        hyper::service::service_fn(move |request| {
+            let in_flight = activity.request_started();
+            let router = router.clone();
+            let metrics = metrics.clone();
+            async move {
+                let response = http::call_guarded(router, request, &metrics).await;
+                drop(in_flight);
+                Ok::<_, Infallible>(response)
+            }
+        })
+    };
+    let builder = match protocol {
+        Protocol::Http1 => &shared.http1,
+        Protocol::Http2 => &shared.http2,
+        Protocol::Sniffed => &shared.auto,
+    };
+    let connection = watcher.watch(builder.serve_connection(io, service));
+    let header_read_timeout = (protocol == Protocol::Http1).then_some(limits.header_read_timeout);
+    tokio::select! {
+        ended = connection => {
+            if let Err(e) = ended {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        reason = activity.watchdog(header_read_timeout, limits.idle_timeout) => {
+            shared
+                .metrics
+                .connections_closed_by_server
+                .get_or_create(&ReasonLabels { reason })
+                .inc();
+            tracing::debug!(%peer, reason, "closing connection");
+        }
+    }
+    drop(permit);
+}
+
+/// Keeps `connections_open` right however the connection task ends.
+struct OpenConnection(Arc<Metrics>);
+
+impl OpenConnection {
+    fn new(metrics: &Arc<Metrics>) -> Self {
+        metrics.connections_open.inc();
+        OpenConnection(metrics.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.connections_open.dec();
+    }
+}
+
+/// What the watchdog needs to tell idle from slow: requests in flight, when the connection
+/// last became idle, and when bytes of a new request first arrived. Milliseconds since the
+/// connection opened; `head_started` is stored plus one so that zero means "none".
+struct Activity {
+    opened: Instant,
+    in_flight: AtomicUsize,
+    idle_since: AtomicU64,
+    head_started: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            head_started: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Bytes arrived from the client.
+    fn on_read(&self) {
+        if self.in_flight.load(Ordering::Acquire) == 0
+            && self.head_started.load(Ordering::Relaxed) == 0
+        {
+            self.head_started
+                .store(self.now_ms().saturating_add(1), Ordering::Relaxed);
+        }
+    }
+
+    /// The headers of a request are complete (hyper is calling the service).
+    fn request_started(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.head_started.store(0, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    /// Completes with the reason the connection should be closed.
+    async fn watchdog(
+        &self,
+        header_read_timeout: Option<Duration>,
+        idle_timeout: Duration,
+    ) -> &'static str {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+        let idle_ms = ms(idle_timeout);
+        let header_ms = header_read_timeout.map(ms);
+        // Wake at least this often, so a request that starts during a long idle wait is held
+        // to the header timeout (within one period).
+        let period = header_ms.unwrap_or(idle_ms).min(idle_ms);
+        loop {
+            let now = self.now_ms();
+            let mut wake = now.saturating_add(period);
+            if self.in_flight.load(Ordering::Acquire) == 0 {
+                let head = self.head_started.load(Ordering::Relaxed);
+                match header_ms {
+                    Some(header_ms) if head != 0 => {
+                        let deadline = (head - 1).saturating_add(header_ms);
+                        if now >= deadline {
+                            return "header_read_timeout";
+                        }
+                        wake = wake.min(deadline);
+                    }
+                    _ => {
+                        let deadline = self
+                            .idle_since
+                            .load(Ordering::Relaxed)
+                            .saturating_add(idle_ms);
+                        if now >= deadline {
+                            return "idle_timeout";
+                        }
+                        wake = wake.min(deadline);
+                    }
+                }
+            }
+            let sleep_for = Duration::from_millis(wake.saturating_sub(now).max(1));
+            tokio::time::sleep(sleep_for).await;
+        }
+    }
+}
+
+/// A request in flight; dropping it marks the connection idle (if it was the last one).
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        activity
+            .idle_since
+            .store(activity.now_ms(), Ordering::Relaxed);
+        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The TLS stream, noting when bytes arrive.
+struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.on_read();
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Real time with short limits: the assertions are about which limit fires and never
+    // before it is due, not about how fast.
+
+    #[tokio::test]
+    async fn idle_connections_close_after_the_idle_timeout() {
+        let activity = Arc::new(Activity::new());
+        let reason = activity
+            .watchdog(Some(Duration::from_millis(50)), Duration::from_millis(200))
+            .await;
+        assert_eq!(reason, "idle_timeout");
+        assert!(activity.opened.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn a_started_request_must_finish_its_headers() {
+        let activity = Arc::new(Activity::new());
+        activity.on_read();
+        let reason = activity
+            .watchdog(Some(Duration::from_millis(50)), Duration::from_secs(60))
+            .await;
+        assert_eq!(reason, "header_read_timeout");
+        assert!(activity.opened.elapsed() >= Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn requests_in_flight_keep_the_connection() {
+        let activity = Arc::new(Activity::new());
+        let in_flight = activity.request_started();
+        let watchdog =
+            activity.watchdog(Some(Duration::from_millis(20)), Duration::from_millis(40));
+        tokio::pin!(watchdog);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), &mut watchdog)
+                .await
+                .is_err(),
+            "closed a connection with a request in flight"
+        );
+        drop(in_flight);
+        assert_eq!(watchdog.await, "idle_timeout");
+    }
+}

@@ -1,0 +1,424 @@
+//! The serving certificate: loading it (PEM chain, PKCS#8 / PKCS#1 / SEC1 key), making a
+//! self-signed one for localhost, reloading it when the files change, and the rustls server
+//! configuration (TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`, optional client certificates).
+//!
+//! Rotation: every handshake asks [`CertResolver`] for the certificate, which reads an
+//! `ArcSwap`, so a reload is one atomic store and open connections are untouched. Changes are
+//! found by reading the files every few seconds and comparing their contents: a mounted
+//! Kubernetes Secret is updated by swapping a `..data` symlink to a new directory, which a
+//! watcher on the file paths never sees, while reading through the path always gets the
+//! current files. A pair that does not load (unreadable, garbled, key not matching the
+//! certificate) is logged and counted, and the certificate in use stays.
+
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use rustls::crypto::CryptoProvider;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::metrics::Metrics;
+use super::shutdown::ShutdownSignal;
+
+/// A serving certificate ready for handshakes, with what logs and metrics say about it.
+#[derive(Clone)]
+pub struct LoadedCert {
+    pub certified: Arc<CertifiedKey>,
+    /// notAfter of the leaf, as a Unix timestamp.
+    pub not_after: i64,
+    /// Subject and DNS/IP names of the leaf, for the log.
+    pub description: String,
+}
+
+impl LoadedCert {
+    /// Whether the leaf's notAfter has passed (it is still served: refusing to start or to
+    /// reload would not make clients accept it, and the log and metric say what is wrong).
+    pub fn is_expired(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.not_after < now
+    }
+}
+
+impl fmt::Debug for LoadedCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedCert")
+            .field("not_after", &self.not_after)
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a PEM certificate chain (leaf first) and its private key, and checks they belong
+/// together.
+pub fn load_pair(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    provider: &CryptoProvider,
+) -> Result<LoadedCert, String> {
+    let chain = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate PEM: {e}"))?;
+    if chain.is_empty() {
+        return Err("certificate file has no CERTIFICATE block".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| match e {
+        rustls_pki_types::pem::Error::NoItemsFound => "key file has no private key (expected a \
+             PKCS#8 \"PRIVATE KEY\", PKCS#1 \"RSA PRIVATE KEY\" or SEC1 \"EC PRIVATE KEY\" block)"
+            .to_owned(),
+        other => format!("private key PEM: {other}"),
+    })?;
+    let (not_after, description) = describe_leaf(&chain[0])?;
+    let certified = CertifiedKey::from_der(chain, key, provider)
+        .map_err(|e| format!("certificate and key do not make a pair: {e}"))?;
+    Ok(LoadedCert {
+        certified: Arc::new(certified),
+        not_after,
+        description,
+    })
+}
+
+fn describe_leaf(der: &CertificateDer<'_>) -> Result<(i64, String), String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| format!("leaf certificate is not valid X.509: {e}"))?;
+    let not_after = cert.validity().not_after.timestamp();
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                x509_parser::extensions::GeneralName::DNSName(d) => names.push((*d).to_owned()),
+                x509_parser::extensions::GeneralName::IPAddress(ip) => {
+                    let text = match ip.len() {
+                        4 => <[u8; 4]>::try_from(*ip)
+                            .map(|b| std::net::IpAddr::from(b).to_string())
+                            .unwrap_or_default(),
+                        16 => <[u8; 16]>::try_from(*ip)
+                            .map(|b| std::net::IpAddr::from(b).to_string())
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    names.push(text);
+                }
+                _ => {}
+            }
+        }
+    }
+    let description = format!(
+        "subject {:?}, names [{}], not after {}",
+        cert.subject().to_string(),
+        names.join(", "),
+        cert.validity().not_after
+    );
+    Ok((not_after, description))
+}
+
+/// Makes a self-signed certificate for `localhost`, `127.0.0.1` and `::1`, and writes the
+/// certificate (never the key) to `out`, replacing the file by rename so a reader never sees
+/// half of it and a planted symlink is replaced rather than followed.
+pub fn self_signed(out: &Path, provider: &CryptoProvider) -> Result<LoadedCert, String> {
+    let key = rcgen::KeyPair::generate().map_err(|e| format!("generating a key: {e}"))?;
+    let mut params = rcgen::CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ])
+    .map_err(|e| format!("certificate parameters: {e}"))?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        "eastwest-guard self-signed (localhost)",
+    );
+    // A development certificate: valid about a year back and a year ahead, so the expiry
+    // metric says something sensible (rcgen's default runs to the year 4096).
+    let year = current_year();
+    params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| format!("self-signing: {e}"))?;
+    let cert_pem = cert.pem();
+    write_public_file(out, cert_pem.as_bytes())
+        .map_err(|e| format!("writing the certificate to {}: {e}", out.display()))?;
+    load_pair(
+        cert_pem.as_bytes(),
+        key.serialize_pem().as_bytes(),
+        provider,
+    )
+}
+
+/// The calendar year, near enough (within a day) for certificate validity bounds.
+fn current_year() -> i32 {
+    const SECONDS_PER_YEAR: u64 = 31_556_952; // 365.2425 days
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    1970 + i32::try_from(since_epoch / SECONDS_PER_YEAR).unwrap_or(0)
+}
+
+fn write_public_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)
+}
+
+/// The certificate every new handshake gets; swapped whole on reload.
+pub struct CertResolver {
+    current: ArcSwap<CertifiedKey>,
+}
+
+impl CertResolver {
+    pub fn new(cert: &LoadedCert) -> Self {
+        CertResolver {
+            current: ArcSwap::new(cert.certified.clone()),
+        }
+    }
+
+    pub fn replace(&self, cert: &LoadedCert) {
+        self.current.store(cert.certified.clone());
+    }
+}
+
+impl fmt::Debug for CertResolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertResolver").finish_non_exhaustive()
+    }
+}
+
+impl ResolvesServerCert for CertResolver {
+    fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.load_full())
+    }
+}
+
+/// The rustls configuration of the webhook port.
+pub fn server_config(
+    resolver: Arc<CertResolver>,
+    client_ca: Option<&Path>,
+    provider: Arc<CryptoProvider>,
+) -> Result<Arc<ServerConfig>, String> {
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| format!("TLS configuration: {e}"))?;
+    let verifier: Arc<dyn ClientCertVerifier> = match client_ca {
+        None => WebPkiClientVerifier::no_client_auth(),
+        Some(path) => {
+            let pem =
+                std::fs::read(path).map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
+            }
+            if roots.is_empty() {
+                return Err(format!(
+                    "--client-ca {}: no CERTIFICATE block",
+                    path.display()
+                ));
+            }
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| format!("--client-ca {}: {e}", path.display()))?
+        }
+    };
+    let mut config = builder
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(resolver);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Polls the certificate and key files and swaps in a new pair when their contents change.
+pub struct Reloader {
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+    pub interval: Duration,
+    pub resolver: Arc<CertResolver>,
+    pub metrics: Arc<Metrics>,
+    pub provider: Arc<CryptoProvider>,
+}
+
+impl Reloader {
+    /// Runs until shutdown starts. `loaded` is the fingerprint of the files already in use.
+    pub async fn run(self, mut loaded: Fingerprint, mut shutdown: ShutdownSignal) {
+        let mut tick = tokio::time::interval(self.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = shutdown.started() => return,
+            }
+            let (cert_pem, key_pem) = match read_pair(&self.cert_path, &self.key_path).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Mid-swap, or the Secret is being recreated: try again at the next tick,
+                    // and say so once per distinct problem.
+                    let seen = Fingerprint::of_error(&e);
+                    if seen != loaded {
+                        tracing::error!(error = %e, "serving certificate files unreadable; keeping the certificate in use");
+                        self.metrics.cert_reloaded(false);
+                        loaded = seen;
+                    }
+                    continue;
+                }
+            };
+            let seen = Fingerprint::of(&cert_pem, &key_pem);
+            if seen == loaded {
+                continue;
+            }
+            loaded = seen;
+            match load_pair(&cert_pem, &key_pem, &self.provider) {
+                Ok(cert) => {
+                    self.resolver.replace(&cert);
+                    self.metrics.cert_expiry.set(cert.not_after);
+                    if cert.is_expired() {
+                        tracing::warn!(certificate = %cert.description, "the new serving certificate has expired");
+                    }
+                    self.metrics.cert_reloaded(true);
+                    tracing::info!(cert = %self.cert_path.display(), certificate = %cert.description, "serving certificate reloaded");
+                }
+                Err(e) => {
+                    self.metrics.cert_reloaded(false);
+                    tracing::error!(cert = %self.cert_path.display(), key = %self.key_path.display(), error = %e, "new serving certificate refused; keeping the one in use");
+                }
+            }
+        }
+    }
+}
+
+/// Reads both files (through any symlinks, as a reader of a mounted Secret must).
+pub async fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let cert_pem = tokio::fs::read(cert)
+        .await
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key_pem = tokio::fs::read(key)
+        .await
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+    Ok((cert_pem, key_pem))
+}
+
+/// What the files held when last read: a hash of both, so the key's bytes are not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprint(u64);
+
+impl Fingerprint {
+    pub fn of(cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        let mut h = DefaultHasher::new();
+        cert_pem.hash(&mut h);
+        key_pem.hash(&mut h);
+        Fingerprint(h.finish())
+    }
+
+    fn of_error(e: &str) -> Self {
+        let mut h = DefaultHasher::new();
+        "unreadable".hash(&mut h);
+        e.hash(&mut h);
+        Fingerprint(h.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider() -> CryptoProvider {
+        rustls::crypto::ring::default_provider()
+    }
+
+    fn pair() -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["webhook.example".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn loads_a_pair_and_reads_its_expiry() {
+        let (cert, key) = pair();
+        let loaded = load_pair(cert.as_bytes(), key.as_bytes(), &provider()).unwrap();
+        assert!(loaded.not_after > 0);
+        assert!(
+            loaded.description.contains("webhook.example"),
+            "{}",
+            loaded.description
+        );
+    }
+
+    #[test]
+    fn an_expired_certificate_is_noticed() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["old.example".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(1999, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2000, 1, 1);
+        let cert = params.self_signed(&key).unwrap();
+        let loaded = load_pair(
+            cert.pem().as_bytes(),
+            key.serialize_pem().as_bytes(),
+            &provider(),
+        )
+        .unwrap();
+        assert!(loaded.is_expired());
+        assert_eq!(loaded.not_after, 946_684_800);
+        let (fresh, fresh_key) = pair();
+        let fresh = load_pair(fresh.as_bytes(), fresh_key.as_bytes(), &provider()).unwrap();
+        assert!(!fresh.is_expired());
+    }
+
+    #[test]
+    fn refuses_a_key_of_another_certificate() {
+        let (cert, _) = pair();
+        let (_, other_key) = pair();
+        let err = load_pair(cert.as_bytes(), other_key.as_bytes(), &provider()).unwrap_err();
+        assert!(err.contains("do not make a pair"), "{err}");
+    }
+
+    #[test]
+    fn says_what_is_missing() {
+        let (cert, key) = pair();
+        let err = load_pair(b"", key.as_bytes(), &provider()).unwrap_err();
+        assert!(err.contains("no CERTIFICATE"), "{err}");
+        let err = load_pair(cert.as_bytes(), cert.as_bytes(), &provider()).unwrap_err();
+        assert!(err.contains("no private key"), "{err}");
+    }
+
+    #[test]
+    fn self_signed_writes_only_the_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sub/localhost.pem");
+        let loaded = self_signed(&out, &provider()).unwrap();
+        let written = std::fs::read_to_string(&out).unwrap();
+        assert!(written.contains("BEGIN CERTIFICATE"));
+        assert!(!written.contains("PRIVATE KEY"));
+        assert!(loaded.description.contains("127.0.0.1"));
+        assert!(loaded.description.contains("localhost"));
+        // A second run replaces the file.
+        self_signed(&out, &provider()).unwrap();
+        assert_ne!(std::fs::read_to_string(&out).unwrap(), written);
+    }
+}
