@@ -25,6 +25,7 @@ use tower::Service as _;
 use super::admission::{self, Answer, Endpoint};
 use super::duration;
 use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
+use crate::cluster::ClusterCache;
 use crate::rules::{ClusterView, Config, Level, RuleId};
 
 /// What every request handler shares.
@@ -36,6 +37,27 @@ pub struct App {
     pub max_body_bytes: usize,
     /// Upper bound on reading a request; kube-apiserver's `?timeout=` can only shorten it.
     pub request_timeout: Duration,
+    /// The cluster cache behind `cluster`, when `--cluster-lookups` is on: requests say in
+    /// their log line and a metric when its lookups were skipped (cache not synced).
+    pub lookups: Option<Arc<ClusterCache>>,
+}
+
+/// Whether a request's cluster lookups could be answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lookups {
+    Off,
+    Used,
+    Skipped,
+}
+
+impl Lookups {
+    fn as_str(self) -> &'static str {
+        match self {
+            Lookups::Off => "off",
+            Lookups::Used => "used",
+            Lookups::Skipped => "skipped",
+        }
+    }
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -89,8 +111,16 @@ async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
         Err(refused) => refused,
     };
     let elapsed = started.elapsed();
+    let lookups = match &app.lookups {
+        None => Lookups::Off,
+        Some(cache) if cache.is_synced() => Lookups::Used,
+        Some(_) => {
+            app.metrics.cluster_lookups_skipped.inc();
+            Lookups::Skipped
+        }
+    };
     record(&app.metrics, endpoint, &answer, elapsed);
-    log(endpoint, &answer, elapsed);
+    log(endpoint, &answer, elapsed, lookups);
     respond(answer)
 }
 
@@ -212,7 +242,7 @@ impl fmt::Display for RuleList<'_> {
 }
 
 /// One line per request: who asked what, and what was decided. Never the object.
-fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration) {
+fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration, lookups: Lookups) {
     let duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     match &answer.facts {
         Some(f) => tracing::info!(
@@ -227,6 +257,7 @@ fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration) {
             user = f.user.as_deref().unwrap_or(""),
             decision = answer.outcome.as_str(),
             rules = %RuleList(&answer.rules),
+            cluster_lookups = lookups.as_str(),
             duration_us,
             "admission review"
         ),
@@ -347,6 +378,7 @@ mod tests {
             metrics: Arc::new(Metrics::new()),
             max_body_bytes,
             request_timeout: Duration::from_secs(5),
+            lookups: None,
         }))
     }
 

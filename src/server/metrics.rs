@@ -70,6 +70,15 @@ pub struct Metrics {
     pub connections_open: Gauge,
     pub connections_closed_by_server: Family<ReasonLabels, Counter>,
     pub handler_panics: Counter,
+    pub cluster_lookups_skipped: Counter,
+    pub cluster_cache_synced: Gauge,
+    pub cluster_cache_objects: Family<ObjectKindLabels, Gauge>,
+}
+
+/// `kind` of cached objects.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ObjectKindLabels {
+    pub kind: &'static str,
 }
 
 impl Default for Metrics {
@@ -132,6 +141,25 @@ impl Metrics {
             "Connections the server closed itself: idle timeout or request headers too slow",
             connections_closed_by_server.clone(),
         );
+        let cluster_lookups_skipped = Counter::default();
+        registry.register(
+            "cluster_lookups_skipped",
+            "Requests judged without cluster lookups because the cluster cache was not synced \
+             (--cluster-lookups on; EW020's Service list, EW022, EW031, EW032 skipped)",
+            cluster_lookups_skipped.clone(),
+        );
+        let cluster_cache_synced = Gauge::default();
+        registry.register(
+            "cluster_cache_synced",
+            "1 while both cluster watches (Namespaces, Services) are listed and live, else 0",
+            cluster_cache_synced.clone(),
+        );
+        let cluster_cache_objects = Family::<ObjectKindLabels, Gauge>::default();
+        registry.register(
+            "cluster_cache_objects",
+            "Objects in the cluster cache, by kind",
+            cluster_cache_objects.clone(),
+        );
         let handler_panics = Counter::default();
         registry.register(
             "handler_panics",
@@ -164,6 +192,20 @@ impl Metrics {
             connections_open,
             connections_closed_by_server,
             handler_panics,
+            cluster_lookups_skipped,
+            cluster_cache_synced,
+            cluster_cache_objects,
+        }
+    }
+
+    /// Sets the cluster-cache gauges from the cache (at each scrape).
+    pub fn observe_cluster(&self, cache: &crate::cluster::ClusterCache) {
+        self.cluster_cache_synced.set(i64::from(cache.is_synced()));
+        let (namespaces, services) = cache.len();
+        for (kind, n) in [("Namespace", namespaces), ("Service", services)] {
+            self.cluster_cache_objects
+                .get_or_create(&ObjectKindLabels { kind })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
 

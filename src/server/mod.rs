@@ -36,6 +36,7 @@ pub use listener::Drained;
 pub use log::LogFormat;
 pub use shutdown::{ShutdownSignal, ShutdownTrigger};
 
+use crate::cluster::{ClusterCache, WatchHandle, spawn_watches};
 use crate::rules::{ClusterView, NoCluster};
 
 /// The sample review that the self-signed startup message suggests sending.
@@ -104,6 +105,13 @@ pub struct ServeArgs {
     )]
     pub log_format: LogFormat,
 
+    /// Keep a metadata-only cache of Namespaces and Services (in-cluster configuration or
+    /// KUBECONFIG) for the rules that need cluster facts: EW020 names the Services that would
+    /// stop being exposed, EW022, EW031 and EW032 run. Needs list and watch of namespaces and
+    /// services.
+    #[arg(long, env = "EASTWEST_GUARD_CLUSTER_LOOKUPS")]
+    pub cluster_lookups: bool,
+
     /// Timeouts, connection limits, shutdown timing, certificate reload.
     #[command(flatten)]
     pub tuning: Box<TuningFlags>,
@@ -162,6 +170,12 @@ pub struct TuningFlags {
     #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_DRAIN_TIMEOUT",
           default_value = "15s", value_parser = duration::parse)]
     pub drain_timeout: Duration,
+
+    /// With --cluster-lookups: /readyz waits at most this long for the cluster cache's first
+    /// sync; after it, the webhook is ready and skips lookups until the cache syncs.
+    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_CLUSTER_SYNC_TIMEOUT",
+          default_value = "10s", value_parser = duration::parse)]
+    pub cluster_sync_timeout: Duration,
 
     /// Where the self-signed certificate (never its key) is written when --tls-cert is not
     /// given [default: <temp dir>/eastwest-guard-localhost.pem].
@@ -277,11 +291,35 @@ pub async fn start(args: ServeArgs) -> Result<RunningServer, StartError> {
     start_with_cluster(args, Arc::new(NoCluster)).await
 }
 
-/// Starts the servers with `cluster` answering the rules' cluster lookups.
+/// Starts the servers with `cluster` answering the rules' cluster lookups (a fixed view: no
+/// readiness gate, no sync reporting).
 pub async fn start_with_cluster(
     args: ServeArgs,
     cluster: Arc<dyn ClusterView + Send + Sync>,
 ) -> Result<RunningServer, StartError> {
+    start_inner(args, cluster, None).await
+}
+
+/// Starts the servers with a [`ClusterCache`] for lookups: `/readyz` waits (at most
+/// `--cluster-sync-timeout`) for its first sync, and requests report skipped lookups. The
+/// caller keeps the cache fed ([`crate::cluster::spawn_watches`]).
+pub async fn start_with_cache(
+    args: ServeArgs,
+    cache: Arc<ClusterCache>,
+) -> Result<RunningServer, StartError> {
+    let view: Arc<dyn ClusterView + Send + Sync> = cache.clone();
+    start_inner(args, view, Some(cache)).await
+}
+
+async fn start_inner(
+    args: ServeArgs,
+    cluster: Arc<dyn ClusterView + Send + Sync>,
+    cache: Option<Arc<ClusterCache>>,
+) -> Result<RunningServer, StartError> {
+    let sync_gate = cache.clone().map(|cache| probes::SyncGate {
+        cache,
+        deadline: std::time::Instant::now() + args.tuning.cluster_sync_timeout,
+    });
     let config = args.rules.to_config().map_err(StartError::Flags)?;
     check_limits(&args)?;
     let provider = CryptoProvider::get_default()
@@ -352,6 +390,7 @@ pub async fn start_with_cluster(
         metrics: metrics.clone(),
         max_body_bytes: args.max_body_bytes,
         request_timeout: args.tuning.request_timeout,
+        lookups: cache,
     });
     let limits = listener::Limits {
         tls_handshake_timeout: args.tuning.tls_handshake_timeout,
@@ -371,7 +410,7 @@ pub async fn start_with_cluster(
     ));
     let probes = tokio::spawn(probes::serve(
         probe_listener,
-        probes::router(metrics.clone(), signal.clone()),
+        probes::router(metrics.clone(), signal.clone(), sync_gate),
     ));
     let reloader = reload_from.map(|(cert_path, key_path, fingerprint)| {
         let reloader = tls::Reloader {
@@ -420,6 +459,31 @@ pub async fn start_with_cluster(
         probes,
         reloader,
     })
+}
+
+/// With `--cluster-lookups`: a Kubernetes client (in-cluster configuration, else KUBECONFIG)
+/// and the watches that keep a cache of Namespaces and Services. Creating the client does not
+/// contact the API server; the watches retry on their own, so an API server that is down
+/// delays only the cache, never the webhook.
+async fn cluster_lookups(
+    args: &ServeArgs,
+) -> Result<(Option<Arc<ClusterCache>>, Option<WatchHandle>), StartError> {
+    if !args.cluster_lookups {
+        return Ok((None, None));
+    }
+    let client = kube::Client::try_default().await.map_err(|e| {
+        StartError::Environment(format!(
+            "--cluster-lookups: no Kubernetes client configuration (in-cluster service \
+             account or KUBECONFIG): {e}"
+        ))
+    })?;
+    let cache = Arc::new(ClusterCache::new());
+    let watches = spawn_watches(client, cache.clone());
+    tracing::info!(
+        sync_timeout = ?args.tuning.cluster_sync_timeout,
+        "cluster lookups on: watching Namespaces and Services (metadata only)"
+    );
+    Ok((Some(cache), Some(watches)))
 }
 
 fn check_limits(args: &ServeArgs) -> Result<(), StartError> {
@@ -489,7 +553,19 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        let server = match start(args).await {
+        let (lookups, _watches) = match cluster_lookups(&args).await {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start");
+                eprintln!("eastwest-guard serve: {e}");
+                return e.exit_code();
+            }
+        };
+        let started = match lookups {
+            Some(cache) => start_with_cache(args, cache).await,
+            None => start(args).await,
+        };
+        let server = match started {
             Ok(server) => server,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start");

@@ -149,9 +149,24 @@ def check_deployment(o, r):
     r.check(spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0, f"{where}: rolling updates keep every replica")
     spread = [t for t in pod.get("topologySpreadConstraints", []) if t["topologyKey"] == "kubernetes.io/hostname"]
     r.check(bool(spread) and spread[0]["whenUnsatisfiable"] == "DoNotSchedule", f"{where}: replicas spread across nodes")
-    r.check(pod.get("automountServiceAccountToken") is False, f"{where}: no service account token")
+    # The token is for --cluster-lookups alone: mounted by the pod only when the flag is on.
+    args = c.get("args", [])
+    lookups = "--cluster-lookups" in args
+    r.check(pod.get("automountServiceAccountToken") is lookups, f"{where}: a token exactly when cluster lookups are on")
     sa = o.one("ServiceAccount", pod["serviceAccountName"])
-    r.check(sa.get("automountServiceAccountToken") is False, f"{where}: ServiceAccount mounts no token")
+    r.check(sa.get("automountServiceAccountToken") is False, f"{where}: ServiceAccount mounts no token by default")
+    role = o.one("ClusterRole", NAME)
+    rules = role.get("rules", [])
+    r.check(
+        rules == [{"apiGroups": [""], "resources": ["namespaces", "services"], "verbs": ["list", "watch"]}],
+        f"{where}: ClusterRole is list/watch of namespaces and services, nothing more",
+    )
+    binding = o.one("ClusterRoleBinding", NAME)
+    r.check(
+        binding["roleRef"]["name"] == NAME
+        and binding["subjects"] == [{"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": "eastwest-guard-system"}],
+        f"{where}: the binding gives the role to the guard's ServiceAccount only",
+    )
     psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
     r.check(psc.get("runAsNonRoot") is True and csc.get("runAsNonRoot") is True, f"{where}: runAsNonRoot")
     r.check(isinstance(csc.get("runAsUser"), int) and csc["runAsUser"] > 0, f"{where}: numeric non-root runAsUser")
@@ -160,9 +175,8 @@ def check_deployment(o, r):
     r.check(csc.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: all capabilities dropped")
     r.check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: seccomp RuntimeDefault")
     r.check("command" not in c, f"{where}: the image's entrypoint (eastwest-guard serve) runs; args add flags")
-    args = c.get("args", [])
     r.check(("--warn-only" in args) == o.warn_only, f"{where}: --warn-only exactly in the warn-only overlays")
-    r.check(not any(a.startswith("--cluster-lookups") for a in args), f"{where}: no cluster lookups yet (issue 6)")
+    r.check(lookups, f"{where}: cluster lookups on (issue 6)")
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     listen = arg_value(args, "--listen") or "0.0.0.0:8443"
     probe_listen = arg_value(args, "--probe-listen") or "0.0.0.0:8080"
