@@ -98,7 +98,7 @@ fn only(d: &Decision, rule: RuleId) -> Vec<&rules::Violation> {
 /// A cluster view answering from fixed facts.
 #[derive(Default)]
 struct FakeCluster {
-    namespaces: BTreeMap<String, NamespaceFacts>,
+    namespaces: BTreeMap<String, std::sync::Arc<NamespaceFacts>>,
     services: BTreeMap<String, ServicesOf>,
 }
 
@@ -111,10 +111,10 @@ impl FakeCluster {
         };
         self.namespaces.insert(
             name.into(),
-            NamespaceFacts {
+            std::sync::Arc::new(NamespaceFacts {
                 labels: to_map(labels),
                 annotations: to_map(ann),
-            },
+            }),
         );
         self
     }
@@ -133,7 +133,7 @@ impl FakeCluster {
 }
 
 impl ClusterView for FakeCluster {
-    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
+    fn namespace(&self, name: &str) -> Lookup<std::sync::Arc<NamespaceFacts>> {
         match self.namespaces.get(name) {
             Some(f) => Lookup::Found(f.clone()),
             None => Lookup::Missing,

@@ -8,12 +8,14 @@ use std::collections::HashMap;
 
 use super::manifests::Manifest;
 use crate::rules::exposure;
+use std::sync::Arc;
+
 use crate::rules::{ClusterView, Lookup, NamespaceFacts, ResourceKind, ServicesOf};
 
 /// Namespaces and their Services, from one set of manifests.
 #[derive(Debug, Default)]
 pub struct InputCluster {
-    namespaces: HashMap<String, NamespaceFacts>,
+    namespaces: HashMap<String, Arc<NamespaceFacts>>,
     services: HashMap<String, Vec<(String, bool)>>,
 }
 
@@ -35,10 +37,10 @@ impl InputCluster {
                     if !name.is_empty() {
                         view.namespaces.insert(
                             name.to_owned(),
-                            NamespaceFacts {
+                            Arc::new(NamespaceFacts {
                                 labels: m.object.labels().cloned().unwrap_or_default(),
                                 annotations: m.object.annotations().cloned().unwrap_or_default(),
-                            },
+                            }),
                         );
                     }
                 }
@@ -65,7 +67,7 @@ impl InputCluster {
 }
 
 impl ClusterView for InputCluster {
-    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
+    fn namespace(&self, name: &str) -> Lookup<Arc<NamespaceFacts>> {
         match self.namespaces.get(name) {
             Some(facts) => Lookup::Found(facts.clone()),
             None => Lookup::Unknown,

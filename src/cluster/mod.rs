@@ -17,8 +17,8 @@
 mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -80,10 +80,10 @@ struct NamespaceServices {
 
 #[derive(Debug, Default)]
 struct State {
-    namespaces: HashMap<String, NamespaceFacts>,
+    namespaces: HashMap<String, Arc<NamespaceFacts>>,
     services: HashMap<String, NamespaceServices>,
     /// What an in-progress relist has seen so far; swapped in at `InitDone`.
-    pending_namespaces: Option<HashMap<String, NamespaceFacts>>,
+    pending_namespaces: Option<HashMap<String, Arc<NamespaceFacts>>>,
     pending_services: Option<HashMap<String, NamespaceServices>>,
     namespace_watch: Watch,
     service_watch: Watch,
@@ -106,8 +106,8 @@ impl Default for ClusterCache {
 
 /// What the cache keeps of a Namespace: all labels (trigger labels) and only the
 /// `traffic.tetrate.io/` annotations (others, like last-applied-configuration, can be large).
-fn namespace_facts(meta: &ObjectMeta) -> NamespaceFacts {
-    NamespaceFacts {
+fn namespace_facts(meta: &ObjectMeta) -> Arc<NamespaceFacts> {
+    Arc::new(NamespaceFacts {
         labels: meta.labels.clone().unwrap_or_default(),
         annotations: meta
             .annotations
@@ -118,7 +118,7 @@ fn namespace_facts(meta: &ObjectMeta) -> NamespaceFacts {
                     .collect::<BTreeMap<_, _>>()
             })
             .unwrap_or_default(),
-    }
+    })
 }
 
 fn is_labelled(meta: &ObjectMeta) -> bool {
@@ -295,7 +295,7 @@ impl ClusterCache {
 }
 
 impl ClusterView for ClusterCache {
-    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
+    fn namespace(&self, name: &str) -> Lookup<Arc<NamespaceFacts>> {
         let s = self.read();
         if s.namespace_watch.state(self.recovery_window) != WatchState::Live {
             drop(s);

@@ -3,6 +3,7 @@
 //! the other documents of the input in the CLI, or from nothing at all. No I/O happens here.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A Namespace's labels and annotations, as a lookup returns them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,8 +44,8 @@ pub struct ServicesOf {
 
 /// Read-only cluster facts. Implementations must answer from memory.
 pub trait ClusterView {
-    /// The Namespace called `name`.
-    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts>;
+    /// The Namespace called `name` (shared, so a lookup costs no copy of its maps).
+    fn namespace(&self, name: &str) -> Lookup<Arc<NamespaceFacts>>;
     /// The Services of Namespace `namespace`, split by the `global: "true"` label.
     fn services(&self, namespace: &str) -> Lookup<ServicesOf>;
 }
@@ -54,7 +55,7 @@ pub trait ClusterView {
 pub struct NoCluster;
 
 impl ClusterView for NoCluster {
-    fn namespace(&self, _: &str) -> Lookup<NamespaceFacts> {
+    fn namespace(&self, _: &str) -> Lookup<Arc<NamespaceFacts>> {
         Lookup::Unknown
     }
     fn services(&self, _: &str) -> Lookup<ServicesOf> {

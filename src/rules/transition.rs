@@ -25,8 +25,13 @@ pub(crate) fn check_namespace(
     // Deleting the Namespace (finalizers being removed) is the safe path itself.
     let terminating = new.is_terminating() || old.is_terminating();
 
+    // Asked once: EW020 lists the Services, EW021 needs to know whether any is labelled.
+    let services = if !(was_namespace_level && is_namespace_level) {
+        cluster.services(&name)
+    } else {
+        Lookup::Unknown
+    };
     if was_namespace_level && !is_namespace_level && !terminating {
-        let services = cluster.services(&name);
         let to = match new.annotation(keys::GLOBAL) {
             None => "service-level (annotation removed)".to_owned(),
             Some("false") => "service-level (annotation set to \"false\")".to_owned(),
@@ -91,7 +96,7 @@ pub(crate) fn check_namespace(
 
     // EW021: the gateway moves while east-west is on.
     let on = (was_namespace_level && is_namespace_level)
-        || matches!(cluster.services(&name), Lookup::Found(s) if s.labelled > 0);
+        || matches!(&services, Lookup::Found(s) if s.labelled > 0);
     if !on {
         return;
     }

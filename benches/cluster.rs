@@ -1,0 +1,141 @@
+//! Decisions with cluster lookups against a cache of 50,000 Services (issue 6): the decision
+//! must stay within 2x of the same decision without lookups. Also prints the resident memory
+//! the 50,000-Service cache costs.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use eastwest_guard::cluster::{Change, ClusterCache};
+use eastwest_guard::rules::{self, Config, NoCluster, ObjectView, ResourceKind, Review};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+const NAMESPACES: usize = 1_000;
+const SERVICES: usize = 50_000;
+
+fn meta(ns: Option<&str>, name: &str, labels: &[(&str, &str)], ann: &[(&str, &str)]) -> ObjectMeta {
+    let m = |p: &[(&str, &str)]| {
+        Some(
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    };
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: ns.map(str::to_owned),
+        labels: m(labels),
+        annotations: m(ann),
+        uid: Some(format!("{name}-5b8f4f1e-4c1a-4a8e-9b7a-2f6d3c1e9a10")),
+        ..ObjectMeta::default()
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// 1,000 Namespaces (namespace-level, with trigger labels) and 50,000 Services spread over
+/// them, one in five labelled; names like real ones.
+fn big_cache() -> ClusterCache {
+    let cache = ClusterCache::new();
+    cache.namespace_changed(Change::ListStart);
+    for i in 0..NAMESPACES {
+        let name = format!("team-{i:04}");
+        cache.namespace_changed(Change::Listed(&meta(
+            None,
+            &name,
+            &[
+                ("tetrate.io/rev", "default"),
+                ("kubernetes.io/metadata.name", &name),
+            ],
+            &[
+                ("traffic.tetrate.io/global", "true"),
+                (
+                    "kubectl.kubernetes.io/last-applied-configuration",
+                    &"x".repeat(600),
+                ),
+            ],
+        )));
+    }
+    cache.namespace_changed(Change::Listed(&meta(None, "tetrate-system", &[], &[])));
+    cache.namespace_changed(Change::ListDone);
+    cache.service_changed(Change::ListStart);
+    for i in 0..SERVICES {
+        let ns = format!("team-{:04}", i % NAMESPACES);
+        let name = format!("service-{i:05}-api");
+        let labels: &[(&str, &str)] = if i % 5 == 0 {
+            &[("app", "api"), ("traffic.tetrate.io/global", "true")]
+        } else {
+            &[("app", "api")]
+        };
+        cache.service_changed(Change::Listed(&meta(Some(&ns), &name, labels, &[])));
+    }
+    cache.service_changed(Change::ListDone);
+    cache
+}
+
+fn object(json: serde_json::Value) -> ObjectView {
+    serde_json::from_value(json).expect("object")
+}
+
+fn lookups(c: &mut Criterion) {
+    let before = rss_kib();
+    let cache = big_cache();
+    let after = rss_kib();
+    assert!(cache.is_synced());
+    eprintln!(
+        "cache of {NAMESPACES} Namespaces and {SERVICES} Services: {:.1} MiB resident ({} KiB before, {} KiB after)",
+        (after.saturating_sub(before)) as f64 / 1024.0,
+        before,
+        after
+    );
+    let config = Config::default();
+    let ns_level = object(serde_json::json!({"metadata": {"name": "team-0042",
+        "labels": {"tetrate.io/rev": "default"},
+        "annotations": {"traffic.tetrate.io/global": "true", "traffic.tetrate.io/eastwest-gateway-name": "gw"}}}));
+    let service_level = object(serde_json::json!({"metadata": {"name": "team-0042",
+        "labels": {"tetrate.io/rev": "default"},
+        "annotations": {"traffic.tetrate.io/eastwest-gateway-name": "gw"}}}));
+    let svc_old = object(
+        serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
+        "labels": {"app": "api"}}, "spec": {"type": "ClusterIP"}}),
+    );
+    let svc_new = object(
+        serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
+        "labels": {"app": "api", "traffic.tetrate.io/global": "true"}}, "spec": {"type": "ClusterIP"}}),
+    );
+
+    let cases: [(&str, Review); 3] = [
+        (
+            "namespace_switch_off_ew020",
+            Review::update(ResourceKind::Namespace, &ns_level, &service_level),
+        ),
+        (
+            "namespace_create_ew032",
+            Review::create(ResourceKind::Namespace, &ns_level),
+        ),
+        (
+            "service_label_ew022_ew031",
+            Review::update(ResourceKind::Service, &svc_old, &svc_new),
+        ),
+    ];
+    for (name, review) in cases {
+        c.bench_function(&format!("lookups/{name}/no_cluster"), |b| {
+            b.iter(|| rules::validate(black_box(&review), &config, &NoCluster))
+        });
+        c.bench_function(&format!("lookups/{name}/cache_50k_services"), |b| {
+            b.iter(|| rules::validate(black_box(&review), &config, &cache))
+        });
+    }
+}
+
+criterion_group!(benches, lookups);
+criterion_main!(benches);
