@@ -67,7 +67,7 @@ idle_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
 run() { # name, path, oha args...
   local name=$1 path=$2
   shift 2
-  "$OHA" --no-tui --insecure --output-format json -z "$DURATION" -m POST \
+  "$OHA" --no-tui --insecure --output-format json -z "$DURATION" -w -m POST \
     -H 'Content-Type: application/json' -D "$REVIEW" "$@" \
     "https://127.0.0.1:$PORT$path?timeout=10s" >"$WORK/$name.json"
   echo "$name" >>"$WORK/runs"
