@@ -1334,3 +1334,64 @@ fn ew022_is_silent_where_the_namespace_has_no_trigger_label() {
     let d = svc_update(&unlabelled, &labelled, &cluster);
     assert_eq!(ids(&d), vec![RuleId::EW031]);
 }
+
+#[test]
+fn huge_annotations_give_bounded_answers() {
+    // Each problem is found, but an object reports at most ten of one rule, the last saying
+    // how many more; values are clipped. (Before: an 8 KiB selector of commas made a 3 MB
+    // answer; 30,000 repeated cloud keys took the process to 22 GB.)
+    let commas = ",".repeat(8 * 1024);
+    let repeated: String = (0..30_000)
+        .map(|i| format!("service.beta.kubernetes.io/k: \"v{i}\"\n"))
+        .collect();
+    let undocumented: String = (0..10_000)
+        .map(|i| format!("service.beta.kubernetes.io/aws-load-balancer-x{i}: v\n"))
+        .collect();
+    let unknown: Vec<(String, String)> = (0..10_000)
+        .map(|i| (format!("traffic.tetrate.io/unknown-{i}"), "x".to_owned()))
+        .collect();
+    let mut many: Vec<(&str, &str)> = unknown
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    many.push((GLOBAL, "true"));
+    for (what, obj) in [
+        (
+            "selector of commas",
+            ew_ns(&[(GLOBAL, "true"), (NAME, "gw"), (SELECTOR, &commas)]),
+        ),
+        (
+            "repeated cloud keys",
+            ew_ns(&[(GLOBAL, "true"), (CLOUD, &repeated)]),
+        ),
+        (
+            "undocumented cloud keys",
+            ew_ns(&[(GLOBAL, "true"), (CLOUD, &undocumented)]),
+        ),
+        ("unknown keys", ew_ns(&many)),
+    ] {
+        let started = std::time::Instant::now();
+        let d = check_ns(&obj);
+        eprintln!("{what}: {:?}", started.elapsed());
+        assert!(!d.violations.is_empty(), "{what}");
+        assert!(
+            d.violations.len() <= 30,
+            "{what}: {} violations",
+            d.violations.len()
+        );
+        let size: usize = d
+            .violations
+            .iter()
+            .map(|v| v.message.len() + v.summary.len() + v.value.as_ref().map_or(0, String::len))
+            .sum();
+        assert!(size < 64 * 1024, "{what}: {size} bytes");
+        assert!(
+            d.violations.iter().any(|v| v.message.contains("more")),
+            "{what}"
+        );
+    }
+    // A denial is never hidden behind capped warnings.
+    let mut warns_then_deny = many.clone();
+    warns_then_deny.push(("traffic.tetrate.io/eastwest-typo", "x"));
+    assert!(!check_ns(&ew_ns(&warns_then_deny)).allowed());
+}

@@ -399,6 +399,11 @@ fn lint(entry: &CloudEntry, out: &mut Report<'_>) {
             let Some(cloud) = catalog::cloud_of(key) else {
                 return;
             };
+            // Past the cap the finding is only counted: skip the nearest-key search.
+            if out.is_full(RuleId::EW010, Level::Warn) {
+                out.push(Finding::counted(RuleId::EW010, field()).level(Level::Warn));
+                return;
+            }
             let hint = match catalog::nearest_documented(key) {
                 Some(near) => format!("did you mean \"{near}\"?"),
                 None => "check the key against the provider's documentation".to_owned(),

@@ -262,6 +262,10 @@ pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report
     } else {
         Level::Warn
     };
+    if out.is_full(RuleId::EW011, level) {
+        out.push(Finding::counted(RuleId::EW011, field).level(level));
+        return;
+    }
     let hint = match keys::nearest_known(key) {
         Some(near) => format!("did you mean \"{near}\"?"),
         None => format!("known keys are {}", keys::KNOWN.join(", ")),

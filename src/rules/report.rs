@@ -25,11 +25,16 @@ impl Finding {
             rule,
             base_level: rule.default_level(),
             field,
-            value: value.map(str::to_owned),
+            value: value.map(clip),
             position_in_value: None,
             message: String::new(),
             summary: String::new(),
         }
+    }
+
+    /// A finding past the cap: only counted, so it needs no message.
+    pub fn counted(rule: RuleId, field: Field) -> Self {
+        Finding::new(rule, field, None)
     }
 
     pub fn message(mut self, message: impl Into<String>) -> Self {
@@ -53,10 +58,20 @@ impl Finding {
     }
 }
 
+/// At most this many findings of one rule are reported per object; the last one says how many
+/// more there were. An annotation can be 256 KiB (a selector of commas, a map of repeated keys):
+/// reporting each problem would make answers grow with the square of the input.
+pub(crate) const MAX_FINDINGS_PER_RULE: usize = 10;
+
+/// Offending values are kept to this many characters in a violation (messages quote less).
+const MAX_VALUE_CHARS: usize = 256;
+
 pub(crate) struct Report<'c> {
     pub object: ObjectRef,
     config: &'c Config,
     violations: Vec<Violation>,
+    /// Findings past the cap, by rule and level in force.
+    suppressed: Vec<(RuleId, Level, usize)>,
 }
 
 impl<'c> Report<'c> {
@@ -65,6 +80,7 @@ impl<'c> Report<'c> {
             object,
             config,
             violations: Vec::new(),
+            suppressed: Vec::new(),
         }
     }
 
@@ -73,6 +89,18 @@ impl<'c> Report<'c> {
             Level::Deny => self.config.level_of(finding.rule),
             Level::Warn => Level::Warn,
         };
+        // Capped per rule and level, so a suppressed finding never hides a denial.
+        if self.shown(finding.rule, level) >= MAX_FINDINGS_PER_RULE {
+            match self
+                .suppressed
+                .iter_mut()
+                .find(|(r, l, _)| *r == finding.rule && *l == level)
+            {
+                Some((_, _, n)) => *n += 1,
+                None => self.suppressed.push((finding.rule, level, 1)),
+            }
+            return;
+        }
         let summary = one_line(&format!("{}: {}", finding.rule, finding.summary));
         self.violations.push(Violation {
             rule: finding.rule,
@@ -86,7 +114,36 @@ impl<'c> Report<'c> {
         });
     }
 
+    /// Whether further findings of `rule` would only be counted: callers skip the costly part
+    /// of a message (a nearest-key search) and push [`Finding::counted`] instead.
+    pub fn is_full(&self, rule: RuleId, base_level: Level) -> bool {
+        let level = match base_level {
+            Level::Deny => self.config.level_of(rule),
+            Level::Warn => Level::Warn,
+        };
+        self.shown(rule, level) >= MAX_FINDINGS_PER_RULE
+    }
+
+    fn shown(&self, rule: RuleId, level: Level) -> usize {
+        self.violations
+            .iter()
+            .filter(|v| v.rule == rule && v.level == level)
+            .count()
+    }
+
     pub fn into_decision(mut self) -> Decision {
+        for (rule, level, n) in std::mem::take(&mut self.suppressed) {
+            if let Some(last) = self
+                .violations
+                .iter_mut()
+                .rev()
+                .find(|v| v.rule == rule && v.level == level)
+            {
+                last.message.push_str(&format!(
+                    " (and {n} more {rule} problems on this object, not shown)"
+                ));
+            }
+        }
         // Stable order: by rule ID, then in the order found (sort is stable).
         self.violations.sort_by_key(|v| v.rule);
         Decision {
@@ -103,6 +160,14 @@ pub(crate) fn one_line(s: &str) -> String {
         out.push(if c.is_control() { ' ' } else { c });
     }
     out
+}
+
+/// A value cut to [`MAX_VALUE_CHARS`] characters, marked when cut.
+fn clip(value: &str) -> String {
+    match value.char_indices().nth(MAX_VALUE_CHARS) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_owned(),
+    }
 }
 
 /// A value quoted for a message, shortened when long (a 1 MiB annotation stays out of logs and

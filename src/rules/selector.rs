@@ -51,6 +51,7 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
     };
 
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut keys_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (i, item) in text.split(',').enumerate() {
         let n = i + 1;
         if item.is_empty() {
@@ -84,7 +85,8 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
             ));
             ok = false;
         }
-        if pairs.iter().any(|(k, _)| k == key) {
+        // A set, not a scan of `pairs`: a long selector must not cost the square of its length.
+        if !key.is_empty() && !keys_seen.insert(key) {
             problem(format!(
                 "repeats the key {key:?} (pair {n}); each key may appear once"
             ));
@@ -92,9 +94,6 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
         }
         if ok {
             pairs.push((key.to_owned(), value.to_owned()));
-        } else if !key.is_empty() && !pairs.iter().any(|(k, _)| k == key) {
-            // Remember the key so a later repeat is still reported as a duplicate.
-            pairs.push((key.to_owned(), String::new()));
         }
     }
     if problems.is_empty() {
