@@ -899,3 +899,57 @@ async fn with_mtls_untrusted_client_certificates_are_refused_and_trusted_ones_se
     }
     server.stop().await;
 }
+
+// ---------------------------------------------------------------- findings in src/rules
+
+/// Issue 8 finding, in the rules engine (src/rules, owned elsewhere; not fixed on this
+/// branch): one annotation value well within Kubernetes' 256 KiB limit for all annotations
+/// makes the engine report one problem per item, each quoting the whole value, so the answer
+/// and the memory grow with the square of the value's length. Measured on the release binary
+/// (RELIABILITY.md): a workload selector of 8 KiB of commas peaks at 89 MB resident (the
+/// Deployment's limit is 64Mi: the pod is OOM-killed), 32 KiB at 1.1 GB, 256 KiB aborts past
+/// 4 GB; 30,000 duplicate cloud-annotation keys (1.3 MB, /validate, or any in-cluster client
+/// without mTLS) took the process to 22 GB and the kernel killed it. Run with `--ignored` once
+/// the engine caps what it reports.
+#[test]
+#[ignore = "finding for src/rules (see RELIABILITY.md): answers grow with the square of one annotation's length"]
+fn answers_stay_small_for_annotation_values_within_kubernetes_limits() {
+    use eastwest_guard::rules::{Config, NoCluster};
+    use eastwest_guard::server::admission::{Endpoint, answer};
+    let cases = [
+        (
+            "8 KiB workload selector of commas",
+            json!({
+                "traffic.tetrate.io/global": "true",
+                "traffic.tetrate.io/eastwest-gateway-workload-selector": ",".repeat(8 * 1024),
+            }),
+        ),
+        (
+            "16 KiB workload selector of 'a,b=c ' pairs",
+            json!({
+                "traffic.tetrate.io/global": "true",
+                "traffic.tetrate.io/eastwest-gateway-workload-selector":
+                    format!("app={}", "a,b=c ".repeat(16 * 1024 / 6)),
+            }),
+        ),
+        (
+            "1,000 duplicate cloud-annotation keys",
+            json!({
+                "traffic.tetrate.io/global": "true",
+                "traffic.tetrate.io/eastwest-gateway-cloud-annotations":
+                    (0..1000).map(|i| format!("service.beta.kubernetes.io/k: \"v{i}\"\n")).collect::<String>(),
+            }),
+        ),
+    ];
+    for (name, annotations) in cases {
+        let body = with(good(), "/request/object/metadata/annotations", annotations);
+        let a = answer(Endpoint::Validate, &body, &Config::default(), &NoCluster);
+        assert_eq!(a.http_status, 200, "{name}");
+        assert!(
+            a.body.len() <= 64 * 1024,
+            "{name}: a {} byte body got a {} byte answer",
+            body.len(),
+            a.body.len()
+        );
+    }
+}
