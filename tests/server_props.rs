@@ -183,3 +183,39 @@ fn every_fixture_keeps_the_invariants() {
         );
     }
 }
+
+/// Found by the `request` fuzz target: invalid UTF-8 inside `managedFields`, which the server
+/// skips unread, is answered (200, with the defaults patch where one is due), and the answer
+/// keeps every invariant. (The invariant checker first assumed such a body could not be
+/// answered.)
+#[test]
+fn invalid_utf8_in_a_skipped_field_is_answered() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/review-namespace-update.json");
+    let mut body = std::fs::read(path).unwrap();
+    let at = body
+        .windows(9)
+        .position(|w| w == b"\"f:metada")
+        .expect("managedFields in the fixture")
+        + 3;
+    body[at..at + 3].copy_from_slice(&[0xff, 0xff, 0xff]);
+    assert!(std::str::from_utf8(&body).is_err());
+    for endpoint in [
+        eastwest_guard::server::admission::Endpoint::Validate,
+        eastwest_guard::server::admission::Endpoint::Mutate,
+    ] {
+        let answer = eastwest_guard::server::admission::answer(
+            endpoint,
+            &body,
+            &eastwest_guard::rules::Config::default(),
+            &eastwest_guard::rules::NoCluster,
+        );
+        assert_eq!(
+            answer.http_status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    invariants::check_all(&body).unwrap();
+}
