@@ -603,7 +603,7 @@ async fn a_lying_content_length_is_bounded() {
         ),
         (
             "with transfer-encoding",
-            format!("content-length: 5\r\ntransfer-encoding: chunked\r\n"),
+            "content-length: 5\r\ntransfer-encoding: chunked\r\n".to_owned(),
         ),
     ];
     for (name, headers) in framings {

@@ -153,6 +153,7 @@ async fn certificate_rotations_under_load_fail_no_request() {
     // connection is served the new certificate. Halfway, a broken pair (the key of another
     // certificate) is swapped in first and must be refused while the load goes on.
     let mut observed = 0;
+    #[allow(clippy::needless_range_loop)] // r is also the rotation's number
     for r in 1..=rotations {
         let due = total * r / (rotations + 1);
         let reached = eventually(Duration::from_secs(120), || {
@@ -193,7 +194,7 @@ async fn certificate_rotations_under_load_fail_no_request() {
         worker.await.unwrap();
     }
     let elapsed = started.elapsed();
-    let failures = failures.lock().unwrap();
+    let failures = failures.lock().unwrap().clone();
     let answered = done.load(Ordering::Relaxed);
     let distinct = seen.lock().unwrap().len();
     eprintln!(

@@ -141,14 +141,12 @@ fn the_image_and_the_pod_run_as_non_root_on_a_read_only_filesystem() {
     let dockerfile = repo("Dockerfile");
     let runtime_from = dockerfile
         .lines()
-        .filter(|l| l.starts_with("FROM "))
-        .last()
+        .rfind(|l| l.starts_with("FROM "))
         .expect("a FROM line");
     assert!(runtime_from.contains(":nonroot"), "{runtime_from}");
     let user = dockerfile
         .lines()
-        .filter(|l| l.starts_with("USER "))
-        .last()
+        .rfind(|l| l.starts_with("USER "))
         .expect("a USER line: the image must not run as root");
     let uid = user["USER ".len()..].split(':').next().unwrap().trim();
     let uid: u32 = uid

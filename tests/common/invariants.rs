@@ -16,14 +16,14 @@ pub struct BusyCluster;
 
 impl ClusterView for BusyCluster {
     fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
-        if name.len() % 3 == 0 {
+        if name.len().is_multiple_of(3) {
             return Lookup::Missing;
         }
         let mut facts = NamespaceFacts::default();
         facts
             .labels
             .insert("istio-injection".to_owned(), "enabled".to_owned());
-        if name.len() % 2 == 0 {
+        if name.len().is_multiple_of(2) {
             facts
                 .annotations
                 .insert("traffic.tetrate.io/global".to_owned(), "true".to_owned());
