@@ -118,3 +118,71 @@ proptest! {
         let _ = rules::selector::parse(&text);
     }
 }
+
+// The invariants of the `selector` and `cloud_annotations` fuzz targets (fuzz/), for CI.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_accepted_selector_round_trips(
+        text in prop_oneof![
+            "[a-z./=, -]{0,30}",
+            "(app|tier|[a-z]{1,5}\\.io/[a-z]{1,5})=[A-Za-z0-9_.-]{1,8}(,[a-z]{1,3}=[a-z0-9]{1,3}){0,4}",
+            any::<String>(),
+        ]
+    ) {
+        match rules::selector::parse(&text) {
+            Ok(parsed) => {
+                prop_assert!(!parsed.pairs.is_empty());
+                for (i, (k, v)) in parsed.pairs.iter().enumerate() {
+                    prop_assert!(!k.is_empty() && !v.is_empty());
+                    prop_assert!(!k.contains([',', '=']) && !v.contains(','));
+                    prop_assert!(!k.chars().chain(v.chars()).any(char::is_whitespace));
+                    prop_assert!(!parsed.pairs[..i].iter().any(|(other, _)| other == k));
+                }
+                let canonical = parsed
+                    .pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                prop_assert_eq!(rules::selector::parse(&canonical).ok(), Some(parsed));
+            }
+            Err(problems) => prop_assert!(!problems.is_empty()),
+        }
+    }
+
+    #[test]
+    fn cloud_annotation_positions_point_into_the_text(
+        text in prop_oneof![
+            "(([a-z./-]{1,12}|\"[a-z]{1,4}\"|&a [a-z]{1,3}|\\*a|- x|\\? k)(: ?)([\"']?[A-Za-z0-9:/ -]{0,10}[\"']?|\\[a|\\{b: c\\}|\\*a)?(\n|\r\n|\r)){0,6}",
+            any::<String>(),
+        ]
+    ) {
+        let breaks = text.matches('\n').count() + text.matches('\r').count()
+            - text.matches("\r\n").count();
+        let lines = breaks + 2;
+        match rules::cloud::parse_yaml(&text) {
+            Ok(entries) => {
+                for e in &entries {
+                    prop_assert!((1..=lines).contains(&e.position.line), "{:?} in {:?}", e, text);
+                }
+            }
+            Err(problems) => {
+                prop_assert!(!problems.is_empty());
+                for p in &problems {
+                    if let Some(pos) = p.position {
+                        prop_assert!(pos.line <= lines, "{:?} in {:?}", p, text);
+                    }
+                }
+            }
+        }
+        let fallback = rules::cloud::agent_fallback(&text);
+        prop_assert!(fallback.skipped_lines.windows(2).all(|w| w[0] < w[1]));
+        let n = text.lines().count();
+        prop_assert!(fallback.skipped_lines.iter().all(|&l| (1..=n).contains(&l)));
+        for key in fallback.map.keys() {
+            prop_assert!(!key.is_empty() && key.trim() == key, "{:?}", key);
+        }
+    }
+}

@@ -265,7 +265,9 @@ fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration, lookups: Lookups)
             endpoint = endpoint.as_str(),
             status = answer.http_status,
             decision = answer.outcome.as_str(),
-            error = answer.error.as_deref().unwrap_or(""),
+            // Redacted: a reason may quote values of the body (serde's "invalid type: string
+            // ..."), which must not reach the log.
+            error = %super::log::Redacted(answer.error.as_deref().unwrap_or("")),
             duration_us,
             "admission request refused"
         ),

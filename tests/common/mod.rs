@@ -512,3 +512,122 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+// ---------------------------------------------------------------- reliability helpers
+
+/// Sends the good fixture on `client` and checks the answer: 200, the uid echoed, allowed.
+pub async fn assert_serves(client: &mut Client, context: &str) {
+    let body = review("namespace-create-plain");
+    let reply = client
+        .post("/validate?timeout=10s", body.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{context}: the good review failed: {e}"));
+    assert_eq!(reply.status, StatusCode::OK, "{context}: {}", reply.text());
+    let v = reply.json();
+    assert_eq!(v["response"]["uid"], uid_of(&body).as_str(), "{context}");
+    assert_eq!(v["response"]["allowed"], true, "{context}");
+}
+
+/// A new connection of `protocol` answers the good fixture.
+pub async fn assert_new_connection_serves(server: &TestServer, protocol: Protocol, context: &str) {
+    let mut client = server.client(protocol).await;
+    assert_serves(
+        &mut client,
+        &format!("{context} (new {protocol:?} connection)"),
+    )
+    .await;
+}
+
+/// A TLS connection that negotiated HTTP/1.1, for writing raw requests.
+pub async fn raw_http1(server: &TestServer) -> TlsStream<TcpStream> {
+    tls_connect(server.webhook, server.client_config(&[b"http/1.1"]))
+        .await
+        .unwrap()
+}
+
+/// An HTTP/1.1 request head with the given extra header lines (each ending in CRLF).
+pub fn http1_head(path: &str, extra: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n{extra}\r\n"
+    )
+}
+
+/// Reads one HTTP/1.1 response (head and a Content-Length body) from a raw stream, within
+/// `limit`. `None` when the connection closed (or the limit passed) before a whole response.
+pub async fn read_http1_response<S>(
+    stream: &mut S,
+    limit: Duration,
+) -> Option<(u16, String, Vec<u8>)>
+where
+    S: tokio::io::AsyncRead + Unpin,
+{
+    read_http1_response_buffered(stream, &mut Vec::new(), limit).await
+}
+
+/// As [`read_http1_response`], keeping in `buf` what arrived after the response (the start
+/// of the next one), for reading pipelined responses one after another.
+pub async fn read_http1_response_buffered<S>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    limit: Duration,
+) -> Option<(u16, String, Vec<u8>)>
+where
+    S: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::AsyncReadExt as _;
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                let body = buf[end + 4..end + 4 + length].to_vec();
+                buf.drain(..end + 4 + length);
+                return Some((status, head, body));
+            }
+        }
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads until the peer closes (or `limit` passes: then `None`), ignoring read errors such as
+/// a reset, which also end the connection.
+pub async fn read_to_close<S>(stream: &mut S, limit: Duration) -> Option<Vec<u8>>
+where
+    S: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::AsyncReadExt as _;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(out),
+            Ok(Ok(n)) => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// The good fixture with another uid.
+pub fn review_with_uid(name: &str, uid: &str) -> Vec<u8> {
+    let mut v = review_json(name);
+    v["request"]["uid"] = Value::String(uid.to_owned());
+    serde_json::to_vec(&v).unwrap()
+}

@@ -1,0 +1,406 @@
+//! Issue 8, slow and greedy clients: many connections sending headers a byte at a time
+//! (slowloris), sockets that never finish the TLS handshake, bodies that trickle, and HTTP/2
+//! streams opened and reset in bulk (rapid reset) do not stop a well-behaved client from
+//! getting answers; the caps (`--max-connections`, `--header-read-timeout`,
+//! `--tls-handshake-timeout`, `--request-timeout`) cut the greedy ones.
+//!
+//! Every loop is bounded in count and in time; no assertion is about how fast anything was.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// Opens a TLS connection and sends a request head one byte every `gap`, until the server
+/// closes it or `max_bytes` are sent. Returns whether the server closed it.
+async fn slowloris(
+    server_addr: std::net::SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+    gap: Duration,
+    max_bytes: usize,
+) -> bool {
+    let Ok(mut tls) = tls_connect(server_addr, config).await else {
+        return true;
+    };
+    let head = b"POST /validate HTTP/1.1\r\nhost: localhost\r\nx-padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    for &byte in head.iter().cycle().take(max_bytes) {
+        if tls.write_all(&[byte]).await.is_err() || tls.flush().await.is_err() {
+            return true;
+        }
+        // A read that completes means the server answered or closed.
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(gap, tls.read(&mut buf)).await {
+            Err(_) => {}
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => {
+                // A 408/400 before the close: read to the end.
+                return read_to_close(&mut tls, Duration::from_secs(10))
+                    .await
+                    .is_some();
+            }
+        }
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
+    let mut server = TestServer::start(&[
+        "--header-read-timeout",
+        "1s",
+        "--tls-handshake-timeout",
+        "1s",
+        "--max-connections",
+        "1024",
+    ])
+    .await;
+    let config = server.client_config(&[b"http/1.1"]);
+
+    // 150 slowloris connections, a byte every 100ms, at most 100 bytes (10s) each.
+    let mut greedy = Vec::new();
+    for _ in 0..150 {
+        greedy.push(tokio::spawn(slowloris(
+            server.webhook,
+            config.clone(),
+            Duration::from_millis(100),
+            100,
+        )));
+    }
+    // 150 sockets that never start TLS, and 50 that send half a ClientHello.
+    let mut idle = Vec::new();
+    for i in 0..200 {
+        let addr = server.webhook;
+        idle.push(tokio::spawn(async move {
+            let mut tcp = TcpStream::connect(addr).await.ok()?;
+            if i % 4 == 0 {
+                tcp.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00])
+                    .await
+                    .ok()?;
+            }
+            read_to_close(&mut tcp, Duration::from_secs(10))
+                .await
+                .map(|_| ())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Meanwhile a good client is answered, on new connections and on a kept one, over both
+    // protocols, all through the attack.
+    let mut kept = server.client(Protocol::Http1).await;
+    for round in 0..10 {
+        assert_serves(&mut kept, &format!("kept connection, round {round}")).await;
+        for protocol in Protocol::BOTH {
+            assert_new_connection_serves(&server, protocol, &format!("round {round}")).await;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    // And the greedy ones were cut by the header and handshake timeouts, not left to the
+    // end of their 10s.
+    let mut cut = 0;
+    for task in greedy {
+        if task.await.unwrap() {
+            cut += 1;
+        }
+    }
+    assert_eq!(cut, 150, "slowloris connections left open");
+    for task in idle {
+        assert!(
+            task.await.unwrap().is_some(),
+            "an idle handshake was kept open"
+        );
+    }
+    let metrics = server.metrics().await;
+    let header_cuts = metric(
+        &metrics,
+        "eastwest_guard_connections_closed_by_server_total{reason=\"header_read_timeout\"}",
+    )
+    .unwrap_or(0.0);
+    assert!(header_cuts >= 150.0, "{metrics}");
+    assert!(metric(&metrics, "eastwest_guard_tls_handshake_failures_total").unwrap() >= 200.0);
+    assert_eq!(
+        metric(&metrics, "eastwest_guard_connections_open"),
+        Some(1.0),
+        "{metrics}"
+    );
+    drop(kept);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_connection_cap_slow_clients_delay_but_cannot_lock_out_a_good_one() {
+    // Every permit taken by a slowloris client: the good client's connection waits in the
+    // accept queue until --header-read-timeout frees a permit, then is served.
+    let mut server = TestServer::start(&[
+        "--max-connections",
+        "20",
+        "--header-read-timeout",
+        "500ms",
+        "--tls-handshake-timeout",
+        "500ms",
+    ])
+    .await;
+    let config = server.client_config(&[b"http/1.1"]);
+    let mut greedy = Vec::new();
+    for _ in 0..20 {
+        greedy.push(tokio::spawn(slowloris(
+            server.webhook,
+            config.clone(),
+            Duration::from_millis(50),
+            200,
+        )));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let good = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut client = server.client(Protocol::Http1).await;
+        assert_serves(&mut client, "at the cap").await;
+    })
+    .await;
+    assert!(
+        good.is_ok(),
+        "the good client was locked out at the connection cap"
+    );
+    for task in greedy {
+        task.await.unwrap();
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickling_bodies_are_cut_by_the_request_deadline() {
+    let mut server = TestServer::start(&["--request-timeout", "1s"]).await;
+    let body = review("namespace-create-plain");
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut tls = raw_http1(&server).await;
+        let body = body.clone();
+        slow.push(tokio::spawn(async move {
+            let head = http1_head("/validate", &format!("content-length: {}\r\n", body.len()));
+            tls.write_all(head.as_bytes()).await.unwrap();
+            // A byte every 100ms: the whole body would take minutes.
+            for &b in body.iter().take(100) {
+                if tls.write_all(&[b]).await.is_err() {
+                    break;
+                }
+                let mut buf = [0u8; 1];
+                if tokio::time::timeout(Duration::from_millis(100), tls.read(&mut buf))
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+            }
+            read_to_close(&mut tls, Duration::from_secs(10)).await
+        }));
+    }
+    for protocol in Protocol::BOTH {
+        assert_new_connection_serves(&server, protocol, "while bodies trickle").await;
+    }
+    for task in slow {
+        let answer = task
+            .await
+            .unwrap()
+            .expect("a trickling body kept its connection");
+        let answer = String::from_utf8_lossy(&answer);
+        // Either the 408 was read by the loop above (then only the close remains) or it is
+        // here.
+        assert!(
+            answer.is_empty() || answer.starts_with("08 ") || answer.contains("408"),
+            "{answer}"
+        );
+    }
+    let metrics = server.metrics().await;
+    assert!(metrics.contains("outcome=\"bad_request\""), "{metrics}");
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------- HTTP/2 rapid reset
+
+/// HTTP/2 frames written by hand: the flood needs HEADERS then RST_STREAM at once, faster
+/// than any client library will send them.
+mod h2 {
+    pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+    pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(9 + payload.len());
+        out.extend_from_slice(&(payload.len() as u32).to_be_bytes()[1..]);
+        out.push(kind);
+        out.push(flags);
+        out.extend_from_slice(&stream.to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    pub fn settings() -> Vec<u8> {
+        frame(0x4, 0, 0, &[])
+    }
+
+    pub fn settings_ack() -> Vec<u8> {
+        frame(0x4, 0x1, 0, &[])
+    }
+
+    /// HPACK without Huffman or the dynamic table: `:method: POST`, `:scheme: https`,
+    /// `:path`, `:authority: localhost`, `content-type: application/json`.
+    pub fn request_headers(path: &str) -> Vec<u8> {
+        let mut block = vec![0x83, 0x87]; // indexed :method POST, :scheme https
+        let literal = |block: &mut Vec<u8>, index: u8, value: &str| {
+            block.push(index); // literal without indexing, indexed name (4-bit prefix)
+            assert!(value.len() < 127);
+            block.push(value.len() as u8);
+            block.extend_from_slice(value.as_bytes());
+        };
+        literal(&mut block, 0x04, path); // :path
+        literal(&mut block, 0x01, "localhost"); // :authority
+        block.push(0x0f); // content-type: static index 31 = 15 + 16
+        block.push(0x10);
+        block.push("application/json".len() as u8);
+        block.extend_from_slice(b"application/json");
+        block
+    }
+
+    pub const HEADERS: u8 = 0x1;
+    pub const DATA: u8 = 0x0;
+    pub const RST_STREAM: u8 = 0x3;
+    pub const GOAWAY: u8 = 0x7;
+    pub const END_STREAM: u8 = 0x1;
+    pub const END_HEADERS: u8 = 0x4;
+}
+
+/// Reads frames until one on `stream` ends it; returns the DATA of that stream, or why it
+/// never came (a GOAWAY that excludes it, a reset, the connection closed).
+async fn read_stream_data<S: tokio::io::AsyncRead + Unpin>(
+    io: &mut S,
+    stream: u32,
+    limit: Duration,
+) -> Result<Vec<u8>, String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut data = Vec::new();
+    loop {
+        let mut head = [0u8; 9];
+        tokio::time::timeout_at(deadline, io.read_exact(&mut head))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| format!("connection ended: {e}"))?;
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let (kind, flags) = (head[3], head[4]);
+        let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+        let mut payload = vec![0u8; len];
+        tokio::time::timeout_at(deadline, io.read_exact(&mut payload))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| format!("connection ended: {e}"))?;
+        if kind == h2::GOAWAY {
+            let last =
+                u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]) & 0x7fff_ffff;
+            let code = u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]);
+            if last < stream {
+                return Err(format!("GOAWAY (last stream {last}, code {code})"));
+            }
+        }
+        if id == stream {
+            if kind == h2::DATA {
+                data.extend_from_slice(&payload);
+            }
+            if kind == h2::RST_STREAM {
+                return Err("stream reset".to_owned());
+            }
+            if flags & h2::END_STREAM != 0 && (kind == h2::DATA || kind == h2::HEADERS) {
+                return Ok(data);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_rapid_reset_floods_leave_the_server_serving() {
+    let mut server = TestServer::start(&[]).await;
+    let body = review_with_uid("namespace-create-plain", "after-the-flood");
+    let goaways = Arc::new(AtomicUsize::new(0));
+    let served_after = Arc::new(AtomicUsize::new(0));
+
+    // 4 connections, each opening and at once resetting 5,000 streams (HEADERS without
+    // END_STREAM, then RST_STREAM CANCEL), all in one burst; then, on the same connection,
+    // one real request.
+    let mut floods = Vec::new();
+    for _ in 0..4 {
+        let tls = tls_connect(server.webhook, server.client_config(&[b"h2"]))
+            .await
+            .unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        let body = body.clone();
+        let (goaways, served_after) = (goaways.clone(), served_after.clone());
+        floods.push(tokio::spawn(async move {
+            let (mut rd, mut wr) = tokio::io::split(tls);
+            // Drain what the server sends while the flood is written, keeping it.
+            let reader = tokio::spawn(async move {
+                read_stream_data(&mut rd, 20_001, Duration::from_secs(20)).await
+            });
+            let mut burst = Vec::with_capacity(5000 * 60);
+            burst.extend_from_slice(h2::PREFACE);
+            burst.extend_from_slice(&h2::settings());
+            burst.extend_from_slice(&h2::settings_ack());
+            let headers = h2::request_headers("/validate?timeout=10s");
+            for i in 0..5000u32 {
+                let stream = 2 * i + 1;
+                burst.extend_from_slice(&h2::frame(h2::HEADERS, h2::END_HEADERS, stream, &headers));
+                burst.extend_from_slice(&h2::frame(h2::RST_STREAM, 0, stream, &8u32.to_be_bytes()));
+            }
+            // Then a real request on stream 20,001 of the same connection.
+            burst.extend_from_slice(&h2::frame(h2::HEADERS, h2::END_HEADERS, 20_001, &headers));
+            burst.extend_from_slice(&h2::frame(h2::DATA, h2::END_STREAM, 20_001, &body));
+            let written = wr.write_all(&burst).await.and(wr.flush().await);
+            let outcome = reader.await.unwrap();
+            match &outcome {
+                Ok(data) => {
+                    let v: Value = serde_json::from_slice(data).unwrap();
+                    assert_eq!(v["response"]["uid"], "after-the-flood");
+                    served_after.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(why) => {
+                    // The server may defend itself by closing the abusive connection (hyper's
+                    // h2 sends GOAWAY ENHANCE_YOUR_CALM, code 11, past 20 pending resets);
+                    // then the same connection cannot serve, by design.
+                    eprintln!("flooding connection: {why} (write: {written:?})");
+                    goaways.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    // A good client on its own connection is answered during the flood.
+    let mut bystander = server.client(Protocol::Http2).await;
+    for round in 0..20 {
+        assert_serves(
+            &mut bystander,
+            &format!("bystander during the flood, round {round}"),
+        )
+        .await;
+    }
+    for flood in floods {
+        flood.await.unwrap();
+    }
+    eprintln!(
+        "rapid reset: {} of 4 flooding connections still served a request, {} were closed by the server",
+        served_after.load(Ordering::Relaxed),
+        goaways.load(Ordering::Relaxed)
+    );
+    assert_eq!(
+        served_after.load(Ordering::Relaxed) + goaways.load(Ordering::Relaxed),
+        4
+    );
+    assert_serves(&mut bystander, "bystander after the flood").await;
+    for protocol in Protocol::BOTH {
+        assert_new_connection_serves(&server, protocol, "after the flood").await;
+    }
+    let metrics = server.metrics().await;
+    assert_eq!(
+        metric(&metrics, "eastwest_guard_handler_panics_total"),
+        Some(0.0)
+    );
+    server.stop().await;
+}
