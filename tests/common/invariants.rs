@@ -15,7 +15,7 @@ use serde_json::Value;
 pub struct BusyCluster;
 
 impl ClusterView for BusyCluster {
-    fn namespace(&self, name: &str) -> Lookup<NamespaceFacts> {
+    fn namespace(&self, name: &str) -> Lookup<std::sync::Arc<NamespaceFacts>> {
         if name.len().is_multiple_of(3) {
             return Lookup::Missing;
         }
@@ -28,7 +28,7 @@ impl ClusterView for BusyCluster {
                 .annotations
                 .insert("traffic.tetrate.io/global".to_owned(), "true".to_owned());
         }
-        Lookup::Found(facts)
+        Lookup::Found(std::sync::Arc::new(facts))
     }
 
     fn services(&self, namespace: &str) -> Lookup<ServicesOf> {
