@@ -54,7 +54,8 @@ load() { # requests, path, oha args...
 summary() { python3 -c '
 import json,sys
 d=json.load(sys.stdin); s=d["summary"]; codes=d.get("statusCodeDistribution",{}); errs=d.get("errorDistribution",{})
-print(f"{sum(codes.values())} answered {codes} errors {errs} at {s[\"requestsPerSec\"]:.0f}/s")'; }
+rps=s["requestsPerSec"]; p50=d["latencyPercentiles"]["p50"]; p99=d["latencyPercentiles"]["p99"]
+print(f"{sum(codes.values())} answered {codes} errors {errs} at {rps:.0f}/s, p50 {p50*1000:.2f} ms, p99 {p99*1000:.2f} ms")'; }
 
 # --- 1. soak ------------------------------------------------------------------------------
 # warn: a million request lines would measure the disk, not the server.

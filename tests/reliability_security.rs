@@ -310,9 +310,9 @@ async fn logs_of_a_session(format: &str) -> (String, Vec<String>) {
     // base64 is damaged): refused and logged, without the key.
     secret_dir.swap(&leaf.cert_pem, &other.key_pem);
     let damaged = other.key_pem.replacen("MI", "M!", 1);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     secret_dir.swap(&leaf.cert_pem, &damaged);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
 
     let _ = Command::new("sh")
         .args(["-c", &format!("kill -TERM {}", child.id())])
