@@ -219,3 +219,19 @@ fn invalid_utf8_in_a_skipped_field_is_answered() {
     }
     invariants::check_all(&body).unwrap();
 }
+
+/// Found by the `request` fuzz target (second run): a lone surrogate escape (`\ud800`) in a
+/// key inside `managedFields`, which the server skips unread, is answered, and the defaults
+/// patch applies to the object as the server read it.
+#[test]
+fn a_lone_surrogate_in_a_skipped_field_is_answered() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/review-namespace-update.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let at = text
+        .find("\"f:labels\":{")
+        .expect("managedFields in the fixture");
+    let body = format!("{}\"f:l\\ud800abels\":{{{}", &text[..at], &text[at + 12..]);
+    assert!(serde_json::from_str::<Value>(&body).is_err());
+    invariants::check_all(body.as_bytes()).unwrap();
+}

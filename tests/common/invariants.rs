@@ -2,7 +2,7 @@
 //! bytes: shared by the fuzz targets (`fuzz/`, included with `#[path]`) and the property tests
 //! (`tests/server_props.rs`), so CI, which does not fuzz, checks the same things.
 //!
-//! Depends only on `eastwest_guard`, `serde_json`, `base64` and `json_patch`.
+//! Depends only on `eastwest_guard`, `serde` (derive), `serde_json`, `base64` and `json_patch`.
 #![allow(dead_code)]
 
 use base64::Engine as _;
@@ -38,6 +38,21 @@ impl ClusterView for BusyCluster {
             unlabelled: 2,
         })
     }
+}
+
+/// The request's object as the server's typed reader sees it, written back as JSON.
+fn typed_object(body: &[u8]) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        request: Request,
+    }
+    #[derive(serde::Deserialize)]
+    struct Request {
+        #[serde(default)]
+        object: Option<eastwest_guard::rules::ObjectView>,
+    }
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    serde_json::to_value(envelope.request.object?).ok()
 }
 
 /// Runs `body` through both endpoints under the default configuration without a cluster,
@@ -203,12 +218,14 @@ pub fn check(
                 String::from_utf8_lossy(&decoded)
             )
         })?;
-        // It applies to the object that was sent, as kube-apiserver will apply it.
-        let mut object = input
-            .as_ref()
-            .and_then(|i| i.pointer("/request/object"))
-            .cloned()
-            .ok_or("a patch for a request whose object does not read as JSON")?;
+        // It applies to the object that was sent, as kube-apiserver will apply it. Where the
+        // input does not read as a JSON value (a lone surrogate escape in a field the server
+        // skips unread, found by fuzzing), to the object as the server read it.
+        let mut object = match input.as_ref().and_then(|i| i.pointer("/request/object")) {
+            Some(object) => object.clone(),
+            None => typed_object(body)
+                .ok_or("a patch for a request whose object the server could not have read")?,
+        };
         json_patch::patch(&mut object, &patch)
             .map_err(|e| format!("the patch does not apply to the object: {e}"))?;
     }
