@@ -10,57 +10,20 @@
 //! and review the change with `git diff tests/golden`. The JSON outputs are also parsed and
 //! checked field by field, so a regenerated golden file cannot hide a wrong value.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+
+mod cli_common;
+
+use cli_common::Run;
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
-}
-
 fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eastwest-guard"))
-        .args(args)
-        .current_dir(data_dir())
-        // The rule flags also read the environment; a developer's settings must not leak in.
-        .env_remove("EASTWEST_GUARD_WARN_ONLY")
-        .env_remove("EASTWEST_GUARD_WARN")
-        .env_remove("EASTWEST_GUARD_TRIGGER_LABEL")
-        .env_remove("EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX")
-        .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAME")
-        .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run eastwest-guard");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(bytes) = stdin {
-            input.write_all(bytes).expect("write stdin");
-        }
-    }
-    let out = child.wait_with_output().expect("wait for eastwest-guard");
-    Run {
-        code: out.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
+    cli_common::run_in(&data_dir(), args, stdin)
 }
 
 fn ewg(args: &[&str]) -> Run {
