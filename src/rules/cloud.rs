@@ -94,7 +94,93 @@ enum Expect {
 
 /// Parses the text as the agent's YAML step would accept it: one document holding a flat map
 /// of scalar keys to scalar values, no duplicate keys. Returns every problem found.
+///
+/// Nearly every real value is a few `key: value` lines; those are read directly
+/// ([`simple_map`]), everything else by the YAML parser. Both give the same answer on every
+/// text the direct reading accepts (`simple_map_agrees_with_the_yaml_parser` below).
 pub fn parse_yaml(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
+    match simple_map(text) {
+        Some(entries) => Ok(entries),
+        None => parse_yaml_events(text),
+    }
+}
+
+/// The common shape, read without a YAML parser: one `key: value` per line, where a key is
+/// letters, digits and `._/-` starting with a letter or digit, then `:` and spaces, then a value
+/// that is plain (letters, digits and `._/-=+,@:`, starting with a letter or digit, never
+/// ending in `:`) or quoted in `"..."` without `\` or `"` inside, or in `'...'` without `'`
+/// inside; no indentation, blank line, comment, tab, trailing space, `\r` or repeated key.
+/// Anything else returns `None`, and the YAML parser decides. This is the YAML 1.2 meaning of
+/// such a text (a block map of scalars), so the two readings agree.
+fn simple_map(text: &str) -> Option<Vec<CloudEntry>> {
+    // Past this, the byte-by-byte key comparison below would cost more than the parser.
+    const MAX_LINES: usize = 64;
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if body.is_empty() {
+        return None;
+    }
+    let mut entries: Vec<CloudEntry> = Vec::new();
+    for (i, line) in body.split('\n').enumerate() {
+        if i >= MAX_LINES {
+            return None;
+        }
+        let (key, rest) = line.split_once(':')?;
+        let first = key.bytes().next()?;
+        if !first.is_ascii_alphanumeric()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+            || is_null(key)
+        {
+            return None;
+        }
+        let value = rest.strip_prefix(' ')?.trim_start_matches(' ');
+        let value = simple_value(value)?;
+        if entries.iter().any(|e| e.key == key) {
+            return None;
+        }
+        entries.push(CloudEntry {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            position: TextPosition {
+                line: i + 1,
+                column: 1,
+            },
+        });
+    }
+    Some(entries)
+}
+
+/// A value of [`simple_map`]'s shape, unquoted; `None` for anything else.
+fn simple_value(v: &str) -> Option<&str> {
+    let bytes = v.as_bytes();
+    let (&first, &last) = (bytes.first()?, bytes.last()?);
+    // Quoted: printable ASCII only (YAML's rules for other characters are left to the parser).
+    let printable =
+        |s: &str, quote: u8| s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != quote);
+    if bytes.len() >= 2 && first == b'"' && last == b'"' {
+        let inner = &v[1..v.len() - 1];
+        return (printable(inner, b'"') && !inner.contains('\\')).then_some(inner);
+    }
+    if bytes.len() >= 2 && first == b'\'' && last == b'\'' {
+        let inner = &v[1..v.len() - 1];
+        return printable(inner, b'\'').then_some(inner);
+    }
+    let plain = first.is_ascii_alphanumeric()
+        && last != b':'
+        && bytes.iter().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'.' | b'_' | b'/' | b'-' | b'=' | b'+' | b',' | b'@' | b':'
+                )
+        });
+    // `null` and `~` read as null (the empty string) in YAML: left to the parser.
+    (plain && !is_null(v)).then_some(v)
+}
+
+/// [`parse_yaml`] by the YAML parser's events: every text, with every problem.
+fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     let mut problems = Vec::new();
     let mut entries: Vec<CloudEntry> = Vec::new();
     // Anchored scalars, for aliases (`*name`); anchored collections map to None.
@@ -501,6 +587,80 @@ fn describe_fallback(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Lines near the edge of [`simple_map`]'s shape: keys and values from pieces that are
+    /// fine, and pieces that YAML reads differently (quotes, escapes, `#`, `: `, null words,
+    /// tabs, non-ASCII, indentation, `---`).
+    fn near_simple_text() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            4 => "[a-z0-9][a-z0-9._/-]{0,12}",
+            1 => "[ -~]{0,6}",
+            1 => prop::sample::select(vec!["null", "~", "true", "-a", "? a", "a b", "&x a", "*x", "---", "é.io/x", " a", "\ta", "[a]"]).prop_map(str::to_owned),
+        ];
+        let sep = prop::sample::select(vec![": ", ":  ", ":", " : ", ":\t", ": \t"]);
+        let value = prop_oneof![
+            4 => "[a-zA-Z0-9][a-zA-Z0-9._/=+,@:-]{0,16}",
+            2 => "\"[ -~]{0,12}\"",
+            2 => "'[ -~]{0,12}'",
+            1 => "[ -~]{0,10}",
+            1 => prop::sample::select(vec!["null", "Null", "~", "a:", "a: b", "a #c", "a # c", "\"a\\nb\"", "'it''s'", "\"é\"", "'\u{85}'", "\"\u{feff}\"", "a ", "[1]", "{a: b}", "|", ">", "&v x", "*v", "!!str x", "a\r", "%x", "@x", "`x"]).prop_map(str::to_owned),
+        ];
+        let line = (key, sep, value).prop_map(|(k, s, v)| format!("{k}{s}{v}"));
+        (
+            prop::collection::vec(line, 1..6),
+            prop::sample::select(vec!["\n", "\r\n"]),
+            any::<bool>(),
+            any::<Option<usize>>(),
+        )
+            .prop_map(|(mut lines, join, trailing, dup)| {
+                if let Some(i) = dup {
+                    let copy = lines[i % lines.len()].clone();
+                    lines.push(copy);
+                }
+                let mut text = lines.join(join);
+                if trailing {
+                    text.push('\n');
+                }
+                text
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn simple_map_agrees_with_the_yaml_parser(text in near_simple_text()) {
+            if let Some(entries) = simple_map(&text) {
+                prop_assert_eq!(Ok(entries), parse_yaml_events(&text), "text {:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn simple_map_reads_the_common_shape_and_leaves_the_rest() {
+        let text = "service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\"\n\
+                    service.beta.kubernetes.io/aws-load-balancer-scheme: internal\n\
+                    service.beta.kubernetes.io/aws-load-balancer-ssl-cert: arn:aws:acm:us-east-1:1:certificate/x\n\
+                    a.io/tags: 'team=payments,env=prod'\n";
+        let fast = simple_map(text).expect("the common shape is read directly");
+        assert_eq!(Ok(fast.clone()), parse_yaml_events(text));
+        assert_eq!(fast[3].value, "team=payments,env=prod");
+        assert_eq!(fast[2].position, TextPosition { line: 3, column: 1 });
+        for other in [
+            "a: b\na: c\n",
+            "a: null\n",
+            "a: \"x\\ty\"\n",
+            "a: b # note\n",
+            "a: b\n\nc: d\n",
+            "  a: b\n",
+            "a: b\r\n",
+            "a: |\n  x\n",
+            "",
+            "\n",
+        ] {
+            assert_eq!(simple_map(other), None, "{other:?}");
+        }
+    }
 
     #[test]
     fn fallback_splits_at_first_colon_and_strips_quotes() {
