@@ -5,6 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use eastwest_guard::rules::{self, Config, NoCluster, ObjectView, ResourceKind, Review};
+use eastwest_guard::server::admission::{self, Endpoint};
 
 fn load(name: &str) -> ObjectView {
     let path = format!("{}/tests/data/objects/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -102,6 +103,19 @@ fn engine(c: &mut Criterion) {
     c.bench_function("parse/namespace_object_json", |b| {
         b.iter(|| serde_json::from_str::<ObjectView>(black_box(&raw)))
     });
+
+    // The whole review as the server answers it, bytes in and bytes out (no TLS or HTTP):
+    // the same 4 KB review scripts/loadtest.sh sends.
+    let review = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/review-namespace-update.json"
+    ))
+    .expect("benches/data/review-namespace-update.json");
+    for endpoint in [Endpoint::Validate, Endpoint::Mutate] {
+        c.bench_function(&format!("answer/{}_review_4kb", endpoint.as_str()), |b| {
+            b.iter(|| admission::answer(endpoint, black_box(&review), &config, &NoCluster))
+        });
+    }
 }
 
 criterion_group!(benches, engine);
