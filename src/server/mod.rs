@@ -534,7 +534,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         eprintln!("eastwest-guard serve: {message}");
         return ExitCode::from(2);
     }
-    log::init(args.log_format);
+    let _log_writer = log::init(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
