@@ -179,8 +179,13 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
         }
         ResourceKind::Service => {
             let namespace = out.object.namespace.clone();
-            service::check(object, namespace.as_deref(), config, cluster, &mut out);
-            transition::check_service(old, object, namespace.as_deref(), config, cluster, &mut out);
+            // Asked once: EW031 and EW022 both need the Service's Namespace.
+            let facts = match namespace.as_deref() {
+                Some(ns) => cluster.namespace(ns),
+                None => Lookup::Unknown,
+            };
+            service::check(object, namespace.as_deref(), config, &facts, &mut out);
+            transition::check_service(old, object, namespace.as_deref(), config, &facts, &mut out);
         }
         ResourceKind::Other => {}
     }

@@ -68,6 +68,8 @@ const MAX_VALUE_CHARS: usize = 256;
 
 pub(crate) struct Report<'c> {
     pub object: ObjectRef,
+    /// `object` as messages start (`Namespace "payments"`), formatted once.
+    object_text: String,
     config: &'c Config,
     violations: Vec<Violation>,
     /// Findings past the cap, by rule and level in force.
@@ -77,6 +79,7 @@ pub(crate) struct Report<'c> {
 impl<'c> Report<'c> {
     pub fn new(object: ObjectRef, config: &'c Config) -> Self {
         Report {
+            object_text: object.to_string(),
             object,
             config,
             violations: Vec::new(),
@@ -101,7 +104,15 @@ impl<'c> Report<'c> {
             }
             return;
         }
-        let summary = one_line(&format!("{}: {}", finding.rule, finding.summary));
+        let rule = finding.rule.as_str();
+        let mut summary = String::with_capacity(rule.len() + 2 + finding.summary.len());
+        summary.push_str(rule);
+        summary.push_str(": ");
+        push_one_line(&mut summary, &finding.summary);
+        let mut message = String::with_capacity(self.object_text.len() + 2 + finding.message.len());
+        message.push_str(&self.object_text);
+        message.push_str(": ");
+        message.push_str(&finding.message);
         self.violations.push(Violation {
             rule: finding.rule,
             level,
@@ -109,7 +120,7 @@ impl<'c> Report<'c> {
             field: finding.field,
             value: finding.value,
             position_in_value: finding.position_in_value,
-            message: format!("{}: {}", self.object, finding.message),
+            message,
             summary,
         });
     }
@@ -152,14 +163,16 @@ impl<'c> Report<'c> {
     }
 }
 
-/// Warnings with a newline or tab are silently dropped by kube-apiserver: keep them on one
-/// line.
-pub(crate) fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Warnings with a newline or tab are silently dropped by kube-apiserver: appends `s` to `out`
+/// on one line (control characters become spaces).
+fn push_one_line(out: &mut String, s: &str) {
+    if !s.chars().any(char::is_control) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         out.push(if c.is_control() { ' ' } else { c });
     }
-    out
 }
 
 /// A value cut to [`MAX_VALUE_CHARS`] characters, marked when cut.

@@ -1,6 +1,8 @@
 //! Rules on a Service: EW011, EW012 (Service side), EW013, EW031, EW040.
 
-use super::cluster::{ClusterView, Lookup};
+use std::sync::Arc;
+
+use super::cluster::{Lookup, NamespaceFacts};
 use super::config::Config;
 use super::decision::Field;
 use super::exposure;
@@ -14,11 +16,11 @@ pub(crate) fn check(
     svc: &ObjectView,
     namespace: Option<&str>,
     config: &Config,
-    cluster: &dyn ClusterView,
+    namespace_facts: &Lookup<Arc<NamespaceFacts>>,
     out: &mut Report<'_>,
 ) {
-    let name = svc.name().to_owned();
-    let ns_flag = namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
+    let name = svc.name();
+    let ns_flag = || namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
 
     if let Some(labels) = svc.labels() {
         for (k, v) in keys::tetrate_entries(labels) {
@@ -29,8 +31,9 @@ pub(crate) fn check(
                             .message(format!(
                                 "label {k} is {}; expected exactly \"true\" or \"false\" (lower \
                                  case). Anything else leaves the Service unexposed. Fix: kubectl \
-                                 label service {name}{ns_flag} {k}=true --overwrite",
-                                quote(v)
+                                 label service {name}{} {k}=true --overwrite",
+                                quote(v),
+                                ns_flag()
                             ))
                             .summary(format!(
                                 "label {k} is {}; use \"true\" or \"false\"",
@@ -54,6 +57,7 @@ pub(crate) fn check(
         for (k, v) in keys::tetrate_entries(ann) {
             if k == keys::GLOBAL {
                 let value = if v == "false" { "false" } else { "true" };
+                let ns_flag = ns_flag();
                 out.push(
                     Finding::new(RuleId::EW012, Field::Annotation(k.clone()), Some(v))
                         .message(format!(
@@ -80,7 +84,7 @@ pub(crate) fn check(
     let labelled = exposure::is_labelled(svc);
     if labelled {
         if let Some(ns) = namespace
-            && let Lookup::Found(facts) = cluster.namespace(ns)
+            && let Lookup::Found(facts) = namespace_facts
             && config.trigger_label(Some(&facts.labels)).is_none()
         {
             let (k, v) = config

@@ -1,7 +1,9 @@
 //! Rules on what a write changes: EW020 and EW021 (Namespace UPDATE), EW022 (Service writes).
 
 use super::Origin;
-use super::cluster::{ClusterView, Lookup};
+use std::sync::Arc;
+
+use super::cluster::{ClusterView, Lookup, NamespaceFacts};
 use super::config::Config;
 use super::decision::Field;
 use super::exposure;
@@ -155,11 +157,11 @@ pub(crate) fn check_service(
     new: &ObjectView,
     namespace: Option<&str>,
     config: &Config,
-    cluster: &dyn ClusterView,
+    namespace_facts: &Lookup<Arc<NamespaceFacts>>,
     out: &mut Report<'_>,
 ) {
     let Some(ns) = namespace else { return };
-    let Lookup::Found(facts) = cluster.namespace(ns) else {
+    let Lookup::Found(facts) = namespace_facts else {
         return;
     };
     // Without a trigger label the agent creates no workspace: nothing in the Namespace is
@@ -172,16 +174,16 @@ pub(crate) fn check_service(
     let is_labelled = exposure::is_labelled(new);
     let was_exposed = old.is_some_and(|o| exposure::is_exposed(o, namespace_level));
     let is_exposed = exposure::is_exposed(new, namespace_level);
-    let svc = format!("{ns}/{}", new.name());
+    let svc = || format!("{ns}/{}", new.name());
     let field = || Field::Label(keys::GLOBAL.into());
     let label_value = new.label(keys::GLOBAL);
 
     if namespace_level {
         if was_labelled != is_labelled || (old.is_none() && is_labelled) {
             let first = if old.is_none() {
-                format!("Service {svc} becomes exposed cross-cluster")
+                format!("Service {} becomes exposed cross-cluster", svc())
             } else {
-                format!("Service {svc} stays exposed cross-cluster")
+                format!("Service {} stays exposed cross-cluster", svc())
             };
             out.push(
                 Finding::new(RuleId::EW022, field(), label_value)
@@ -218,6 +220,7 @@ pub(crate) fn check_service(
                 ),
             )
         };
+        let svc = svc();
         out.push(
             Finding::new(RuleId::EW022, field(), label_value)
                 .message(format!("Service {svc} {what}: {why}"))
