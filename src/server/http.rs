@@ -247,10 +247,10 @@ fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration, lookups: Lookups)
     match &answer.facts {
         Some(f) => tracing::info!(
             endpoint = endpoint.as_str(),
-            uid = %f.uid,
-            kind = %f.kind_name,
+            uid = f.uid.as_str(),
+            kind = f.kind_name.as_str(),
             namespace = f.namespace.as_deref().unwrap_or(""),
-            name = %f.name,
+            name = f.name.as_str(),
             operation = f.operation_label(),
             sub_resource = f.sub_resource.as_deref().unwrap_or(""),
             dry_run = f.dry_run,
