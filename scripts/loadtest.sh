@@ -3,6 +3,7 @@
 #
 #   scripts/loadtest.sh                 # every scenario, 10 s each
 #   DURATION=30s scripts/loadtest.sh    # longer runs
+#   FLOOR=1 scripts/loadtest.sh         # also the same load against nginx returning a constant
 #
 # Starts `eastwest-guard serve` on 127.0.0.1 with a certificate from `eastwest-guard certs`,
 # measures the time to ready and idle memory, then drives /validate and /mutate with a
@@ -80,6 +81,52 @@ run "mutate h1 c25 2000rps" /mutate --http-version 1.1 -c 25 -q 2000 --latency-c
 run "validate h2 c4x25 max" /validate --http2 -c 4 -p 25
 run "validate h2 c4x25 2000rps" /validate --http2 -c 4 -p 25 -q 2000 --latency-correction
 peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+
+# --- the floor: what this machine and load tool allow at all ----------------------------------
+# FLOOR=1 repeats the HTTP/1.1 and HTTP/2 scenarios against nginx (Debian's nginx-light; it
+# must be installed) on the same certificate, answering every POST with a constant
+# AdmissionReview without reading JSON: TLS, HTTP and the load tool only, no webhook work. The
+# guard cannot beat these figures on the same machine.
+if [ "${FLOOR:-0}" = 1 ]; then
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+  [ -x "$NGINX" ] || { echo "FLOOR=1 needs nginx (apt-get install nginx-light)" >&2; exit 1; }
+  kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+  NPORT=$(free_port)
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<NGX
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  server {
+    listen 127.0.0.1:$NPORT ssl http2;
+    ssl_certificate $WORK/certs/tls.crt;
+    ssl_certificate_key $WORK/certs/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_requests 100000000;
+    client_max_body_size 1m;
+    location / {
+      default_type application/json;
+      return 200 '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":true}}';
+    }
+  }
+}
+NGX
+  "$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
+  trap 'kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null; cleanup' EXIT
+  PORT=$NPORT
+  run "floor: nginx h1 c25 max" /validate --http-version 1.1 -c 25
+  run "floor: nginx h1 c25 2000rps" /validate --http-version 1.1 -c 25 -q 2000 --latency-correction
+  run "floor: nginx h2 c4x25 max" /validate --http2 -c 4 -p 25
+fi
 
 python3 - "$WORK" <<'PY'
 import json, sys, os
