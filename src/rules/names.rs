@@ -10,14 +10,6 @@ pub const DNS1123_SUBDOMAIN_MAX: usize = 253;
 pub const QUALIFIED_NAME_MAX: usize = 63;
 pub const LABEL_VALUE_MAX: usize = 63;
 
-fn is_lower_alnum(c: char) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit()
-}
-
-fn is_alnum(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-}
-
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 pub fn dns1123_label(s: &str) -> Result<(), String> {
     if s.is_empty() {
@@ -39,12 +31,15 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+// The shape checks below look at bytes: every allowed character is ASCII, and no byte of a
+// multi-byte UTF-8 character is, so a byte test rejects exactly what a char test would.
+
 fn label_shape(s: &str) -> bool {
-    let first = s.chars().next();
-    let last = s.chars().last();
-    first.is_some_and(is_lower_alnum)
-        && last.is_some_and(is_lower_alnum)
-        && s.chars().all(|c| is_lower_alnum(c) || c == '-')
+    let lower_alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let b = s.as_bytes();
+    b.first().is_some_and(lower_alnum)
+        && b.last().is_some_and(lower_alnum)
+        && b.iter().all(|c| lower_alnum(c) || *c == b'-')
 }
 
 /// Dot-separated DNS-1123 labels, at most 253 characters.
@@ -71,12 +66,11 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
 /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, the name part of a qualified name and the shape
 /// of a non-empty label value.
 fn name_part_shape(s: &str) -> bool {
-    let first = s.chars().next();
-    let last = s.chars().last();
-    first.is_some_and(is_alnum)
-        && last.is_some_and(is_alnum)
-        && s.chars()
-            .all(|c| is_alnum(c) || c == '-' || c == '_' || c == '.')
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// A label or annotation key: `[prefix/]name`, the prefix a DNS-1123 subdomain, the name at
@@ -211,6 +205,18 @@ mod tests {
             assert!(label_value(ok).is_ok(), "{ok}");
         }
         for bad in ["-a", "a-", ".a", "a b", "a=b", "a/b"] {
+            assert!(label_value(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The shape checks look at bytes: a letter outside ASCII, anywhere, is refused as before.
+    #[test]
+    fn letters_outside_ascii_are_refused_everywhere() {
+        for bad in ["é", "éa", "aé", "a\u{e9}b", "ｅ", "a\u{2010}b", "\u{130}"] {
+            assert!(dns1123_label(bad).is_err(), "{bad}");
+            assert!(dns1123_subdomain(&format!("x.{bad}")).is_err(), "{bad}");
+            assert!(qualified_name(bad).is_err(), "{bad}");
+            assert!(qualified_name(&format!("example.com/{bad}")).is_err(), "{bad}");
             assert!(label_value(bad).is_err(), "{bad}");
         }
     }
