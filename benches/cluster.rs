@@ -171,6 +171,32 @@ fn lookups(c: &mut Criterion) {
             Review::update(ResourceKind::Service, &svc_old, &svc_new),
         ),
     ];
+    // Instruction counts instead of times, for a shared machine where times swing:
+    // EASTWEST_BENCH_ITERATIONS=N EASTWEST_BENCH_CASE=name/arm runs that one decision N times
+    // and no benchmark; run it under `valgrind --tool=callgrind
+    // --toggle-collect=eastwest_guard::rules::validate` and divide the total by N.
+    if let (Ok(n), Ok(which)) = (
+        std::env::var("EASTWEST_BENCH_ITERATIONS"),
+        std::env::var("EASTWEST_BENCH_CASE"),
+    ) {
+        let n: usize = n.parse().expect("EASTWEST_BENCH_ITERATIONS is a number");
+        let arms: [(&str, &dyn rules::ClusterView); 3] = [
+            ("no_cluster", &NoCluster),
+            ("cache_50k_services", &cache),
+            ("cache_one_namespace", &small),
+        ];
+        for (name, review) in &cases {
+            for (arm, view) in arms {
+                if which == format!("{name}/{arm}") {
+                    for _ in 0..n {
+                        black_box(rules::validate(black_box(review), &config, view));
+                    }
+                    eprintln!("{which}: {n} decisions");
+                }
+            }
+        }
+        return;
+    }
     for (name, review) in cases {
         c.bench_function(&format!("lookups/{name}/no_cluster"), |b| {
             b.iter(|| rules::validate(black_box(&review), &config, &NoCluster))

@@ -1395,3 +1395,72 @@ fn huge_annotations_give_bounded_answers() {
     warns_then_deny.push(("traffic.tetrate.io/eastwest-typo", "x"));
     assert!(!check_ns(&ew_ns(&warns_then_deny)).allowed());
 }
+
+/// EW022's whole message and summary in each branch, word for word (they are joined from
+/// parts, not formatted, so a missing space or quote would show only here).
+#[test]
+fn ew022_messages_word_for_word() {
+    let service_level =
+        FakeCluster::default().with_namespace("payments", &[("tetrate.io/rev", "default")], &[]);
+    let namespace_level = FakeCluster::default().with_namespace(
+        "payments",
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true")],
+    );
+    let unlabelled = svc(&[("app", "payment")], &[], "ClusterIP");
+    let labelled = svc(&[("app", "payment"), (GLOBAL, "true")], &[], "ClusterIP");
+    let falsed = svc(&[("app", "payment"), (GLOBAL, "false")], &[], "ClusterIP");
+    let one = |d: Decision| {
+        assert_eq!(ids(&d), vec![RuleId::EW022]);
+        (
+            d.violations[0].message.clone(),
+            d.violations[0].summary.clone(),
+        )
+    };
+    let obj = "Service \"payments/payment-api\": ";
+    assert_eq!(
+        one(svc_update(&unlabelled, &labelled, &service_level)),
+        (
+            format!(
+                "{obj}Service payments/payment-api becomes exposed cross-cluster: it is now \
+                 labelled traffic.tetrate.io/global: \"true\" (Namespace \"payments\" is \
+                 service-level)"
+            ),
+            "EW022: Service payments/payment-api becomes exposed cross-cluster".to_owned()
+        )
+    );
+    assert_eq!(
+        one(svc_update(&labelled, &falsed, &service_level)).0,
+        format!(
+            "{obj}Service payments/payment-api stops being exposed cross-cluster: its label \
+             traffic.tetrate.io/global is \"false\" (Namespace \"payments\" is service-level); \
+             callers in other clusters lose it"
+        )
+    );
+    assert!(
+        one(svc_update(&labelled, &unlabelled, &service_level))
+            .0
+            .contains("its label traffic.tetrate.io/global is removed (Namespace \"payments\"")
+    );
+    assert_eq!(
+        one(svc_update(&unlabelled, &labelled, &namespace_level)),
+        (
+            format!(
+                "{obj}Service payments/payment-api stays exposed cross-cluster; the label \
+                 traffic.tetrate.io/global has no effect here, because Namespace \"payments\" is \
+                 namespace-level (traffic.tetrate.io/global: \"true\" on the Namespace) and every \
+                 Service in it is exposed, labelled or not"
+            ),
+            "EW022: Service payments/payment-api stays exposed cross-cluster: label has no \
+             effect, Namespace payments is namespace-level"
+                .to_owned()
+        )
+    );
+    assert!(
+        one(check_svc(&labelled, &namespace_level))
+            .0
+            .starts_with(&format!(
+                "{obj}Service payments/payment-api becomes exposed cross-cluster; the label"
+            ))
+    );
+}

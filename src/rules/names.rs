@@ -216,7 +216,10 @@ mod tests {
             assert!(dns1123_label(bad).is_err(), "{bad}");
             assert!(dns1123_subdomain(&format!("x.{bad}")).is_err(), "{bad}");
             assert!(qualified_name(bad).is_err(), "{bad}");
-            assert!(qualified_name(&format!("example.com/{bad}")).is_err(), "{bad}");
+            assert!(
+                qualified_name(&format!("example.com/{bad}")).is_err(),
+                "{bad}"
+            );
             assert!(label_value(bad).is_err(), "{bad}");
         }
     }

@@ -79,7 +79,7 @@ pub(crate) struct Report<'c> {
 impl<'c> Report<'c> {
     pub fn new(object: ObjectRef, config: &'c Config) -> Self {
         Report {
-            object_text: object.to_string(),
+            object_text: object_text(&object),
             object,
             config,
             violations: Vec::new(),
@@ -161,6 +161,22 @@ impl<'c> Report<'c> {
             violations: self.violations,
         }
     }
+}
+
+/// What `ObjectRef`'s `Display` writes (`Service "payments/ledger"`), without `format!`.
+fn object_text(o: &ObjectRef) -> String {
+    let ns = o.namespace.as_deref();
+    let mut out =
+        String::with_capacity(o.kind.len() + o.name.len() + ns.map_or(0, |n| n.len() + 1) + 3);
+    out.push_str(&o.kind);
+    out.push_str(" \"");
+    if let Some(ns) = ns {
+        out.push_str(ns);
+        out.push('/');
+    }
+    out.push_str(&o.name);
+    out.push('"');
+    out
 }
 
 /// Warnings with a newline or tab are silently dropped by kube-apiserver: appends `s` to `out`

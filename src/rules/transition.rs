@@ -1,6 +1,7 @@
 //! Rules on what a write changes: EW020 and EW021 (Namespace UPDATE), EW022 (Service writes).
 
 use super::Origin;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::cluster::{ClusterView, Lookup, NamespaceFacts};
@@ -50,9 +51,10 @@ pub(crate) fn check_namespace(
         };
         let affected = match &services {
             Lookup::Found(s) if s.unlabelled > 0 => {
-                let mut list = s.unlabelled_first.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
-                if s.unlabelled > 10 {
-                    list.push_str(&format!(" and {} more", s.unlabelled - 10));
+                let shown = &s.unlabelled_first[..s.unlabelled_first.len().min(10)];
+                let mut list = shown.join(", ");
+                if s.unlabelled > shown.len() {
+                    let _ = write!(list, " and {} more", s.unlabelled - shown.len());
                 }
                 format!(
                     " In this Namespace that is {} Service{}: {list}.",
@@ -174,57 +176,97 @@ pub(crate) fn check_service(
     let is_labelled = exposure::is_labelled(new);
     let was_exposed = old.is_some_and(|o| exposure::is_exposed(o, namespace_level));
     let is_exposed = exposure::is_exposed(new, namespace_level);
-    let svc = || format!("{ns}/{}", new.name());
     let field = || Field::Label(keys::GLOBAL.into());
     let label_value = new.label(keys::GLOBAL);
 
+    // Messages are joined from their parts (`concat`): this runs on Service writes, and
+    // `format!` cost more than the rest of the decision (issue 6's benchmark).
+    let name = new.name();
     if namespace_level {
         if was_labelled != is_labelled || (old.is_none() && is_labelled) {
-            let first = if old.is_none() {
-                format!("Service {} becomes exposed cross-cluster", svc())
+            let what = if old.is_none() {
+                " becomes exposed cross-cluster"
             } else {
-                format!("Service {} stays exposed cross-cluster", svc())
+                " stays exposed cross-cluster"
             };
+            let g = keys::GLOBAL;
             out.push(
                 Finding::new(RuleId::EW022, field(), label_value)
-                    .message(format!(
-                        "{first}; the label {} has no effect here, because Namespace \"{ns}\" is \
-                         namespace-level ({}: \"true\" on the Namespace) and every Service in it is \
-                         exposed, labelled or not",
-                        keys::GLOBAL,
-                        keys::GLOBAL
-                    ))
-                    .summary(format!("{first}: label has no effect, Namespace {ns} is namespace-level")),
+                    .message(concat(&[
+                        "Service ",
+                        ns,
+                        "/",
+                        name,
+                        what,
+                        "; the label ",
+                        g,
+                        " has no effect here, because Namespace \"",
+                        ns,
+                        "\" is namespace-level (",
+                        g,
+                        ": \"true\" on the Namespace) and every Service in it is exposed, \
+                         labelled or not",
+                    ]))
+                    .summary(concat(&[
+                        "Service ",
+                        ns,
+                        "/",
+                        name,
+                        what,
+                        ": label has no effect, Namespace ",
+                        ns,
+                        " is namespace-level",
+                    ])),
             );
         }
         return;
     }
     if was_exposed != is_exposed {
-        let (what, why) = if is_exposed {
+        let g = keys::GLOBAL;
+        let quoted;
+        let (what, why): (&str, [&str; 7]) = if is_exposed {
             (
-                "becomes exposed cross-cluster",
-                format!(
-                    "it is now labelled {}: \"true\" (Namespace \"{ns}\" is service-level)",
-                    keys::GLOBAL
-                ),
+                " becomes exposed cross-cluster",
+                [
+                    "it is now labelled ",
+                    g,
+                    ": \"true\" (Namespace \"",
+                    ns,
+                    "\" is service-level)",
+                    "",
+                    "",
+                ],
             )
         } else {
+            quoted = label_value.map(quote);
             (
-                "stops being exposed cross-cluster",
-                format!(
-                    "its label {} is {} (Namespace \"{ns}\" is service-level); callers in other clusters lose it",
-                    keys::GLOBAL,
-                    label_value
-                        .map(quote)
-                        .unwrap_or_else(|| "removed".to_owned())
-                ),
+                " stops being exposed cross-cluster",
+                [
+                    "its label ",
+                    g,
+                    " is ",
+                    quoted.as_deref().unwrap_or("removed"),
+                    " (Namespace \"",
+                    ns,
+                    "\" is service-level); callers in other clusters lose it",
+                ],
             )
         };
-        let svc = svc();
+        let head = ["Service ", ns, "/", name, what];
+        let mut message = concat(&head);
+        message.push_str(": ");
+        why.iter().for_each(|part| message.push_str(part));
         out.push(
             Finding::new(RuleId::EW022, field(), label_value)
-                .message(format!("Service {svc} {what}: {why}"))
-                .summary(format!("Service {svc} {what}")),
+                .message(message)
+                .summary(concat(&head)),
         );
     }
+}
+
+/// The parts, joined, in one allocation.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| out.push_str(p));
+    out
 }
