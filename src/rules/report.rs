@@ -182,7 +182,8 @@ fn object_text(o: &ObjectRef) -> String {
 /// Warnings with a newline or tab are silently dropped by kube-apiserver: appends `s` to `out`
 /// on one line (control characters become spaces).
 fn push_one_line(out: &mut String, s: &str) {
-    if !s.chars().any(char::is_control) {
+    // Printable ASCII (nearly every summary) is checked byte by byte, without decoding.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) || !s.chars().any(char::is_control) {
         out.push_str(s);
         return;
     }
