@@ -10,8 +10,8 @@
 # realistic review (benches/data/review-namespace-update.json: a Namespace UPDATE with
 # managedFields, about 4 KB) over HTTP/1.1 keep-alive with 25 connections (as kube-apiserver
 # pools them) and over HTTP/2, at maximum rate and at a fixed 2,000 requests per second.
-# Prints requests per second, p50/p99/p99.9 latency, errors, and the server's peak resident
-# memory. Loopback only; every run is bounded by DURATION.
+# Prints requests per second, p50/p99/p99.9 latency, errors, the server's CPU time per
+# answered request, and its peak resident memory. Loopback only; every run is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -65,12 +65,22 @@ sleep 1
 idle_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
 
 # --- scenarios ------------------------------------------------------------------------------
+# The server's CPU time (user + system, clock ticks) so far; empty when it is not ours (nginx).
+cpu_ticks() {
+  [ -n "$SERVER_PID" ] && awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || true
+}
 run() { # name, path, oha args...
-  local name=$1 path=$2
+  local name=$1 path=$2 before after
   shift 2
+  before=$(cpu_ticks)
   "$OHA" --no-tui --insecure --output-format json -z "$DURATION" -w -m POST \
     -H 'Content-Type: application/json' -D "$REVIEW" "$@" \
     "https://127.0.0.1:$PORT$path?timeout=10s" >"$WORK/$name.json"
+  after=$(cpu_ticks)
+  # Server CPU per request is steadier than requests per second on a shared machine.
+  if [ -n "$before" ] && [ -n "$after" ]; then
+    echo "$((after - before)) $(getconf CLK_TCK)" >"$WORK/$name.cpu"
+  fi
   echo "$name" >>"$WORK/runs"
 }
 echo "== scenarios of $DURATION each (server pid $SERVER_PID, review $(wc -c <"$REVIEW") bytes)"
@@ -131,7 +141,7 @@ fi
 python3 - "$WORK" <<'PY'
 import json, sys, os
 work = sys.argv[1]
-print(f"{'scenario':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'non-200':>8}")
+print(f"{'scenario':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'non-200':>8} {'cpu us/req':>10}")
 for name in open(os.path.join(work, "runs")).read().split("\n"):
     if not name:
         continue
@@ -140,7 +150,13 @@ for name in open(os.path.join(work, "runs")).read().split("\n"):
     codes = r.get("statusCodeDistribution", {})
     bad = sum(v for k, v in codes.items() if k != "200") + sum(r.get("errorDistribution", {}).values())
     ms = lambda v: (v or 0) * 1000
-    print(f"{name:<28} {s['requestsPerSec']:>9.0f} {ms(p['p50']):>8.3f} {ms(p['p99']):>8.3f} {ms(p['p99.9']):>9.3f} {bad:>8}")
+    ok = codes.get("200", 0)
+    cpu = "-"
+    cpu_file = os.path.join(work, name + ".cpu")
+    if os.path.exists(cpu_file) and ok:
+        ticks, hz = (int(x) for x in open(cpu_file).read().split())
+        cpu = f"{ticks / hz * 1e6 / ok:.0f}"
+    print(f"{name:<28} {s['requestsPerSec']:>9.0f} {ms(p['p50']):>8.3f} {ms(p['p99']):>8.3f} {ms(p['p99.9']):>9.3f} {bad:>8} {cpu:>10}")
 PY
 echo "ready after start: ${ready_ms} ms (process start to first 200 from /readyz, polled every 1 ms)"
 echo "resident memory: idle $((idle_kib / 1024)).$(( (idle_kib % 1024) * 10 / 1024 )) MiB, peak $((peak_kib / 1024)).$(( (peak_kib % 1024) * 10 / 1024 )) MiB"
