@@ -12,7 +12,7 @@ use super::gateway;
 use super::ids::RuleId;
 use super::keys;
 use super::object::ObjectView;
-use super::report::{Finding, Report, quote};
+use super::report::{Finding, Report, concat, quote};
 
 pub(crate) fn check_namespace(
     old: &ObjectView,
@@ -262,11 +262,4 @@ pub(crate) fn check_service(
                 .summary(concat(&head)),
         );
     }
-}
-
-/// The parts, joined, in one allocation.
-fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    parts.iter().for_each(|p| out.push_str(p));
-    out
 }
