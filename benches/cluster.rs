@@ -44,6 +44,18 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Service number `i` of the big cache: in Namespace `team-{i % 1000}`, one in five labelled.
+fn service(i: usize) -> ObjectMeta {
+    let ns = format!("team-{:04}", i % NAMESPACES);
+    let name = format!("service-{i:05}-api");
+    let labels: &[(&str, &str)] = if i.is_multiple_of(5) {
+        &[("app", "api"), ("traffic.tetrate.io/global", "true")]
+    } else {
+        &[("app", "api")]
+    };
+    meta(Some(&ns), &name, labels, &[])
+}
+
 /// 1,000 Namespaces (namespace-level, with trigger labels) and 50,000 Services spread over
 /// them, one in five labelled; names like real ones.
 fn big_cache() -> ClusterCache {
@@ -71,20 +83,14 @@ fn big_cache() -> ClusterCache {
     cache.namespace_changed(Change::ListDone);
     cache.service_changed(Change::ListStart);
     for i in 0..SERVICES {
-        let ns = format!("team-{:04}", i % NAMESPACES);
-        let name = format!("service-{i:05}-api");
-        let labels: &[(&str, &str)] = if i % 5 == 0 {
-            &[("app", "api"), ("traffic.tetrate.io/global", "true")]
-        } else {
-            &[("app", "api")]
-        };
-        cache.service_changed(Change::Listed(&meta(Some(&ns), &name, labels, &[])));
+        cache.service_changed(Change::Listed(&service(i)));
     }
     cache.service_changed(Change::ListDone);
     cache
 }
 
-/// The same Namespace (and its Services) the reviews below touch, and nothing else: with it
+/// The same Namespace (and its Services, `service(i)` for every `i` that lands in it) the
+/// reviews below touch, and nothing else: with it
 /// the engine makes the same findings as with the big cache, so the two differ only by the
 /// cache's size.
 fn small_cache() -> ClusterCache {
@@ -103,13 +109,7 @@ fn small_cache() -> ClusterCache {
     cache.namespace_changed(Change::ListDone);
     cache.service_changed(Change::ListStart);
     for i in (42..SERVICES).step_by(NAMESPACES) {
-        let name = format!("service-{i:05}-api");
-        let labels: &[(&str, &str)] = if i % 5 == 0 {
-            &[("app", "api"), ("traffic.tetrate.io/global", "true")]
-        } else {
-            &[("app", "api")]
-        };
-        cache.service_changed(Change::Listed(&meta(Some("team-0042"), &name, labels, &[])));
+        cache.service_changed(Change::Listed(&service(i)));
     }
     cache.service_changed(Change::ListDone);
     cache
