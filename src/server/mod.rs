@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 
 pub use listener::Drained;
@@ -331,8 +331,7 @@ async fn start_inner(
     let env = StartError::Environment;
     // Sockets first: a second instance on a busy port must fail before it overwrites the
     // self-signed certificate file that the running one's users trust.
-    let webhook_listener = TcpListener::bind(args.listen)
-        .await
+    let webhook_listener = bind_with_backlog(args.listen, WEBHOOK_BACKLOG)
         .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
     let probe_listener = TcpListener::bind(args.probe_listen)
         .await
@@ -596,4 +595,65 @@ pub fn run(args: ServeArgs) -> ExitCode {
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
     code
+}
+
+/// The webhook port's accept queue. `TcpListener::bind` asks for 128, and at 128 a burst of
+/// new connections (kube-apiserver replicas reconnecting after a restart, a client at
+/// `--max-connections`) overflows it: the kernel then answers with SYN cookies and drops the
+/// final ACK of a connection it has no room for, so a client that sends nothing first is left
+/// holding a connection the server never saw. The kernel caps this at `net.core.somaxconn`.
+const WEBHOOK_BACKLOG: u32 = 4096;
+
+/// Binds `addr` (with `SO_REUSEADDR`, as `TcpListener::bind` does) and listens with `backlog`.
+fn bind_with_backlog(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 600 clients connect at once and send nothing (as a TLS client waiting on a slow
+    /// handshake does): every one must be in the accept queue. With `TcpListener::bind`'s 128,
+    /// most are not: the kernel drops their last ACK and the server never sees them.
+    #[tokio::test]
+    async fn a_burst_of_silent_connections_all_reach_accept() {
+        let listener = bind_with_backlog("127.0.0.1:0".parse().unwrap(), WEBHOOK_BACKLOG).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let wait = std::time::Duration::from_secs(5);
+        let mut clients = Vec::new();
+        // The kernel caps the queue at net.core.somaxconn (4096 on current kernels).
+        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(4096);
+        for i in 0..600.min(somaxconn) {
+            // Past a full queue the kernel drops the SYN: connect waits on its retries.
+            match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(client)) => clients.push(client),
+                Ok(Err(e)) => panic!("connect {i}: {e}"),
+                Err(_) => panic!("connect {i}: no answer in {wait:?} (accept queue full)"),
+            }
+        }
+        let mut accepted = 0;
+        while accepted < clients.len() {
+            match tokio::time::timeout(wait, listener.accept()).await {
+                Ok(Ok(_)) => accepted += 1,
+                Ok(Err(e)) => panic!("accept failed: {e}"),
+                Err(_) => break,
+            }
+        }
+        assert_eq!(
+            accepted,
+            clients.len(),
+            "connections lost from the accept queue"
+        );
+    }
 }
