@@ -9,6 +9,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use eastwest_guard::cluster::{Change, ClusterCache};
 use eastwest_guard::rules::{self, Config, NoCluster, ObjectView, ResourceKind, Review};
+use eastwest_guard::server::admission::{Endpoint, answer};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 const NAMESPACES: usize = 1_000;
@@ -132,27 +133,25 @@ fn lookups(c: &mut Criterion) {
     );
     let small = small_cache();
     let config = Config::default();
-    let ns_level = object(serde_json::json!({"metadata": {"name": "team-0042",
+    let ns_level_json = serde_json::json!({"metadata": {"name": "team-0042",
         "labels": {"tetrate.io/rev": "default"},
-        "annotations": {"traffic.tetrate.io/global": "true", "traffic.tetrate.io/eastwest-gateway-name": "gw"}}}));
-    let service_level = object(serde_json::json!({"metadata": {"name": "team-0042",
+        "annotations": {"traffic.tetrate.io/global": "true", "traffic.tetrate.io/eastwest-gateway-name": "gw"}}});
+    let service_level_json = serde_json::json!({"metadata": {"name": "team-0042",
         "labels": {"tetrate.io/rev": "default"},
-        "annotations": {"traffic.tetrate.io/eastwest-gateway-name": "gw"}}}));
-    let svc_old = object(
-        serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
-        "labels": {"app": "api"}}, "spec": {"type": "ClusterIP"}}),
-    );
-    let svc_new = object(
-        serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
-        "labels": {"app": "api", "traffic.tetrate.io/global": "true"}}, "spec": {"type": "ClusterIP"}}),
-    );
-
+        "annotations": {"traffic.tetrate.io/eastwest-gateway-name": "gw"}}});
+    let svc_old_json = serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
+        "labels": {"app": "api"}}, "spec": {"type": "ClusterIP"}});
+    let svc_new_json = serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
+        "labels": {"app": "api", "traffic.tetrate.io/global": "true"}}, "spec": {"type": "ClusterIP"}});
     // The same outcome with and without the cache (no finding either way): the lookups' own
     // cost, apart from the extra findings they make possible.
-    let svc_relabel = object(
-        serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
-        "labels": {"app": "api", "tier": "backend", "traffic.tetrate.io/global": "true"}}, "spec": {"type": "ClusterIP"}}),
-    );
+    let svc_relabel_json = serde_json::json!({"metadata": {"name": "service-00042-api", "namespace": "team-0042",
+        "labels": {"app": "api", "tier": "backend", "traffic.tetrate.io/global": "true"}}, "spec": {"type": "ClusterIP"}});
+    let ns_level = object(ns_level_json.clone());
+    let service_level = object(service_level_json.clone());
+    let svc_old = object(svc_old_json.clone());
+    let svc_new = object(svc_new_json.clone());
+    let svc_relabel = object(svc_relabel_json.clone());
     let cases: [(&str, Review); 4] = [
         (
             "service_update_same_exposure",
@@ -169,6 +168,23 @@ fn lookups(c: &mut Criterion) {
         (
             "service_label_ew022_ew031",
             Review::update(ResourceKind::Service, &svc_old, &svc_new),
+        ),
+    ];
+    // The same four writes as kube-apiserver sends them: the webhook's whole decision, from
+    // the request body to the response body (parse, rules, response).
+    let bodies: [(&str, Vec<u8>); 4] = [
+        (
+            "service_update_same_exposure",
+            admission_review(&svc_relabel_json, Some(&svc_new_json)),
+        ),
+        (
+            "namespace_switch_off_ew020",
+            admission_review(&service_level_json, Some(&ns_level_json)),
+        ),
+        ("namespace_create_ew032", admission_review(&ns_level_json, None)),
+        (
+            "service_label_ew022_ew031",
+            admission_review(&svc_new_json, Some(&svc_old_json)),
         ),
     ];
     // Instruction counts instead of times, for a shared machine where times swing:
@@ -195,6 +211,16 @@ fn lookups(c: &mut Criterion) {
                 }
             }
         }
+        for (name, body) in &bodies {
+            for (arm, view) in arms {
+                if which == format!("answer/{name}/{arm}") {
+                    for _ in 0..n {
+                        black_box(answer(Endpoint::Validate, black_box(body), &config, view));
+                    }
+                    eprintln!("{which}: {n} answers");
+                }
+            }
+        }
         return;
     }
     for (name, review) in cases {
@@ -215,6 +241,70 @@ fn lookups(c: &mut Criterion) {
             "{name}: the two caches must give the same decision"
         );
     }
+    for (name, body) in &bodies {
+        c.bench_function(&format!("answer/{name}/no_cluster"), |b| {
+            b.iter(|| answer(Endpoint::Validate, black_box(body), &config, &NoCluster))
+        });
+        c.bench_function(&format!("answer/{name}/cache_50k_services"), |b| {
+            b.iter(|| answer(Endpoint::Validate, black_box(body), &config, &cache))
+        });
+        let with_cache = answer(Endpoint::Validate, body, &config, &cache);
+        assert_eq!(
+            with_cache.http_status, 200,
+            "{name}: {:?}",
+            with_cache.error
+        );
+        assert_eq!(
+            with_cache.body,
+            answer(Endpoint::Validate, body, &config, &small).body,
+            "{name}: the two caches must give the same answer"
+        );
+    }
+}
+
+/// A validating AdmissionReview for writing `object` (an UPDATE when `old` is given), shaped
+/// like kube-apiserver's: request and resource kinds, user, options.
+fn admission_review(object: &serde_json::Value, old: Option<&serde_json::Value>) -> Vec<u8> {
+    let meta = &object["metadata"];
+    let is_service = meta.get("namespace").is_some();
+    let (kind, resource) = if is_service {
+        ("Service", "services")
+    } else {
+        ("Namespace", "namespaces")
+    };
+    let mut obj = object.clone();
+    obj["apiVersion"] = "v1".into();
+    obj["kind"] = kind.into();
+    let mut request = serde_json::json!({
+        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind": {"group": "", "version": "v1", "kind": kind},
+        "resource": {"group": "", "version": "v1", "resource": resource},
+        "requestKind": {"group": "", "version": "v1", "kind": kind},
+        "requestResource": {"group": "", "version": "v1", "resource": resource},
+        "name": meta["name"],
+        "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+        "userInfo": {"username": "system:serviceaccount:argocd:argocd-application-controller",
+            "groups": ["system:serviceaccounts", "system:authenticated"]},
+        "object": obj,
+        "dryRun": false,
+        "options": {"kind": if old.is_some() { "UpdateOptions" } else { "CreateOptions" },
+            "apiVersion": "meta.k8s.io/v1", "fieldManager": "argocd-controller"},
+    });
+    if let Some(ns) = meta.get("namespace") {
+        request["namespace"] = ns.clone();
+    }
+    if let Some(old) = old {
+        let mut old = old.clone();
+        old["apiVersion"] = "v1".into();
+        old["kind"] = kind.into();
+        request["oldObject"] = old;
+    }
+    serde_json::to_vec(&serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": request,
+    }))
+    .expect("review")
 }
 
 criterion_group!(benches, lookups);
