@@ -181,7 +181,10 @@ fn lookups(c: &mut Criterion) {
             "namespace_switch_off_ew020",
             admission_review(&service_level_json, Some(&ns_level_json)),
         ),
-        ("namespace_create_ew032", admission_review(&ns_level_json, None)),
+        (
+            "namespace_create_ew032",
+            admission_review(&ns_level_json, None),
+        ),
         (
             "service_label_ew022_ew031",
             admission_review(&svc_new_json, Some(&svc_old_json)),

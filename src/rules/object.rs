@@ -30,9 +30,10 @@ pub struct ObjectView {
     pub api_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// `metadata.managedFields` is skipped while parsing: it is the largest part of most
-    /// objects kube-apiserver sends, and no rule reads it.
-    #[serde(default, deserialize_with = "skip_managed_fields::deserialize")]
+    /// Only the metadata the rules read is parsed (see [`rules_metadata::READ`]); the rest,
+    /// `managedFields` first (the largest part of most objects kube-apiserver sends), is
+    /// skipped unparsed.
+    #[serde(default, deserialize_with = "rules_metadata::deserialize")]
     pub metadata: ObjectMeta,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<SpecView>,
@@ -98,22 +99,32 @@ impl Resource for ObjectView {
     }
 }
 
-/// Deserialises k8s-openapi's `ObjectMeta` through a map that drops the `managedFields` entry
-/// unparsed (serde's `IgnoredAny` skips it without allocating), handing every other entry to
-/// `ObjectMeta`'s own `Deserialize`.
-mod skip_managed_fields {
+/// Deserialises k8s-openapi's `ObjectMeta` through a map that drops, unparsed, every entry no
+/// rule reads (serde's `IgnoredAny` skips them without allocating), handing the rest to
+/// `ObjectMeta`'s own `Deserialize`. `managedFields`, `uid`, `resourceVersion`,
+/// `creationTimestamp` (a date parse), `ownerReferences` and the like cost time on every
+/// request and decide nothing.
+pub(crate) mod rules_metadata {
     use std::fmt;
 
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-    const SKIPPED: &str = "managedFields";
+    /// The `metadata` fields the rules read; every other one is skipped.
+    pub(crate) const READ: [&str; 6] = [
+        "name",
+        "namespace",
+        "generateName",
+        "labels",
+        "annotations",
+        "deletionTimestamp",
+    ];
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
         <ObjectMeta as serde::Deserialize>::deserialize(Filtered(d))
     }
 
-    /// A deserializer whose maps hide the `managedFields` entry.
+    /// A deserializer whose maps show only the entries in [`READ`].
     struct Filtered<D>(D);
 
     impl<'de, D: Deserializer<'de>> Deserializer<'de> for Filtered<D> {
@@ -170,7 +181,7 @@ mod skip_managed_fields {
                 let Some(key) = self.0.next_key::<KeyName<'de>>()? else {
                     return Ok(None);
                 };
-                if key.as_str() == SKIPPED {
+                if !READ.contains(&key.as_str()) {
                     self.0.next_value::<IgnoredAny>()?;
                     continue;
                 }
@@ -228,7 +239,7 @@ mod skip_managed_fields {
         use crate::rules::ObjectView;
 
         #[test]
-        fn managed_fields_are_skipped_and_the_rest_kept() {
+        fn unread_metadata_is_skipped_and_the_rest_kept() {
             let obj: ObjectView = serde_json::from_str(
                 r#"{"metadata":{"name":"x","managedFields":[{"manager":"m","fieldsV1":{"f:a":{}}}],
                     "labels":{"a":"b"},"annotations":{"c":"d"},"uid":"u",
@@ -237,6 +248,7 @@ mod skip_managed_fields {
             .unwrap();
             assert_eq!(obj.name(), "x");
             assert!(obj.metadata.managed_fields.is_none());
+            assert!(obj.metadata.uid.is_none());
             assert_eq!(obj.label("a"), Some("b"));
             assert_eq!(obj.annotation("c"), Some("d"));
             assert!(obj.is_terminating());
@@ -244,6 +256,21 @@ mod skip_managed_fields {
             // From a serde_json::Value too (the CLI's path), and with bad metadata an error.
             let v = serde_json::json!({"metadata": {"name": "y", "managedFields": "junk"}});
             assert_eq!(serde_json::from_value::<ObjectView>(v).unwrap().name(), "y");
+            // Fields no rule reads are not checked: kube-apiserver has validated them already.
+            let v = serde_json::json!({"metadata": {"name": "z", "namespace": "shop",
+                "generateName": "z-", "uid": 5, "creationTimestamp": "not a date",
+                "ownerReferences": {}, "resourceVersion": [1]}});
+            let obj = serde_json::from_value::<ObjectView>(v).unwrap();
+            assert_eq!(obj.name(), "z");
+            assert_eq!(obj.metadata.namespace.as_deref(), Some("shop"));
+            assert_eq!(obj.metadata.generate_name.as_deref(), Some("z-"));
+            // Those it reads still are.
+            assert!(
+                serde_json::from_str::<ObjectView>(
+                    r#"{"metadata": {"deletionTimestamp": "soon"}}"#
+                )
+                .is_err()
+            );
             assert!(serde_json::from_str::<ObjectView>(r#"{"metadata": 5}"#).is_err());
             assert!(
                 serde_json::from_str::<ObjectView>(r#"{"metadata": {"labels": [1]}}"#).is_err()

@@ -14,11 +14,13 @@
 //!
 //! `/validate` never patches and `/mutate` never denies.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
-use kube::core::admission::{AdmissionRequest, AdmissionResponse, Operation};
+use kube::core::admission::{AdmissionResponse, Operation};
 use kube::core::response::StatusSummary;
 use kube::core::{Status, TypeMeta};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::rules::{
@@ -157,17 +159,109 @@ impl Answer {
 /// The body kube-apiserver sends. The envelope is read here rather than with kube's
 /// `AdmissionReview<T>` so that a missing or wrong `kind`/`apiVersion` gets its own one-line
 /// reason (kube's flattened `TypeMeta` only says "missing field"), and so serde does not
-/// buffer the document for `#[serde(flatten)]` (a few percent on a 3 KB review). The request
-/// itself is kube's `AdmissionRequest`; the object is the rules' projection ([`ObjectView`]).
+/// buffer the document for `#[serde(flatten)]` (a few percent on a 3 KB review). The object is
+/// the rules' projection ([`ObjectView`]).
 #[derive(Deserialize)]
 #[serde(rename = "AdmissionReview")]
-struct Envelope {
-    #[serde(rename = "apiVersion", default)]
-    api_version: Option<String>,
+struct Envelope<'a> {
+    #[serde(rename = "apiVersion", default, borrow)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    request: Option<WireRequest<'a>>,
+}
+
+/// kube's `AdmissionRequest`, field for field, with the same fields required and the same
+/// types, but with its strings borrowed from the body and `options` (a `RawExtension`: any
+/// JSON) skipped unread. Parsing kube's own type copied every string of the request into a
+/// `String` and built a `serde_json::Value` tree for `options`: three quarters of the time of
+/// a small Service review (BENCHMARKS.md, issue 6's whole-answer figures).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+// `resource`, `requestKind`, `requestResource`, `requestSubResource` and `options` are read
+// only to hold them to the shape kube's type requires.
+#[allow(dead_code)]
+struct WireRequest<'a> {
+    #[serde(borrow)]
+    uid: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: WireGvk<'a>,
+    #[serde(borrow)]
+    resource: WireGvr<'a>,
+    #[serde(default, borrow)]
+    sub_resource: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    request_kind: Option<WireGvk<'a>>,
+    #[serde(default, borrow)]
+    request_resource: Option<WireGvr<'a>>,
+    #[serde(default, borrow)]
+    request_sub_resource: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    namespace: Option<Cow<'a, str>>,
+    operation: Operation,
+    #[serde(borrow)]
+    user_info: WireUserInfo<'a>,
+    object: Option<ObjectView>,
+    old_object: Option<ObjectView>,
     #[serde(default)]
-    kind: Option<String>,
+    dry_run: bool,
     #[serde(default)]
-    request: Option<AdmissionRequest<ObjectView>>,
+    options: Option<IgnoredAny>,
+}
+
+/// kube's `GroupVersionKind` (every part required).
+#[derive(Deserialize)]
+struct WireGvk<'a> {
+    #[serde(borrow)]
+    group: Cow<'a, str>,
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+}
+
+/// kube's `GroupVersionResource` (every part required; none is read).
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct WireGvr<'a> {
+    #[serde(borrow)]
+    group: Cow<'a, str>,
+    #[serde(borrow)]
+    version: Cow<'a, str>,
+    #[serde(borrow)]
+    resource: Cow<'a, str>,
+}
+
+/// k8s-openapi's `authentication.v1.UserInfo` (every field optional); only the user name is
+/// read, for the log line.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct WireUserInfo<'a> {
+    #[serde(default, borrow)]
+    username: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    uid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    groups: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    extra: Option<BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>>,
+}
+
+/// What kube's `AdmissionResponse::from(&request)` makes: allowed, nothing else said.
+fn allowed_response(uid: &str) -> AdmissionResponse {
+    let mut response = AdmissionResponse::invalid("");
+    response.types = TypeMeta {
+        api_version: API_VERSION.to_owned(),
+        kind: KIND.to_owned(),
+    };
+    response.uid = uid.to_owned();
+    response.allowed = true;
+    response.result = Status::default();
+    response
 }
 
 /// Answers one request body for `endpoint`.
@@ -177,13 +271,9 @@ pub fn answer(
     config: &Config,
     cluster: &dyn ClusterView,
 ) -> Answer {
-    let mut request = match read_request(body) {
+    let request = match read_request(body) {
         Ok(request) => request,
         Err(reason) => return Answer::bad_request(400, reason),
-    };
-    request.types = TypeMeta {
-        api_version: API_VERSION.to_owned(),
-        kind: KIND.to_owned(),
     };
     let kind = ResourceKind::from_group_kind(&request.kind.group, &request.kind.kind);
     let is_subresource = request
@@ -191,7 +281,7 @@ pub fn answer(
         .as_deref()
         .is_some_and(|s| !s.is_empty());
 
-    let mut response = AdmissionResponse::from(&request);
+    let mut response = allowed_response(&request.uid);
     let mut outcome = Outcome::Allowed;
     let mut rules_hit = Vec::new();
     if !is_subresource {
@@ -220,9 +310,7 @@ pub fn answer(
                         .join(",");
                     // Serialising a JSON Patch cannot fail in practice; if it did, the write
                     // goes through unpatched rather than being refused (mutate never denies).
-                    if let Ok(patched) =
-                        AdmissionResponse::from(&request).with_patch(mutation.patch)
-                    {
+                    if let Ok(patched) = allowed_response(&request.uid).with_patch(mutation.patch) {
                         response = patched;
                         response
                             .audit_annotations
@@ -236,15 +324,15 @@ pub fn answer(
 
     let body = encode_response(&response);
     let facts = RequestFacts {
-        uid: std::mem::take(&mut request.uid),
+        uid: request.uid.into_owned(),
         kind,
-        kind_name: std::mem::take(&mut request.kind.kind),
-        namespace: request.namespace.take(),
-        name: std::mem::take(&mut request.name),
-        operation: request.operation.clone(),
-        sub_resource: request.sub_resource.take(),
+        kind_name: request.kind.kind.into_owned(),
+        namespace: request.namespace.map(Cow::into_owned),
+        name: request.name.into_owned(),
+        operation: request.operation,
+        sub_resource: request.sub_resource.map(Cow::into_owned),
         dry_run: request.dry_run,
-        user: request.user_info.username.take(),
+        user: request.user_info.username.map(Cow::into_owned),
     };
     Answer {
         http_status: 200,
@@ -257,7 +345,7 @@ pub fn answer(
 }
 
 /// Reads and checks the envelope; the error is a one-line reason for the 400.
-fn read_request(body: &[u8]) -> Result<AdmissionRequest<ObjectView>, String> {
+fn read_request(body: &[u8]) -> Result<WireRequest<'_>, String> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => format!("not an AdmissionReview: {e}"),
         _ => format!("malformed JSON: {e}"),
@@ -668,6 +756,68 @@ mod tests {
                 assert!(v["response"].get("patch").is_none());
                 assert!(v["response"].get("warnings").is_none());
             }
+        }
+    }
+
+    /// The request's strings are borrowed from the body where they can be: escaped ones are
+    /// decoded, `options` may be any JSON (a RawExtension), and the fields kube's type
+    /// requires are still required.
+    #[test]
+    fn request_fields_are_read_like_kubes_admission_request() {
+        let ns = namespace(json!({"traffic.tetrate.io/global": "true"}), json!({}));
+        let mut v: Value =
+            serde_json::from_slice(&review("Namespace", "CREATE", ns, Value::Null)).unwrap();
+        v["request"]["options"] = json!([1, {"nested": [null, "x"]}]);
+        // An escaped uid: the response echoes the decoded value.
+        let raw = serde_json::to_string(&v)
+            .unwrap()
+            .replace(r#""uid":"705ab4f5-6393"#, r#""uid":"705ab4f5-\u0036393"#);
+        assert!(raw.contains(r#"705ab4f5-\u0036393"#), "{raw}");
+        let (a, out) = run(Endpoint::Validate, raw.as_bytes());
+        assert_eq!(a.http_status, 200, "{:?}", a.error);
+        assert_eq!(
+            out["response"]["uid"],
+            "705ab4f5-6393-11e8-b7cc-42010a800002"
+        );
+        let facts = a.facts.unwrap();
+        assert_eq!(facts.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
+        assert_eq!(facts.user.as_deref(), Some("alice@example.com"));
+        assert_eq!(facts.name, "payments");
+
+        for (pointer, field) in [
+            ("resource", "resource"),
+            ("kind", "kind"),
+            ("operation", "operation"),
+            ("userInfo", "userInfo"),
+        ] {
+            let mut missing = v.clone();
+            missing["request"].as_object_mut().unwrap().remove(pointer);
+            let (a, _) = run(Endpoint::Validate, &serde_json::to_vec(&missing).unwrap());
+            assert_eq!(a.http_status, 400, "{pointer}");
+            let reason = a.error.unwrap();
+            assert!(
+                reason.contains(&format!("missing field `{field}`")),
+                "{reason}"
+            );
+        }
+        for (pointer, bad) in [
+            ("/request/kind/kind", json!(5)),
+            ("/request/resource", json!("namespaces")),
+            ("/request/requestKind", json!([])),
+            ("/request/userInfo/groups", json!("system:authenticated")),
+            ("/request/userInfo/extra", json!({"scopes": "a"})),
+            ("/request/dryRun", json!("yes")),
+            ("/request/name", json!(7)),
+        ] {
+            let mut wrong = v.clone();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            wrong.pointer_mut(parent).unwrap()[key] = bad;
+            let (a, _) = run(Endpoint::Validate, &serde_json::to_vec(&wrong).unwrap());
+            assert_eq!(a.http_status, 400, "{pointer}");
+            assert!(
+                a.error.unwrap().starts_with("not an AdmissionReview"),
+                "{pointer}"
+            );
         }
     }
 
