@@ -20,26 +20,31 @@ pub enum LogFormat {
 
 /// Installs the global subscriber; a second call (tests) keeps the first.
 ///
-/// Lines go to stdout through a writer thread (`tracing_appender::non_blocking`, which never
-/// drops a line: a request waits only when 8,192 lines are queued; the queue is allocated
-/// up front, so its length is resident memory) that writes whatever has
-/// queued in one system call and flushes when the queue is empty. Under load that is one
-/// write per batch instead of one per request on the request's own thread. Keep the returned
-/// guard until exit: dropping it writes out what is left.
+/// Lines go to stdout in batches ([`log_batch`](super::log_batch): appended to a buffer by the
+/// request, written out by a flusher thread every 50 ms or by the request that fills 256 KiB;
+/// no line is dropped). Keep the returned guard until exit: dropping it writes out what is
+/// left.
 #[must_use = "dropping the guard stops the log writer"]
-pub fn init(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+pub fn init(format: LogFormat) -> Option<super::log_batch::Guard> {
     let filter = EnvFilter::try_from_env("EASTWEST_GUARD_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(8 * 1024)
-        .thread_name("eastwest-guard-log")
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
+    let (writer, guard) = match super::log_batch::batched(Box::new(std::io::stdout())) {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("eastwest-guard: starting the log writer: {e}; logging to stdout directly");
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_target(false)
+                .with_ansi(ansi);
+            let _ = match format {
+                LogFormat::Json => builder.event_format(JsonLine).try_init(),
+                LogFormat::Text => builder.try_init(),
+            };
+            return None;
+        }
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

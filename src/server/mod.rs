@@ -16,6 +16,7 @@ pub mod duration;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod log_batch;
 pub mod metrics;
 pub mod probes;
 pub mod shutdown;
