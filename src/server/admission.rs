@@ -165,16 +165,16 @@ impl Answer {
 #[serde(rename = "AdmissionReview")]
 struct Envelope<'a> {
     #[serde(rename = "apiVersion", default, borrow)]
-    api_version: Option<Cow<'a, str>>,
+    api_version: Option<Text<'a>>,
     #[serde(default, borrow)]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(default, borrow)]
     request: Option<WireRequest<'a>>,
 }
 
 /// kube's `AdmissionRequest`, field for field, with the same fields required and the same
 /// types, but with its strings borrowed from the body and `options` (a `RawExtension`: any
-/// JSON) skipped unread. Parsing kube's own type copied every string of the request into a
+/// JSON) skipped unread, so its content is only checked to be well-formed JSON. Parsing kube's own type copied every string of the request into a
 /// `String` and built a `serde_json::Value` tree for `options`: three quarters of the time of
 /// a small Service review (BENCHMARKS.md, issue 6's whole-answer figures).
 #[derive(Deserialize)]
@@ -190,17 +190,17 @@ struct WireRequest<'a> {
     #[serde(borrow)]
     resource: WireGvr<'a>,
     #[serde(default, borrow)]
-    sub_resource: Option<Cow<'a, str>>,
+    sub_resource: Option<Text<'a>>,
     #[serde(default, borrow)]
     request_kind: Option<WireGvk<'a>>,
     #[serde(default, borrow)]
     request_resource: Option<WireGvr<'a>>,
     #[serde(default, borrow)]
-    request_sub_resource: Option<Cow<'a, str>>,
+    request_sub_resource: Option<Text<'a>>,
     #[serde(default, borrow)]
     name: Cow<'a, str>,
     #[serde(default, borrow)]
-    namespace: Option<Cow<'a, str>>,
+    namespace: Option<Text<'a>>,
     operation: Operation,
     #[serde(borrow)]
     user_info: WireUserInfo<'a>,
@@ -242,13 +242,57 @@ struct WireGvr<'a> {
 #[allow(dead_code)]
 struct WireUserInfo<'a> {
     #[serde(default, borrow)]
-    username: Option<Cow<'a, str>>,
+    username: Option<Text<'a>>,
     #[serde(default, borrow)]
-    uid: Option<Cow<'a, str>>,
+    uid: Option<Text<'a>>,
     #[serde(default, borrow)]
-    groups: Option<Vec<Cow<'a, str>>>,
+    groups: Option<Vec<Text<'a>>>,
     #[serde(default, borrow)]
-    extra: Option<BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>>,
+    extra: Option<BTreeMap<Text<'a>, Vec<Text<'a>>>>,
+}
+
+/// A string of the request, borrowed from the body unless it has escapes. serde's `borrow`
+/// borrows a bare `Cow<str>` field only; inside an `Option`, a `Vec` or a map a `Cow` is
+/// always copied, so those fields use this.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(Cow<'a, str>);
+
+impl Text<'_> {
+    fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
 /// What kube's `AdmissionResponse::from(&request)` makes: allowed, nothing else said.
@@ -327,12 +371,12 @@ pub fn answer(
         uid: request.uid.into_owned(),
         kind,
         kind_name: request.kind.kind.into_owned(),
-        namespace: request.namespace.map(Cow::into_owned),
+        namespace: request.namespace.map(Text::into_owned),
         name: request.name.into_owned(),
         operation: request.operation,
-        sub_resource: request.sub_resource.map(Cow::into_owned),
+        sub_resource: request.sub_resource.map(Text::into_owned),
         dry_run: request.dry_run,
-        user: request.user_info.username.map(Cow::into_owned),
+        user: request.user_info.username.map(Text::into_owned),
     };
     Answer {
         http_status: 200,
@@ -779,7 +823,8 @@ mod tests {
         // An escaped uid: the response echoes the decoded value.
         let raw = serde_json::to_string(&v)
             .unwrap()
-            .replace(r#""uid":"705ab4f5-6393"#, r#""uid":"705ab4f5-\u0036393"#);
+            .replace(r#""uid":"705ab4f5-6393"#, r#""uid":"705ab4f5-\u0036393"#)
+            .replace("alice@example.com", r#"alice\u0040example.com"#);
         assert!(raw.contains(r#"705ab4f5-\u0036393"#), "{raw}");
         let (a, out) = run(Endpoint::Validate, raw.as_bytes());
         assert_eq!(a.http_status, 200, "{:?}", a.error);

@@ -30,7 +30,7 @@ pub fn init(format: LogFormat) -> Option<super::log_batch::Guard> {
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let (writer, guard) = match super::log_batch::batched(Box::new(std::io::stdout())) {
+    let (writer, guard) = match super::log_batch::init() {
         Ok(pair) => pair,
         Err(e) => {
             eprintln!("eastwest-guard: starting the log writer: {e}; logging to stdout directly");

@@ -15,7 +15,7 @@
 
 use std::io::{self, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -44,12 +44,41 @@ impl Shared {
     /// never fail a request.
     fn flush(&self) {
         let mut out = lock(&self.out);
-        let batch = std::mem::take(&mut *lock(&self.pending));
-        if !batch.is_empty() {
-            let _ = out.write_all(&batch);
-            let _ = out.flush();
-        }
+        let batch = {
+            let mut pending = lock(&self.pending);
+            if pending.is_empty() {
+                return;
+            }
+            std::mem::replace(&mut *pending, Vec::with_capacity(INITIAL_CAPACITY))
+        };
+        let _ = out.write_all(&batch);
+        let _ = out.flush();
     }
+}
+
+/// What the buffer starts with after each batch: a second's worth of lines at 200 per second.
+const INITIAL_CAPACITY: usize = 64 * 1024;
+
+/// How long dropping the [`Guard`] waits for the flusher's last batch: a stdout that no
+/// longer reads (a stalled log pipe) must not keep the process from exiting.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+
+/// The process's batched writer, for [`flush_now`].
+static INSTALLED: OnceLock<Arc<Shared>> = OnceLock::new();
+
+/// Writes out the pending lines of the writer [`init`] installed, now: for exit paths that
+/// run no destructors (`std::process::exit`). Waits at most as long as the output does.
+pub fn flush_now() {
+    if let Some(shared) = INSTALLED.get() {
+        shared.flush();
+    }
+}
+
+/// [`batched`] to stdout, remembered for [`flush_now`].
+pub fn init() -> io::Result<(BatchWriter, Guard)> {
+    let (writer, guard) = batched(Box::new(io::stdout()))?;
+    let _ = INSTALLED.set(writer.shared.clone());
+    Ok((writer, guard))
 }
 
 /// The `MakeWriter` for tracing-subscriber: each event's line is appended to the buffer.
@@ -61,27 +90,31 @@ pub struct BatchWriter {
 /// Keeps the flusher running; dropping it stops the flusher and writes out what is left.
 #[must_use = "dropping the guard stops the log flusher"]
 pub struct Guard {
-    shared: Arc<Shared>,
     stop: Option<mpsc::Sender<()>>,
+    /// Told when the flusher has written its last batch.
+    finished: mpsc::Receiver<()>,
     flusher: Option<JoinHandle<()>>,
 }
 
 /// A writer to `out` and the guard of its flusher thread.
 pub fn batched(out: Box<dyn Write + Send>) -> io::Result<(BatchWriter, Guard)> {
     let shared = Arc::new(Shared {
-        pending: Mutex::new(Vec::with_capacity(64 * 1024)),
+        pending: Mutex::new(Vec::with_capacity(INITIAL_CAPACITY)),
         out: Mutex::new(out),
     });
     let (stop, stopped) = mpsc::channel::<()>();
+    let (done, finished) = mpsc::channel::<()>();
     let flusher = {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("eastwest-guard-log".to_owned())
             .spawn(move || {
-                // Ends when the guard sends or is dropped.
+                // Ends when the guard is dropped, with a last batch.
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(FLUSH_INTERVAL) {
                     shared.flush();
                 }
+                shared.flush();
+                let _ = done.send(());
             })?
     };
     Ok((
@@ -89,8 +122,8 @@ pub fn batched(out: Box<dyn Write + Send>) -> io::Result<(BatchWriter, Guard)> {
             shared: shared.clone(),
         },
         Guard {
-            shared,
             stop: Some(stop),
+            finished,
             flusher: Some(flusher),
         },
     ))
@@ -99,10 +132,13 @@ pub fn batched(out: Box<dyn Write + Send>) -> io::Result<(BatchWriter, Guard)> {
 impl Drop for Guard {
     fn drop(&mut self) {
         drop(self.stop.take());
-        if let Some(flusher) = self.flusher.take() {
+        // The flusher writes the last batch; if the output is stuck, leave it (the process is
+        // exiting) rather than wait for ever.
+        if self.finished.recv_timeout(SHUTDOWN_WAIT).is_ok()
+            && let Some(flusher) = self.flusher.take()
+        {
             let _ = flusher.join();
         }
-        self.shared.flush();
     }
 }
 
@@ -214,6 +250,33 @@ mod tests {
             std::thread::sleep(FLUSH_INTERVAL / 5);
         }
         assert_eq!(out.text(), "one line\n");
+    }
+
+    #[test]
+    fn a_stuck_output_does_not_keep_the_guard_from_dropping() {
+        /// An output that never returns from a write (a log pipe nobody reads).
+        struct Stuck(mpsc::Receiver<()>);
+        impl Write for Stuck {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                let _ = self.0.recv();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let (release, stuck) = mpsc::channel();
+        let (writer, guard) = batched(Box::new(Stuck(stuck))).unwrap();
+        writer.make_writer().write_all(b"a line\n").unwrap();
+        // Let the flusher take the line and block in the write.
+        std::thread::sleep(FLUSH_INTERVAL * 3);
+        let started = std::time::Instant::now();
+        drop(guard);
+        assert!(
+            started.elapsed() < SHUTDOWN_WAIT * 5,
+            "dropping the guard waited for the output"
+        );
+        drop(release);
     }
 
     #[test]

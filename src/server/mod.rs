@@ -583,6 +583,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
             trigger.trigger();
             let second = signals.next().await;
             tracing::warn!(signal = second, "second signal: exiting without draining");
+            // `exit` runs no destructors: write out the pending log lines first.
+            log_batch::flush_now();
             std::process::exit(1);
         });
         match server.wait().await {
@@ -612,6 +614,8 @@ fn bind_with_backlog(addr: std::net::SocketAddr, backlog: u32) -> std::io::Resul
     } else {
         TcpSocket::new_v6()?
     };
+    // As mio does, on Unix only: on Windows it would let a second instance take the port.
+    #[cfg(unix)]
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
