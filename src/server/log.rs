@@ -26,35 +26,34 @@ pub enum LogFormat {
 /// left.
 #[must_use = "dropping the guard stops the log writer"]
 pub fn init(format: LogFormat) -> Option<super::log_batch::Guard> {
+    match super::log_batch::init() {
+        Ok((writer, guard)) => install(format, writer).then_some(guard),
+        Err(e) => {
+            eprintln!("eastwest-guard: starting the log writer: {e}; logging to stdout directly");
+            install(format, std::io::stdout);
+            None
+        }
+    }
+}
+
+/// Installs the subscriber writing to `writer`; false if one was installed already.
+fn install<W>(format: LogFormat, writer: W) -> bool
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_env("EASTWEST_GUARD_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let (writer, guard) = match super::log_batch::init() {
-        Ok(pair) => pair,
-        Err(e) => {
-            eprintln!("eastwest-guard: starting the log writer: {e}; logging to stdout directly");
-            let builder = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_target(false)
-                .with_ansi(ansi);
-            let _ = match format {
-                LogFormat::Json => builder.event_format(JsonLine).try_init(),
-                LogFormat::Text => builder.try_init(),
-            };
-            return None;
-        }
-    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(ansi)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(writer);
-    let installed = match format {
+    match format {
         LogFormat::Json => builder.event_format(JsonLine).try_init(),
         LogFormat::Text => builder.try_init(),
-    };
-    installed.ok().map(|()| guard)
+    }
+    .is_ok()
 }
 
 /// One JSON object per event: `timestamp` (RFC 3339, UTC), `level`, then the event's fields in
