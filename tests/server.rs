@@ -468,11 +468,20 @@ async fn mtls_requires_a_client_certificate_from_the_client_ca() {
         };
         assert!(refused, "a client without a trusted certificate was served");
     }
-    let failures = metric(
-        &server.metrics().await,
-        "eastwest_guard_tls_handshake_failures_total",
-    )
-    .unwrap();
+    // The client sees the refusal (the alert) before the server's task counts it: wait for
+    // the count, within a bound.
+    let mut failures = 0.0;
+    for _ in 0..100 {
+        failures = metric(
+            &server.metrics().await,
+            "eastwest_guard_tls_handshake_failures_total",
+        )
+        .unwrap();
+        if failures >= 2.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(failures >= 2.0, "{failures}");
     server.stop().await;
 }
