@@ -99,6 +99,51 @@ impl Resource for ObjectView {
     }
 }
 
+/// A string borrowed from the input unless it has escapes (then decoded into its own copy).
+/// serde's `borrow` attribute borrows a bare `Cow<str>` field only; inside an `Option`, a
+/// `Vec` or a map a `Cow` is always copied, so those use this. Read on every request: the
+/// metadata's keys here, the AdmissionReview's strings in the server.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
+
+impl Text<'_> {
+    pub(crate) fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
 /// Deserialises k8s-openapi's `ObjectMeta` through a map that drops, unparsed, every entry no
 /// rule reads (serde's `IgnoredAny` skips them without allocating), handing the rest to
 /// `ObjectMeta`'s own `Deserialize`. `managedFields`, `uid`, `resourceVersion`,
@@ -178,10 +223,10 @@ pub(crate) mod rules_metadata {
             seed: K,
         ) -> Result<Option<K::Value>, A::Error> {
             loop {
-                let Some(key) = self.0.next_key::<KeyName<'de>>()? else {
+                let Some(key) = self.0.next_key::<super::Text<'de>>()? else {
                     return Ok(None);
                 };
-                if !READ.contains(&key.as_str()) {
+                if !READ.contains(&&*key) {
                     self.0.next_value::<IgnoredAny>()?;
                     continue;
                 }
@@ -200,37 +245,6 @@ pub(crate) mod rules_metadata {
 
         fn size_hint(&self) -> Option<usize> {
             self.0.size_hint()
-        }
-    }
-
-    /// A map key, borrowed from the input where the format allows.
-    struct KeyName<'de>(std::borrow::Cow<'de, str>);
-
-    impl KeyName<'_> {
-        fn as_str(&self) -> &str {
-            &self.0
-        }
-    }
-
-    impl<'de> serde::Deserialize<'de> for KeyName<'de> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct KeyVisitor;
-            impl<'de> Visitor<'de> for KeyVisitor {
-                type Value = KeyName<'de>;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a metadata field name")
-                }
-                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                    Ok(KeyName(std::borrow::Cow::Borrowed(v)))
-                }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                    Ok(KeyName(std::borrow::Cow::Owned(v.to_owned())))
-                }
-                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                    Ok(KeyName(std::borrow::Cow::Owned(v)))
-                }
-            }
-            d.deserialize_str(KeyVisitor)
         }
     }
 

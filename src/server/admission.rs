@@ -23,6 +23,7 @@ use kube::core::{Status, TypeMeta};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::rules::object::Text;
 use crate::rules::{
     self, ClusterView, Config, Decision, Level, ObjectView, Origin, ResourceKind, Review, RuleId,
 };
@@ -173,10 +174,11 @@ struct Envelope<'a> {
 }
 
 /// kube's `AdmissionRequest`, field for field, with the same fields required and the same
-/// types, but with its strings borrowed from the body and `options` (a `RawExtension`: any
-/// JSON) skipped unread, so its content is only checked to be well-formed JSON. Parsing kube's own type copied every string of the request into a
-/// `String` and built a `serde_json::Value` tree for `options`: three quarters of the time of
-/// a small Service review (BENCHMARKS.md, issue 6's whole-answer figures).
+/// types, but with its strings borrowed from the body (see [`Text`]) and `options` (a
+/// `RawExtension`: any JSON) skipped unread, so its content is only checked to be well-formed
+/// JSON. Parsing kube's own type copied every string of the request into a `String` and built
+/// a `serde_json::Value` tree for `options`: three quarters of the time of a small Service
+/// review (BENCHMARKS.md, issue 6's whole-answer figures).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 // `resource`, `requestKind`, `requestResource`, `requestSubResource` and `options` are read
@@ -249,50 +251,6 @@ struct WireUserInfo<'a> {
     groups: Option<Vec<Text<'a>>>,
     #[serde(default, borrow)]
     extra: Option<BTreeMap<Text<'a>, Vec<Text<'a>>>>,
-}
-
-/// A string of the request, borrowed from the body unless it has escapes. serde's `borrow`
-/// borrows a bare `Cow<str>` field only; inside an `Option`, a `Vec` or a map a `Cow` is
-/// always copied, so those fields use this.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Text<'a>(Cow<'a, str>);
-
-impl Text<'_> {
-    fn into_owned(self) -> String {
-        self.0.into_owned()
-    }
-}
-
-impl std::ops::Deref for Text<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(Visitor)
-    }
 }
 
 /// What kube's `AdmissionResponse::from(&request)` makes: allowed, nothing else said.
