@@ -21,18 +21,18 @@ fn engine(c: &mut Criterion) {
     plain.metadata.annotations = None;
     let mut needs_patch = ns.clone();
     if let Some(a) = needs_patch.metadata.annotations.as_mut() {
-        a.retain(|k, _| {
-            !k.ends_with("eastwest-gateway-name")
-                && !k.ends_with("eastwest-gateway-workload-selector")
-                && !k.ends_with("eastwest-gateway-deploy")
-        });
+        *a = a
+            .iter()
+            .filter(|(k, _)| {
+                !k.ends_with("eastwest-gateway-name")
+                    && !k.ends_with("eastwest-gateway-workload-selector")
+                    && !k.ends_with("eastwest-gateway-deploy")
+            })
+            .collect();
     }
     let mut old = ns.clone();
     if let Some(a) = old.metadata.annotations.as_mut() {
-        a.insert(
-            "traffic.tetrate.io/eastwest-gateway-name".into(),
-            "old-gateway".into(),
-        );
+        a.insert("traffic.tetrate.io/eastwest-gateway-name", "old-gateway");
     }
 
     c.bench_function("validate/namespace_create_all_keys", |b| {

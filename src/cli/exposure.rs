@@ -315,7 +315,7 @@ fn namespace_model(
         location: ns.map(location),
         global_annotation: annotations
             .and_then(|a| a.get(keys::GLOBAL))
-            .map(String::to_owned),
+            .map(str::to_owned),
         mode,
         trigger,
         gateway,

@@ -6,17 +6,17 @@
 //! [`Inputs`]; each [`Manifest`] carries its object, its effective namespace and its
 //! [`Positions`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::yaml::{self, Node, Pos, Resolved, Value};
 use crate::rules::keys;
-use crate::rules::{Field, ObjectView, ResourceKind, SpecView, TextPosition};
+use crate::rules::{Field, Meta, ObjectView, ResourceKind, SpecView, StrMap, TextPosition};
 
 /// How a path argument names standard input.
 pub const STDIN: &str = "-";
@@ -508,7 +508,7 @@ impl Reader<'_> {
             ..Positions::default()
         };
         let mut problems = Vec::new();
-        let mut meta = ObjectMeta::default();
+        let mut meta = Meta::default();
         if let Some(m) = node.get_entry("metadata") {
             positions.metadata = Some(m.key_node.start);
             let md = m.value;
@@ -603,11 +603,11 @@ fn string_map(
     place: Place,
     positions: &mut HashMap<String, KeyPosition>,
     problems: &mut Vec<ManifestProblem>,
-) -> Option<BTreeMap<String, String>> {
+) -> Option<StrMap> {
     if !node.is_map() {
         return None;
     }
-    let mut map = BTreeMap::new();
+    let mut map = StrMap::new();
     for entry in node.entries() {
         let key = entry.key;
         let ours = keys::is_tetrate(key);
@@ -687,7 +687,7 @@ fn string_map(
                 value: ValuePosition::of(entry.value),
             },
         );
-        map.insert(key.to_owned(), value);
+        map.insert(key, &value);
     }
     Some(map)
 }

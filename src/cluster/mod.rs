@@ -16,7 +16,7 @@
 
 mod watch;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -108,16 +108,13 @@ impl Default for ClusterCache {
 /// `traffic.tetrate.io/` annotations (others, like last-applied-configuration, can be large).
 fn namespace_facts(meta: &ObjectMeta) -> Arc<NamespaceFacts> {
     Arc::new(NamespaceFacts {
-        labels: meta.labels.clone().unwrap_or_default(),
+        labels: meta.labels.iter().flatten().collect(),
         annotations: meta
             .annotations
-            .as_ref()
-            .map(|a| {
-                keys::tetrate_entries(a)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<BTreeMap<_, _>>()
-            })
-            .unwrap_or_default(),
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k.starts_with(keys::PREFIX))
+            .collect(),
     })
 }
 

@@ -2,14 +2,14 @@
 //! EW032). The engine only asks; the answers come from an in-memory cache in the server, from
 //! the other documents of the input in the CLI, or from nothing at all. No I/O happens here.
 
-use std::collections::BTreeMap;
+use super::meta::StrMap;
 use std::sync::Arc;
 
 /// A Namespace's labels and annotations, as a lookup returns them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NamespaceFacts {
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
+    pub labels: StrMap,
+    pub annotations: StrMap,
 }
 
 /// The answer to a lookup.

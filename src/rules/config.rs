@@ -61,11 +61,11 @@ impl Config {
     /// Whether a Namespace's labels carry one of the trigger labels; returns the first match.
     pub fn trigger_label<'a>(
         &'a self,
-        labels: Option<&std::collections::BTreeMap<String, String>>,
+        labels: Option<&super::meta::StrMap>,
     ) -> Option<&'a (String, String)> {
         let labels = labels?;
         self.trigger_labels
             .iter()
-            .find(|(k, v)| labels.get(k).is_some_and(|have| have == v))
+            .find(|(k, v)| labels.get(k) == Some(v.as_str()))
     }
 }

@@ -3,7 +3,7 @@
 //! labelled `traffic.tetrate.io/global: "true"` are exposed (service-level); with neither,
 //! nothing is (off).
 
-use std::collections::BTreeMap;
+use super::meta::StrMap;
 
 use super::keys;
 use super::object::ObjectView;
@@ -26,10 +26,7 @@ impl ExposureMode {
     }
 
     /// The mode of a Namespace, given whether any of its Services is labelled for exposure.
-    pub fn of(
-        namespace_annotations: Option<&BTreeMap<String, String>>,
-        any_labelled_service: bool,
-    ) -> Self {
+    pub fn of(namespace_annotations: Option<&StrMap>, any_labelled_service: bool) -> Self {
         if is_namespace_level(namespace_annotations) {
             ExposureMode::NamespaceLevel
         } else if any_labelled_service {
@@ -47,10 +44,8 @@ impl std::fmt::Display for ExposureMode {
 }
 
 /// Whether a Namespace's annotations make it namespace-level (exactly `"true"`).
-pub fn is_namespace_level(annotations: Option<&BTreeMap<String, String>>) -> bool {
-    annotations
-        .and_then(|a| a.get(keys::GLOBAL))
-        .is_some_and(|v| v == "true")
+pub fn is_namespace_level(annotations: Option<&StrMap>) -> bool {
+    annotations.and_then(|a| a.get(keys::GLOBAL)) == Some("true")
 }
 
 /// Whether a Service carries the exposure label (exactly `"true"`).

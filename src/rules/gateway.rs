@@ -4,7 +4,7 @@
 //! - only selector: name = the selector's `app` value (no `app`: EW006);
 //! - neither: the configured defaults (`east-west-gateway`, `app=east-west-gateway`).
 
-use std::collections::BTreeMap;
+use super::meta::StrMap;
 
 use super::config::Config;
 use super::keys;
@@ -48,10 +48,10 @@ pub enum DeriveError {
 
 /// Derives the effective gateway settings from a Namespace's annotations.
 pub fn derive(
-    annotations: Option<&BTreeMap<String, String>>,
+    annotations: Option<&StrMap>,
     config: &Config,
 ) -> Result<GatewaySettings, DeriveError> {
-    let get = |k: &str| annotations.and_then(|a| a.get(k)).map(String::as_str);
+    let get = |k: &str| annotations.and_then(|a| a.get(k));
     let (namespace, namespace_source) = match get(keys::GATEWAY_NAMESPACE) {
         Some(ns) => (ns.to_owned(), Source::Annotation),
         None => (config.default_gateway_namespace.clone(), Source::Default),
@@ -107,11 +107,8 @@ pub fn derive(
 mod tests {
     use super::*;
 
-    fn ann(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn ann(pairs: &[(&str, &str)]) -> StrMap {
+        pairs.iter().copied().collect()
     }
 
     /// The seed's three examples plus the defaults.

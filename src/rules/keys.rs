@@ -1,5 +1,6 @@
 //! The `traffic.tetrate.io/` keys the agent reads, and typo suggestions for the ones it doesn't.
 
+use super::meta::StrMap;
 use super::object::ObjectView;
 
 pub const PREFIX: &str = "traffic.tetrate.io/";
@@ -50,20 +51,14 @@ pub fn is_gateway_key(key: &str) -> bool {
 
 /// The `traffic.tetrate.io/` entries of a label or annotation map. Keys are sorted, so this
 /// seeks to the prefix instead of scanning every key.
-pub fn tetrate_entries(
-    map: &std::collections::BTreeMap<String, String>,
-) -> impl Iterator<Item = (&String, &String)> {
-    use std::ops::Bound;
-    map.range::<str, _>((Bound::Included(PREFIX), Bound::Unbounded))
-        .take_while(|(k, _)| k.starts_with(PREFIX))
+pub fn tetrate_entries(map: &StrMap) -> impl Iterator<Item = (&str, &str)> {
+    map.with_prefix(PREFIX)
 }
 
 /// Whether the object carries any `traffic.tetrate.io/` label or annotation. Objects without
 /// one are never the guard's business.
 pub fn has_tetrate_key(object: &ObjectView) -> bool {
-    let any = |m: Option<&std::collections::BTreeMap<String, String>>| {
-        m.is_some_and(|m| tetrate_entries(m).next().is_some())
-    };
+    let any = |m: Option<&StrMap>| m.is_some_and(|m| tetrate_entries(m).next().is_some());
     any(object.labels()) || any(object.annotations())
 }
 

@@ -17,6 +17,7 @@ pub mod exposure;
 pub mod gateway;
 pub mod ids;
 pub mod keys;
+pub mod meta;
 pub mod mutation;
 pub mod names;
 pub mod namespace;
@@ -31,6 +32,7 @@ pub use config::Config;
 pub use decision::{Decision, Field, Mutation, ObjectRef, TextPosition, Violation};
 pub use ids::{Level, RuleId};
 pub use kube::core::admission::Operation;
+pub use meta::{Meta, StrMap};
 pub use object::{ObjectView, SpecView};
 
 /// The kind of object under review.

@@ -20,9 +20,9 @@ use super::selector;
 
 pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutation> {
     let ann = ns.annotations()?;
-    let get = |k: &str| ann.get(k).map(String::as_str);
+    let get = |k: &str| ann.get(k);
     let east_west_on = get(keys::GLOBAL) == Some("true");
-    let configures_gateway = keys::GATEWAY_KEYS.iter().any(|k| ann.contains_key(*k));
+    let configures_gateway = keys::GATEWAY_KEYS.iter().any(|k| ann.contains_key(k));
     if !east_west_on && !configures_gateway {
         return None;
     }

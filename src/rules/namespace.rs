@@ -231,7 +231,7 @@ fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
                 "gateway settings are read only from Namespace annotations"
             };
             out.push(
-                Finding::new(RuleId::EW012, Field::Label(k.clone()), Some(v))
+                Finding::new(RuleId::EW012, Field::Label(k.to_owned()), Some(v))
                     .message(format!(
                         "{k} is written as a label; {why}. Fix: move it from metadata.labels to \
                          metadata.annotations: kubectl annotate namespace {name} {k}={v} && \
@@ -240,7 +240,7 @@ fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
                     .summary(format!("{k} must be an annotation, not a label: kubectl annotate namespace {name} {k}={v}")),
             );
         } else {
-            unknown_key(k, v, Field::Label(k.clone()), out);
+            unknown_key(k, v, Field::Label(k.to_owned()), out);
         }
     }
 }
@@ -249,7 +249,7 @@ fn check_unknown_annotations(ns: &ObjectView, out: &mut Report<'_>) {
     let Some(ann) = ns.annotations() else { return };
     for (k, v) in keys::tetrate_entries(ann) {
         if !keys::is_known(k) {
-            unknown_key(k, v, Field::Annotation(k.clone()), out);
+            unknown_key(k, v, Field::Annotation(k.to_owned()), out);
         }
     }
 }

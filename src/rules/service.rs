@@ -27,7 +27,7 @@ pub(crate) fn check(
             if k == keys::GLOBAL {
                 if v != "true" && v != "false" {
                     out.push(
-                        Finding::new(RuleId::EW013, Field::Label(k.clone()), Some(v))
+                        Finding::new(RuleId::EW013, Field::Label(k.to_owned()), Some(v))
                             .message(format!(
                                 "label {k} is {}; expected exactly \"true\" or \"false\" (lower \
                                  case). Anything else leaves the Service unexposed. Fix: kubectl \
@@ -45,11 +45,11 @@ pub(crate) fn check(
                 out.push(gateway_key_on_service(
                     k,
                     v,
-                    Field::Label(k.clone()),
+                    Field::Label(k.to_owned()),
                     namespace,
                 ));
             } else {
-                unknown_key(k, v, Field::Label(k.clone()), out);
+                unknown_key(k, v, Field::Label(k.to_owned()), out);
             }
         }
     }
@@ -59,7 +59,7 @@ pub(crate) fn check(
                 let value = if v == "false" { "false" } else { "true" };
                 let ns_flag = ns_flag();
                 out.push(
-                    Finding::new(RuleId::EW012, Field::Annotation(k.clone()), Some(v))
+                    Finding::new(RuleId::EW012, Field::Annotation(k.to_owned()), Some(v))
                         .message(format!(
                             "{k} is written as an annotation; the agent only reads it as a Service \
                              label, so this Service is not exposed. Fix: move it from \
@@ -72,11 +72,11 @@ pub(crate) fn check(
                 out.push(gateway_key_on_service(
                     k,
                     v,
-                    Field::Annotation(k.clone()),
+                    Field::Annotation(k.to_owned()),
                     namespace,
                 ));
             } else {
-                unknown_key(k, v, Field::Annotation(k.clone()), out);
+                unknown_key(k, v, Field::Annotation(k.to_owned()), out);
             }
         }
     }

@@ -20,13 +20,11 @@ impl ClusterView for BusyCluster {
             return Lookup::Missing;
         }
         let mut facts = NamespaceFacts::default();
-        facts
-            .labels
-            .insert("istio-injection".to_owned(), "enabled".to_owned());
+        facts.labels.insert("istio-injection", "enabled");
         if name.len().is_multiple_of(2) {
             facts
                 .annotations
-                .insert("traffic.tetrate.io/global".to_owned(), "true".to_owned());
+                .insert("traffic.tetrate.io/global", "true");
         }
         Lookup::Found(std::sync::Arc::new(facts))
     }
