@@ -213,7 +213,7 @@ impl<'de> Deserialize<'de> for StrMap {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrMap, A::Error> {
                 // Room for a typical object's labels or annotations without growing.
                 let mut map = StrMap {
-                    text: String::with_capacity(256),
+                    text: String::with_capacity(512),
                     index: Vec::with_capacity(8),
                 };
                 // Appended as read, sorted once at the end (kube-apiserver sends keys sorted,
