@@ -310,15 +310,37 @@ impl Reloader {
     }
 }
 
-/// Reads both files (through any symlinks, as a reader of a mounted Secret must).
+/// Reads both files (through any symlinks, as a reader of a mounted Secret must), as one
+/// version of the pair.
+///
+/// The kubelet swaps a Secret volume's files at once (the `..data` symlink), but two reads can
+/// straddle a swap and return the old certificate with the new key: a pair that does not
+/// match, refused and counted as a failed reload although nothing was wrong. So the
+/// certificate is read again after the key, and the pair is read again while it changed.
 pub async fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let cert_pem = tokio::fs::read(cert)
-        .await
-        .map_err(|e| format!("{}: {e}", cert.display()))?;
-    let key_pem = tokio::fs::read(key)
-        .await
-        .map_err(|e| format!("{}: {e}", key.display()))?;
-    Ok((cert_pem, key_pem))
+    let read = |path: &Path| {
+        let path = path.to_owned();
+        async move {
+            tokio::fs::read(&path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))
+        }
+    };
+    let mut cert_pem = read(cert).await?;
+    // Swaps come minutes apart; a few tries are plenty.
+    for _ in 0..4 {
+        let key_pem = read(key).await?;
+        let again = read(cert).await?;
+        if again == cert_pem {
+            return Ok((cert_pem, key_pem));
+        }
+        cert_pem = again;
+    }
+    Err(format!(
+        "{} and {} kept changing while being read",
+        cert.display(),
+        key.display()
+    ))
 }
 
 /// What the files held when last read: a hash of both, so the key's bytes are not kept.
@@ -343,6 +365,63 @@ impl Fingerprint {
 
 #[cfg(test)]
 mod tests {
+    /// A Secret volume swapped (as the kubelet swaps it: a new directory, then the `..data`
+    /// symlink renamed over) as fast as it goes while the pair is read: every read is one
+    /// version's certificate with the same version's key.
+    #[tokio::test]
+    async fn a_pair_read_during_swaps_is_never_torn() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_owned();
+        let write_version = move |n: u32| {
+            let version = root.join(format!("..v{n}"));
+            std::fs::create_dir(&version).unwrap();
+            std::fs::write(version.join("tls.crt"), format!("cert {n}")).unwrap();
+            std::fs::write(version.join("tls.key"), format!("key {n}")).unwrap();
+            let tmp = root.join("..data_tmp");
+            std::os::unix::fs::symlink(format!("..v{n}"), &tmp).unwrap();
+            std::fs::rename(&tmp, root.join("..data")).unwrap();
+            if n > 0 {
+                let _ = std::fs::remove_dir_all(root.join(format!("..v{}", n - 1)));
+            }
+        };
+        write_version(0);
+        std::os::unix::fs::symlink("..data/tls.crt", dir.path().join("tls.crt")).unwrap();
+        std::os::unix::fs::symlink("..data/tls.key", dir.path().join("tls.key")).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) && n < 20_000 {
+                    n += 1;
+                    write_version(n);
+                }
+                n
+            })
+        };
+        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        let mut read = 0;
+        for _ in 0..3_000 {
+            // A read can fail while an old directory is removed under it; only a torn pair
+            // is wrong.
+            if let Ok((c, k)) = super::read_pair(&cert, &key).await {
+                let c = String::from_utf8(c).unwrap();
+                let k = String::from_utf8(k).unwrap();
+                assert_eq!(c.strip_prefix("cert "), k.strip_prefix("key "), "torn read");
+                read += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let swaps = swapper.join().unwrap();
+        assert!(
+            read > 100 && swaps > 100,
+            "{read} reads during {swaps} swaps"
+        );
+    }
+
     use super::*;
 
     fn provider() -> CryptoProvider {
