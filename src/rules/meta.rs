@@ -94,11 +94,23 @@ impl StrMap {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
+        // In a map of a few entries (most objects' labels and annotations) a scan that compares
+        // lengths first needs fewer steps than a binary search comparing strings.
+        if self.index.len() <= 16 {
+            return self
+                .index
+                .iter()
+                .find(|e| {
+                    e[1].saturating_sub(e[0]) as usize == key.len()
+                        && self.bytes(e[0], e[1]) == key.as_bytes()
+                })
+                .map(|e| self.span(e[1], e[2]));
+        }
         self.find(key).ok().map(|i| self.value_at(i))
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.get(key).is_some()
     }
 
     /// Entries in key order.
@@ -276,6 +288,23 @@ mod tests {
         for bad in [r#"{"a":1}"#, r#"{"a":null}"#, r#"["a"]"#, r#""a""#] {
             assert!(serde_json::from_str::<StrMap>(bad).is_err(), "{bad}");
             assert!(serde_json::from_str::<BTreeMap<String, String>>(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn lookups_in_small_and_large_maps() {
+        for n in [0usize, 1, 16, 17, 200] {
+            let pairs: Vec<(String, String)> =
+                (0..n).map(|i| (format!("k{i}"), format!("v{i}"))).collect();
+            let map: StrMap = pairs.iter().rev().cloned().collect();
+            assert_eq!(map.len(), n);
+            for (k, v) in &pairs {
+                assert_eq!(map.get(k), Some(v.as_str()), "{n}: {k}");
+                assert!(map.contains_key(k));
+            }
+            for absent in ["", "k", "k1x", "v1", "zz"] {
+                assert_eq!(map.get(absent), None, "{n}: {absent}");
+            }
         }
     }
 
