@@ -15,11 +15,11 @@
 //! `/validate` never patches and `/mutate` never denies.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use kube::core::admission::{AdmissionResponse, Operation};
+use kube::core::Status;
+use kube::core::admission::Operation;
 use kube::core::response::StatusSummary;
-use kube::core::{Status, TypeMeta};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -253,19 +253,6 @@ struct WireUserInfo<'a> {
     extra: Option<BTreeMap<Text<'a>, Vec<Text<'a>>>>,
 }
 
-/// What kube's `AdmissionResponse::from(&request)` makes: allowed, nothing else said.
-fn allowed_response(uid: &str) -> AdmissionResponse {
-    let mut response = AdmissionResponse::invalid("");
-    response.types = TypeMeta {
-        api_version: API_VERSION.to_owned(),
-        kind: KIND.to_owned(),
-    };
-    response.uid = uid.to_owned();
-    response.allowed = true;
-    response.result = Status::default();
-    response
-}
-
 /// Answers one request body for `endpoint`.
 pub fn answer(
     endpoint: Endpoint,
@@ -283,7 +270,7 @@ pub fn answer(
         .as_deref()
         .is_some_and(|s| !s.is_empty());
 
-    let mut response = allowed_response(&request.uid);
+    let mut response = WireResponse::allowed(&request.uid);
     let mut outcome = Outcome::Allowed;
     let mut rules_hit = Vec::new();
     if !is_subresource {
@@ -312,11 +299,10 @@ pub fn answer(
                         .join(",");
                     // Serialising a JSON Patch cannot fail in practice; if it did, the write
                     // goes through unpatched rather than being refused (mutate never denies).
-                    if let Ok(patched) = allowed_response(&request.uid).with_patch(mutation.patch) {
-                        response = patched;
-                        response
-                            .audit_annotations
-                            .insert("defaulted".to_owned(), defaulted);
+                    if let Ok(patch) = serde_json::to_vec(&mutation.patch) {
+                        response.patch = Some(patch);
+                        response.patch_type = Some("JSONPatch");
+                        response.audit_annotations.insert("defaulted", defaulted);
                         outcome = Outcome::Patched;
                     }
                 }
@@ -324,7 +310,7 @@ pub fn answer(
         }
     }
 
-    let body = encode_response(&response);
+    let body = encode_response(response);
     let facts = RequestFacts {
         uid: request.uid.into_owned(),
         kind,
@@ -395,10 +381,10 @@ fn rules_with_level(decision: &Decision) -> Vec<(RuleId, Level)> {
     rules
 }
 
-fn validating_response(
-    mut response: AdmissionResponse,
+fn validating_response<'a>(
+    mut response: WireResponse<'a>,
     decision: &Decision,
-) -> (AdmissionResponse, Outcome) {
+) -> (WireResponse<'a>, Outcome) {
     let warnings: Vec<String> = decision
         .warnings()
         .map(|v| one_line(&v.summary, MAX_WARNING_CHARS))
@@ -407,18 +393,23 @@ fn validating_response(
     if !warnings.is_empty() {
         response
             .audit_annotations
-            .insert("warned-rules".to_owned(), rule_list(decision.warnings()));
+            .insert("warned-rules", rule_list(decision.warnings()));
         response.warnings = Some(warnings);
         outcome = Outcome::Warned;
     }
     if !decision.allowed() {
         response
             .audit_annotations
-            .insert("denied-rules".to_owned(), rule_list(decision.denials()));
-        response = response.deny(denial_message(decision));
-        response.result.code = 403;
-        response.result.reason = "Forbidden".to_owned();
-        response.result.status = Some(StatusSummary::Failure);
+            .insert("denied-rules", rule_list(decision.denials()));
+        response.allowed = false;
+        // kube's `deny()` leaves the code unset, which kube-apiserver reports as a 400.
+        response.status = Some(Status {
+            status: Some(StatusSummary::Failure),
+            code: 403,
+            message: denial_message(decision),
+            reason: "Forbidden".to_owned(),
+            ..Status::default()
+        });
         outcome = Outcome::Denied;
     }
     (response, outcome)
@@ -468,21 +459,12 @@ fn one_line(s: &str, max: usize) -> String {
     out
 }
 
-/// The AdmissionReview written to the wire: kube's response, with the patch as base64.
-fn encode_response(response: &AdmissionResponse) -> Vec<u8> {
+/// The AdmissionReview written to the wire.
+fn encode_response(response: WireResponse<'_>) -> Vec<u8> {
     let wire = WireReview {
         api_version: API_VERSION,
         kind: KIND,
-        response: WireResponse {
-            uid: &response.uid,
-            allowed: response.allowed,
-            status: (!response.allowed || response.result != Status::default())
-                .then_some(&response.result),
-            patch: response.patch.as_deref(),
-            patch_type: response.patch.as_ref().map(|_| "JSONPatch"),
-            audit_annotations: &response.audit_annotations,
-            warnings: response.warnings.as_deref(),
-        },
+        response,
     };
     let mut out = Vec::with_capacity(256);
     // Serialising strings, bools and a map of strings into a Vec cannot fail.
@@ -498,27 +480,47 @@ struct WireReview<'a> {
     response: WireResponse<'a>,
 }
 
+/// The response: the fields of kube's `AdmissionResponse` that this webhook sets, in their
+/// wire form (built directly: kube's type serialises a patch as an array of numbers, and
+/// building it cost six allocations an answer for `types` and `status` strings never sent).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct WireResponse<'a> {
     uid: &'a str,
     allowed: bool,
+    /// Only for a denial.
     #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<&'a Status>,
+    status: Option<Status>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "serialize_base64"
     )]
-    patch: Option<&'a [u8]>,
+    patch: Option<Vec<u8>>,
+    /// `JSONPatch` exactly when there is a patch.
     #[serde(skip_serializing_if = "Option::is_none")]
     patch_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "HashMap::is_empty")]
-    audit_annotations: &'a HashMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    audit_annotations: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    warnings: Option<&'a [String]>,
+    warnings: Option<Vec<String>>,
 }
 
-fn serialize_base64<S: Serializer>(bytes: &Option<&[u8]>, s: S) -> Result<S::Ok, S::Error> {
+impl<'a> WireResponse<'a> {
+    /// Allowed, nothing else said: what kube's `AdmissionResponse::from(&request)` makes.
+    fn allowed(uid: &'a str) -> Self {
+        WireResponse {
+            uid,
+            allowed: true,
+            status: None,
+            patch: None,
+            patch_type: None,
+            audit_annotations: BTreeMap::new(),
+            warnings: None,
+        }
+    }
+}
+
+fn serialize_base64<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
     use base64::Engine as _;
     match bytes {
         Some(b) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
