@@ -73,19 +73,42 @@ where
         mut writer: Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> fmt::Result {
-        writer.write_str("{\"timestamp\":\"")?;
-        write_now(&mut writer)?;
-        writer.write_str("\",\"level\":\"")?;
-        writer.write_str(event.metadata().level().as_str())?;
-        writer.write_char('"')?;
-        let mut fields = JsonFields {
-            out: &mut writer,
-            result: Ok(()),
-        };
-        event.record(&mut fields);
-        fields.result?;
-        writer.write_str("}\n")
+        // The line is put together in a `String` of this thread and handed over whole: each
+        // piece written to tracing's `Writer` is a call through `dyn fmt::Write`, about a
+        // dozen a field.
+        thread_local! {
+            static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        LINE.with(|line| match line.try_borrow_mut() {
+            Ok(mut line) => {
+                line.clear();
+                write_line(&mut *line, event)?;
+                let written = writer.write_str(&line);
+                // A rare long line (a long error) does not keep its buffer.
+                if line.capacity() > 16 * 1024 {
+                    *line = String::new();
+                }
+                written
+            }
+            // Only if formatting a line logged another on this thread: write it directly.
+            Err(_) => write_line(&mut writer, event),
+        })
     }
+}
+
+fn write_line<W: fmt::Write>(out: &mut W, event: &tracing::Event<'_>) -> fmt::Result {
+    out.write_str("{\"timestamp\":\"")?;
+    write_now(out)?;
+    out.write_str("\",\"level\":\"")?;
+    out.write_str(event.metadata().level().as_str())?;
+    out.write_char('"')?;
+    let mut fields = JsonFields {
+        out,
+        result: Ok(()),
+    };
+    event.record(&mut fields);
+    fields.result?;
+    out.write_str("}\n")
 }
 
 /// Writes the time now as tracing-subscriber's `SystemTime` does (`2026-12-01T09:06:13.103044Z`,
