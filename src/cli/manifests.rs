@@ -607,7 +607,8 @@ fn string_map(
     if !node.is_map() {
         return None;
     }
-    let mut map = StrMap::new();
+    // Collected, then made a map in one sort (a key written twice keeps its last value).
+    let mut entries: Vec<(&str, String)> = Vec::new();
     for entry in node.entries() {
         let key = entry.key;
         let ours = keys::is_tetrate(key);
@@ -687,9 +688,9 @@ fn string_map(
                 value: ValuePosition::of(entry.value),
             },
         );
-        map.insert(key, &value);
+        entries.push((key, value));
     }
-    Some(map)
+    Some(entries.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -65,9 +65,21 @@ impl<'de> Deserialize<'de> for Meta {
                 Ok(meta)
             }
         }
-        d.deserialize_map(MetaVisitor)
+        // As a struct, as k8s-openapi reads it: serde_json then says where a non-object
+        // `metadata` is in the same words and at the same column.
+        d.deserialize_struct("ObjectMeta", &FIELDS, MetaVisitor)
     }
 }
+
+/// The fields [`Meta`] reads.
+const FIELDS: [&str; 6] = [
+    "name",
+    "namespace",
+    "generateName",
+    "labels",
+    "annotations",
+    "deletionTimestamp",
+];
 
 /// A map of strings to strings, sorted by key, as Kubernetes labels and annotations are. A key
 /// given twice keeps its last value, as a `BTreeMap` built from the same input would.
@@ -154,6 +166,25 @@ impl StrMap {
         Some([start, mid, end])
     }
 
+    /// Puts an index appended in reading order into key order, keeping the last of equal keys.
+    fn sort_and_dedupe(&mut self) {
+        let StrMap { text, index } = self;
+        let key = |e: &[u32; 3]| text.as_bytes().get(e[0] as usize..e[1] as usize);
+        if index.is_sorted_by(|a, b| key(a) < key(b)) {
+            return;
+        }
+        // Stable: of equal keys the last read stays last, and is the one kept.
+        index.sort_by(|a, b| key(a).cmp(&key(b)));
+        let mut kept: Vec<[u32; 3]> = Vec::with_capacity(index.len());
+        for e in index.drain(..) {
+            match kept.last_mut() {
+                Some(last) if key(last) == key(&e) => *last = e,
+                _ => kept.push(e),
+            }
+        }
+        *index = kept;
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.index
             .binary_search_by(|e| self.bytes(e[0], e[1]).cmp(key.as_bytes()))
@@ -198,12 +229,17 @@ impl fmt::Debug for StrMap {
     }
 }
 
+/// Appended, then sorted once: a map built from many unsorted entries costs a sort, not an
+/// insertion into the middle of the index per entry. A key given twice keeps its last value.
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for StrMap {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut map = StrMap::new();
         for (k, v) in iter {
-            map.insert(k.as_ref(), v.as_ref());
+            if let Some(entry) = map.push_text(k.as_ref(), v.as_ref()) {
+                map.index.push(entry);
+            }
         }
+        map.sort_and_dedupe();
         map
     }
 }
@@ -220,7 +256,8 @@ impl<'de> Deserialize<'de> for StrMap {
         impl<'de> Visitor<'de> for MapVisitor {
             type Value = StrMap;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of strings to strings")
+                // What serde says of a `BTreeMap`, so a 400's reason reads as it did.
+                f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrMap, A::Error> {
                 // Room for a typical object's labels or annotations without growing.
@@ -236,21 +273,7 @@ impl<'de> Deserialize<'de> for StrMap {
                         .ok_or_else(|| de::Error::custom("labels or annotations over 4 GiB"))?;
                     map.index.push(entry);
                 }
-                let StrMap { text, index } = &mut map;
-                let key = |e: &[u32; 3]| text.as_bytes().get(e[0] as usize..e[1] as usize);
-                if index.is_sorted_by(|a, b| key(a) < key(b)) {
-                    return Ok(map);
-                }
-                // Stable: of equal keys the last read stays last, and is the one kept.
-                index.sort_by(|a, b| key(a).cmp(&key(b)));
-                let mut kept: Vec<[u32; 3]> = Vec::with_capacity(index.len());
-                for e in index.drain(..) {
-                    match kept.last_mut() {
-                        Some(last) if key(last) == key(&e) => *last = e,
-                        _ => kept.push(e),
-                    }
-                }
-                *index = kept;
+                map.sort_and_dedupe();
                 Ok(map)
             }
         }
@@ -306,6 +329,48 @@ mod tests {
                 assert_eq!(map.get(absent), None, "{n}: {absent}");
             }
         }
+    }
+
+    /// A 400's reason names the same expectation, at the same place, as with k8s-openapi's
+    /// `ObjectMeta` and its `BTreeMap`s.
+    #[test]
+    fn errors_read_as_with_k8s_openapi() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        for bad in [
+            r#"[]"#,
+            r#"[1]"#,
+            r#"null"#,
+            r#""x""#,
+            r#"5"#,
+            r#"{"labels":5}"#,
+            r#"{"labels":[]}"#,
+            r#"{"annotations":"a"}"#,
+            r#"{"labels":{"a":1}}"#,
+            r#"{"name":5}"#,
+            r#"{"deletionTimestamp":"soon"}"#,
+        ] {
+            let ours = serde_json::from_str::<Meta>(bad).unwrap_err().to_string();
+            let theirs = serde_json::from_str::<ObjectMeta>(bad)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(ours, theirs, "{bad}");
+        }
+    }
+
+    /// Many entries in reverse order (a CLI manifest can have any): a sort, not an insertion
+    /// per entry into the middle of the index.
+    #[test]
+    fn a_large_unsorted_map_is_built_by_one_sort() {
+        let n = 200_000;
+        let map: StrMap = (0..n)
+            .rev()
+            .map(|i| (format!("k{i:06}"), format!("{i}")))
+            .collect();
+        assert_eq!(map.len(), n);
+        assert_eq!(map.keys().next(), Some("k000000"));
+        assert_eq!(map.get("k123456"), Some("123456"));
+        let dup: StrMap = [("a", "1"), ("b", "2"), ("a", "3")].into_iter().collect();
+        assert_eq!(dup.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
     }
 
     #[test]
