@@ -311,12 +311,15 @@ impl Reloader {
 }
 
 /// Reads both files (through any symlinks, as a reader of a mounted Secret must), as one
-/// version of the pair.
+/// version of the pair when the writer swaps both at once, as the kubelet does.
 ///
-/// The kubelet swaps a Secret volume's files at once (the `..data` symlink), but two reads can
-/// straddle a swap and return the old certificate with the new key: a pair that does not
+/// The kubelet swaps a Secret volume's files together (the `..data` symlink), but two reads
+/// can straddle a swap and return the old certificate with the new key: a pair that does not
 /// match, refused and counted as a failed reload although nothing was wrong. So the
-/// certificate is read again after the key, and the pair is read again while it changed.
+/// certificate is read again after the key, and the pair read again while it changed or while
+/// a read failed (a file can vanish for a moment as the old version's directory is removed).
+/// A writer that replaces the two files one after the other can still be caught half-way; the
+/// next tick reads the finished pair.
 pub async fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
     let read = |path: &Path| {
         let path = path.to_owned();
@@ -326,21 +329,28 @@ pub async fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), St
                 .map_err(|e| format!("{}: {e}", path.display()))
         }
     };
-    let mut cert_pem = read(cert).await?;
+    let mut last = String::new();
     // Swaps come minutes apart; a few tries are plenty.
-    for _ in 0..4 {
-        let key_pem = read(key).await?;
-        let again = read(cert).await?;
-        if again == cert_pem {
-            return Ok((cert_pem, key_pem));
+    for _ in 0..5 {
+        let attempt = async {
+            let cert_pem = read(cert).await?;
+            let key_pem = read(key).await?;
+            let again = read(cert).await?;
+            Ok::<_, String>((cert_pem, key_pem, again))
+        };
+        match attempt.await {
+            Ok((cert_pem, key_pem, again)) if again == cert_pem => return Ok((cert_pem, key_pem)),
+            Ok(_) => {
+                last = format!(
+                    "{} and {} kept changing while being read",
+                    cert.display(),
+                    key.display()
+                );
+            }
+            Err(e) => last = e,
         }
-        cert_pem = again;
     }
-    Err(format!(
-        "{} and {} kept changing while being read",
-        cert.display(),
-        key.display()
-    ))
+    Err(last)
 }
 
 /// What the files held when last read: a hash of both, so the key's bytes are not kept.
