@@ -371,28 +371,18 @@ mod json_line_tests {
                 .unwrap();
             out
         };
-        assert_eq!(at(&mut second, 0, 0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(
-            at(&mut second, 951_782_400, 7),
-            "2000-02-29T00:00:00.000007Z"
-        );
-        assert_eq!(
-            at(&mut second, 1_764_581_173, 103_044),
-            "2025-12-01T09:26:13.103044Z"
-        );
-        // The same second again (kept), then the next (formatted afresh).
-        assert_eq!(
-            at(&mut second, 1_764_581_173, 999_999),
-            "2025-12-01T09:26:13.999999Z"
-        );
-        assert_eq!(
-            at(&mut second, 1_764_581_174, 0),
-            "2025-12-01T09:26:14.000000Z"
-        );
-        assert_eq!(
-            at(&mut second, 4_102_444_799, 1),
-            "2099-12-31T23:59:59.000001Z"
-        );
+        // In this order: the same second again is the kept text, the next one is formatted
+        // afresh.
+        for (secs, micros, want) in [
+            (0, 0, "1970-01-01T00:00:00.000000Z"),
+            (951_782_400, 7, "2000-02-29T00:00:00.000007Z"),
+            (1_764_581_173, 103_044, "2025-12-01T09:26:13.103044Z"),
+            (1_764_581_173, 999_999, "2025-12-01T09:26:13.999999Z"),
+            (1_764_581_174, 0, "2025-12-01T09:26:14.000000Z"),
+            (4_102_444_799, 1, "2099-12-31T23:59:59.000001Z"),
+        ] {
+            assert_eq!(at(&mut second, secs, micros), want);
+        }
         // And now, as tracing-subscriber writes it (again if a second ends in between).
         let same = (0..5).any(|_| {
             let mut theirs = String::new();
