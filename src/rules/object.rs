@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-pub use super::meta::{Meta, StrMap};
+use super::meta::{Meta, StrMap};
 
 /// The projection of `spec` that the rules read (Service `spec.type`).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
