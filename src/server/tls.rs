@@ -381,7 +381,7 @@ mod tests {
     #[tokio::test]
     async fn a_pair_read_during_swaps_is_never_torn() {
         use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_owned();
@@ -401,20 +401,28 @@ mod tests {
         std::os::unix::fs::symlink("..data/tls.crt", dir.path().join("tls.crt")).unwrap();
         std::os::unix::fs::symlink("..data/tls.key", dir.path().join("tls.key")).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
+        let swapped = Arc::new(AtomicU32::new(0));
         let swapper = {
-            let stop = stop.clone();
+            let (stop, swapped) = (stop.clone(), swapped.clone());
             std::thread::spawn(move || {
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) && n < 20_000 {
                     n += 1;
                     write_version(n);
+                    swapped.store(n, Ordering::Relaxed);
                 }
                 n
             })
         };
         let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-        let mut read = 0;
-        for _ in 0..3_000 {
+        // At least 3,000 reads, and on until 200 have succeeded while 200 swaps were made (a
+        // busy machine can starve either side), within 30 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let (mut attempts, mut read) = (0, 0);
+        while (attempts < 3_000 || read < 200 || swapped.load(Ordering::Relaxed) < 200)
+            && std::time::Instant::now() < deadline
+        {
+            attempts += 1;
             // A read can fail while an old directory is removed under it; only a torn pair
             // is wrong.
             if let Ok((c, k)) = super::read_pair(&cert, &key).await {
@@ -428,7 +436,7 @@ mod tests {
         let swaps = swapper.join().unwrap();
         assert!(
             read > 100 && swaps > 100,
-            "{read} reads during {swaps} swaps"
+            "{read} reads of {attempts} during {swaps} swaps"
         );
     }
 
