@@ -4,6 +4,12 @@
 #   scripts/loadtest.sh                 # every scenario, 10 s each
 #   DURATION=30s scripts/loadtest.sh    # longer runs
 #   FLOOR=1 scripts/loadtest.sh         # also the same load against nginx returning a constant
+#   REVIEW=my-review.json scripts/loadtest.sh   # another AdmissionReview body
+#   BIN=/tmp/old/eastwest-guard scripts/loadtest.sh  # another build (no cargo build)
+#   ONLY='h1 c25 2000rps' scripts/loadtest.sh     # only the scenarios whose name matches (bash regex)
+#
+# Needs python3 and curl; oha is used from PATH if there, else installed from crates.io into
+# target/tools once; FLOOR=1 needs nginx (Debian's nginx-light).
 #
 # Starts `eastwest-guard serve` on 127.0.0.1 with a certificate from `eastwest-guard certs`,
 # measures the time to ready and idle memory, then drives /validate and /mutate with a
@@ -29,11 +35,17 @@ if [ -z "$OHA" ]; then
     cargo install oha --locked --version "$OHA_VERSION" --root "$TOOLS" --quiet
   fi
 fi
-echo "== building the release binary"
-cargo build --release --quiet --bin eastwest-guard
-BIN=$ROOT/target/release/eastwest-guard
+if [ -n "${BIN:-}" ]; then
+  [ -x "$BIN" ] || { echo "BIN=$BIN is not an executable" >&2; exit 1; }
+  echo "== using $BIN"
+else
+  echo "== building the release binary"
+  cargo build --release --quiet --bin eastwest-guard
+  BIN=$ROOT/target/release/eastwest-guard
+fi
 
 WORK=$(mktemp -d)
+: >"$WORK/runs"
 SERVER_PID=
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
@@ -72,6 +84,9 @@ cpu_ticks() {
 run() { # name, path, oha args...
   local name=$1 path=$2 before after
   shift 2
+  if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then
+    return 0
+  fi
   before=$(cpu_ticks)
   "$OHA" --no-tui --insecure --output-format json -z "$DURATION" -w -m POST \
     -H 'Content-Type: application/json' -D "$REVIEW" "$@" \
@@ -90,10 +105,12 @@ run "mutate h1 c25 max" /mutate --http-version 1.1 -c 25
 run "mutate h1 c25 2000rps" /mutate --http-version 1.1 -c 25 -q 2000 --latency-correction
 run "validate h2 c4x25 max" /validate --http2 -c 4 -p 25
 run "validate h2 c4x25 2000rps" /validate --http2 -c 4 -p 25 -q 2000 --latency-correction
+run "mutate h2 c4x25 max" /mutate --http2 -c 4 -p 25
+run "mutate h2 c4x25 2000rps" /mutate --http2 -c 4 -p 25 -q 2000 --latency-correction
 peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 
 # --- the floor: what this machine and load tool allow at all ----------------------------------
-# FLOOR=1 repeats the HTTP/1.1 and HTTP/2 scenarios against nginx (Debian's nginx-light; it
+# FLOOR=1 repeats the /validate scenarios (HTTP/1.1 and HTTP/2, maximum rate and 2,000 req/s) against nginx (Debian's nginx-light; it
 # must be installed) on the same certificate, answering every POST with a constant
 # AdmissionReview without reading JSON: TLS, HTTP and the load tool only, no webhook work. The
 # guard cannot beat these figures on the same machine.
@@ -136,6 +153,7 @@ NGX
   run "floor: nginx h1 c25 max" /validate --http-version 1.1 -c 25
   run "floor: nginx h1 c25 2000rps" /validate --http-version 1.1 -c 25 -q 2000 --latency-correction
   run "floor: nginx h2 c4x25 max" /validate --http2 -c 4 -p 25
+  run "floor: nginx h2 c4x25 2000rps" /validate --http2 -c 4 -p 25 -q 2000 --latency-correction
 fi
 
 python3 - "$WORK" <<'PY'
