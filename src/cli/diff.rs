@@ -255,10 +255,10 @@ impl GatewayView {
         let cloud_parser = ns.cloud.as_ref().map(|c| c.parser);
         Some(match &ns.gateway {
             GatewayState::Settings(g) => GatewayView {
-                name: Some(g.name.clone()),
-                namespace: Some(g.namespace.clone()),
-                workload_selector: Some(g.workload_selector.clone()),
-                deploy: Some(g.deploy.clone()),
+                name: Some(g.name.to_string()),
+                namespace: Some(g.namespace.to_string()),
+                workload_selector: Some(g.workload_selector.to_string()),
+                deploy: Some(g.deploy.to_string()),
                 cloud_annotations,
                 cloud_parser,
                 error: None,

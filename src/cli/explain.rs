@@ -381,26 +381,22 @@ fn write_namespace_text(
     Ok(())
 }
 
-fn write_gateway_sources(gw: &GatewaySettings, out: &mut dyn Write) -> io::Result<()> {
+fn write_gateway_sources(gw: &GatewaySettings<'_>, out: &mut dyn Write) -> io::Result<()> {
     let rows = [
-        (
-            "name",
-            gw.name.as_str(),
-            source_text(gw.name_source, "name"),
-        ),
+        ("name", &*gw.name, source_text(gw.name_source, "name")),
         (
             "namespace",
-            gw.namespace.as_str(),
+            &*gw.namespace,
             source_text(gw.namespace_source, "namespace"),
         ),
         (
             "workload selector",
-            gw.workload_selector.as_str(),
+            &*gw.workload_selector,
             source_text(gw.workload_selector_source, "selector"),
         ),
         (
             "deploy",
-            gw.deploy.as_str(),
+            &*gw.deploy,
             source_text(gw.deploy_source, "deploy"),
         ),
     ];
@@ -644,16 +640,16 @@ struct JsonGateway<'a> {
 }
 
 impl<'a> JsonGateway<'a> {
-    fn new(in_use: bool, gw: Option<&'a GatewaySettings>, error: Option<&'static str>) -> Self {
+    fn new(in_use: bool, gw: Option<&'a GatewaySettings<'a>>, error: Option<&'static str>) -> Self {
         JsonGateway {
             in_use,
-            name: gw.map(|g| g.name.as_str()),
+            name: gw.map(|g| &*g.name),
             name_source: gw.map(|g| g.name_source),
-            namespace: gw.map(|g| g.namespace.as_str()),
+            namespace: gw.map(|g| &*g.namespace),
             namespace_source: gw.map(|g| g.namespace_source),
-            workload_selector: gw.map(|g| g.workload_selector.as_str()),
+            workload_selector: gw.map(|g| &*g.workload_selector),
             workload_selector_source: gw.map(|g| g.workload_selector_source),
-            deploy: gw.map(|g| g.deploy.as_str()),
+            deploy: gw.map(|g| &*g.deploy),
             deploy_source: gw.map(|g| g.deploy_source),
             error,
         }

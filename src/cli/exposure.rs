@@ -53,7 +53,7 @@ pub enum Trigger {
 /// The gateway settings a Namespace resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayState {
-    Settings(GatewaySettings),
+    Settings(GatewaySettings<'static>),
     /// Name and selector cannot be derived (EW005 or EW006).
     Underivable(DeriveError),
     /// The Namespace is not in the input.
@@ -299,7 +299,7 @@ fn namespace_model(
     let gateway = match ns {
         None => GatewayState::Unknown,
         Some(_) => match gateway::derive(annotations, config) {
-            Ok(settings) => GatewayState::Settings(settings),
+            Ok(settings) => GatewayState::Settings(settings.into_owned()),
             Err(e) => GatewayState::Underivable(e),
         },
     };

@@ -4,6 +4,8 @@
 //! - only selector: name = the selector's `app` value (no `app`: EW006);
 //! - neither: the configured defaults (`east-west-gateway`, `app=east-west-gateway`).
 
+use std::borrow::Cow;
+
 use super::meta::StrMap;
 
 use super::config::Config;
@@ -22,19 +24,37 @@ pub enum Source {
     Default,
 }
 
-/// The effective east-west gateway of a Namespace.
+/// The effective east-west gateway of a Namespace. Values are borrowed from the annotations
+/// and the configuration where they are used as written (every admission review derives these
+/// up to three times); [`GatewaySettings::into_owned`] detaches them.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GatewaySettings {
-    pub name: String,
+pub struct GatewaySettings<'a> {
+    pub name: Cow<'a, str>,
     pub name_source: Source,
-    pub workload_selector: String,
+    pub workload_selector: Cow<'a, str>,
     pub workload_selector_source: Source,
-    pub namespace: String,
+    pub namespace: Cow<'a, str>,
     pub namespace_source: Source,
     /// `"true"` or `"false"` as written, or the default `"true"`.
-    pub deploy: String,
+    pub deploy: Cow<'a, str>,
     pub deploy_source: Source,
+}
+
+impl GatewaySettings<'_> {
+    /// The same settings, owning their values.
+    pub fn into_owned(self) -> GatewaySettings<'static> {
+        GatewaySettings {
+            name: Cow::Owned(self.name.into_owned()),
+            name_source: self.name_source,
+            workload_selector: Cow::Owned(self.workload_selector.into_owned()),
+            workload_selector_source: self.workload_selector_source,
+            namespace: Cow::Owned(self.namespace.into_owned()),
+            namespace_source: self.namespace_source,
+            deploy: Cow::Owned(self.deploy.into_owned()),
+            deploy_source: self.deploy_source,
+        }
+    }
 }
 
 /// Why the settings cannot be derived.
@@ -47,47 +67,50 @@ pub enum DeriveError {
 }
 
 /// Derives the effective gateway settings from a Namespace's annotations.
-pub fn derive(
-    annotations: Option<&StrMap>,
-    config: &Config,
-) -> Result<GatewaySettings, DeriveError> {
+pub fn derive<'a>(
+    annotations: Option<&'a StrMap>,
+    config: &'a Config,
+) -> Result<GatewaySettings<'a>, DeriveError> {
     let get = |k: &str| annotations.and_then(|a| a.get(k));
     let (namespace, namespace_source) = match get(keys::GATEWAY_NAMESPACE) {
-        Some(ns) => (ns.to_owned(), Source::Annotation),
-        None => (config.default_gateway_namespace.clone(), Source::Default),
+        Some(ns) => (Cow::Borrowed(ns), Source::Annotation),
+        None => (
+            Cow::Borrowed(config.default_gateway_namespace.as_str()),
+            Source::Default,
+        ),
     };
     let (deploy, deploy_source) = match get(keys::GATEWAY_DEPLOY) {
-        Some(d) => (d.to_owned(), Source::Annotation),
-        None => ("true".to_owned(), Source::Default),
+        Some(d) => (Cow::Borrowed(d), Source::Annotation),
+        None => (Cow::Borrowed("true"), Source::Default),
     };
     let (name, name_source, workload_selector, workload_selector_source) =
         match (get(keys::GATEWAY_NAME), get(keys::GATEWAY_SELECTOR)) {
             (Some(name), Some(sel)) => (
-                name.to_owned(),
+                Cow::Borrowed(name),
                 Source::Annotation,
-                sel.to_owned(),
+                Cow::Borrowed(sel),
                 Source::Annotation,
             ),
             (Some(name), None) => (
-                name.to_owned(),
+                Cow::Borrowed(name),
                 Source::Annotation,
-                format!("app={name}"),
+                Cow::Owned(format!("app={name}")),
                 Source::Derived,
             ),
             (None, Some(sel)) => {
                 let parsed = selector::parse(sel).map_err(|_| DeriveError::InvalidSelector)?;
                 let app = parsed.app().ok_or(DeriveError::NoAppKey)?;
                 (
-                    app.to_owned(),
+                    Cow::Owned(app.to_owned()),
                     Source::Derived,
-                    sel.to_owned(),
+                    Cow::Borrowed(sel),
                     Source::Annotation,
                 )
             }
             (None, None) => (
-                config.default_gateway_name.clone(),
+                Cow::Borrowed(config.default_gateway_name.as_str()),
                 Source::Default,
-                format!("app={}", config.default_gateway_name),
+                Cow::Owned(format!("app={}", config.default_gateway_name)),
                 Source::Default,
             ),
         };
@@ -111,40 +134,35 @@ mod tests {
         pairs.iter().copied().collect()
     }
 
+    fn derived(pairs: &[(&str, &str)], c: &Config) -> GatewaySettings<'static> {
+        derive(Some(&ann(pairs)), c).unwrap().into_owned()
+    }
+
     /// The seed's three examples plus the defaults.
     #[test]
     fn seed_examples() {
         let c = Config::default();
-        let g = derive(Some(&ann(&[(keys::GATEWAY_NAME, "prod-gateway")])), &c).unwrap();
+        let g = derived(&[(keys::GATEWAY_NAME, "prod-gateway")], &c);
         assert_eq!(
-            (g.name.as_str(), g.workload_selector.as_str()),
+            (&*g.name, &*g.workload_selector),
             ("prod-gateway", "app=prod-gateway")
         );
-        let g = derive(Some(&ann(&[(keys::GATEWAY_SELECTOR, "app=my-gw")])), &c).unwrap();
-        assert_eq!(
-            (g.name.as_str(), g.workload_selector.as_str()),
-            ("my-gw", "app=my-gw")
-        );
-        let g = derive(
-            Some(&ann(&[
+        let g = derived(&[(keys::GATEWAY_SELECTOR, "app=my-gw")], &c);
+        assert_eq!((&*g.name, &*g.workload_selector), ("my-gw", "app=my-gw"));
+        let g = derived(
+            &[
                 (keys::GATEWAY_NAME, "custom-name"),
                 (keys::GATEWAY_SELECTOR, "app=custom-gw"),
-            ])),
+            ],
             &c,
-        )
-        .unwrap();
+        );
         assert_eq!(
-            (g.name.as_str(), g.workload_selector.as_str()),
+            (&*g.name, &*g.workload_selector),
             ("custom-name", "app=custom-gw")
         );
         let g = derive(None, &c).unwrap();
         assert_eq!(
-            (
-                g.name.as_str(),
-                g.workload_selector.as_str(),
-                g.namespace.as_str(),
-                g.deploy.as_str()
-            ),
+            (&*g.name, &*g.workload_selector, &*g.namespace, &*g.deploy),
             (
                 "east-west-gateway",
                 "app=east-west-gateway",
@@ -152,6 +170,26 @@ mod tests {
                 "true"
             )
         );
+    }
+
+    #[test]
+    fn values_used_as_written_are_borrowed() {
+        let c = Config::default();
+        let all = ann(&[
+            (keys::GATEWAY_NAME, "gw"),
+            (keys::GATEWAY_SELECTOR, "app=gw"),
+            (keys::GATEWAY_NAMESPACE, "gateways"),
+            (keys::GATEWAY_DEPLOY, "false"),
+        ]);
+        let g = derive(Some(&all), &c).unwrap();
+        for value in [&g.name, &g.workload_selector, &g.namespace, &g.deploy] {
+            assert!(matches!(value, Cow::Borrowed(_)), "{value:?} was copied");
+        }
+        // Derived values are built; defaults are borrowed from the configuration.
+        let g = derive(None, &c).unwrap();
+        assert!(matches!(g.name, Cow::Borrowed(_)) && matches!(g.namespace, Cow::Borrowed(_)));
+        assert!(matches!(g.workload_selector, Cow::Owned(_)));
+        assert_eq!(g.clone().into_owned(), g);
     }
 
     #[test]
@@ -187,11 +225,7 @@ mod tests {
         };
         let g = derive(None, &c).unwrap();
         assert_eq!(
-            (
-                g.name.as_str(),
-                g.workload_selector.as_str(),
-                g.namespace.as_str()
-            ),
+            (&*g.name, &*g.workload_selector, &*g.namespace),
             ("ew", "app=ew", "gateways")
         );
     }

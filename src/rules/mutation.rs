@@ -45,6 +45,7 @@ pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutatio
         if ann.contains_key(key) {
             continue;
         }
+        let value = value.into_owned();
         ops.push(PatchOperation::Add(AddOperation {
             path: PointerBuf::from_tokens(["metadata", "annotations", key]),
             value: Value::String(value.clone()),

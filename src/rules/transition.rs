@@ -111,23 +111,18 @@ pub(crate) fn check_namespace(
         return;
     };
     let changes: Vec<(&str, &str, &str, &str)> = [
-        (
-            "name",
-            keys::GATEWAY_NAME,
-            before.name.as_str(),
-            after.name.as_str(),
-        ),
+        ("name", keys::GATEWAY_NAME, &*before.name, &*after.name),
         (
             "namespace",
             keys::GATEWAY_NAMESPACE,
-            before.namespace.as_str(),
-            after.namespace.as_str(),
+            &*before.namespace,
+            &*after.namespace,
         ),
         (
             "workload selector",
             keys::GATEWAY_SELECTOR,
-            before.workload_selector.as_str(),
-            after.workload_selector.as_str(),
+            &*before.workload_selector,
+            &*after.workload_selector,
         ),
     ]
     .into_iter()
