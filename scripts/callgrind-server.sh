@@ -21,35 +21,10 @@ ROOT=$PWD
 ENDPOINT=${1:-/validate}
 REQUESTS=${REQUESTS:-5000}
 REVIEW=${REVIEW:-$ROOT/benches/data/review-namespace-update.json}
-OHA_VERSION=1.16.0
-
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
-OHA=$(command -v oha || true)
-if [ -z "$OHA" ]; then
-  OHA=$ROOT/target/tools/bin/oha
-  if [ ! -x "$OHA" ]; then
-    echo "== installing oha $OHA_VERSION from crates.io into target/tools (once)"
-    cargo install oha --locked --version "$OHA_VERSION" --root "$ROOT/target/tools" --quiet
-  fi
-fi
-if [ -z "${BIN:-}" ]; then
-  echo "== building the release binary"
-  cargo build --release --quiet --bin eastwest-guard
-  BIN=$ROOT/target/release/eastwest-guard
-fi
-
-WORK=$(mktemp -d)
 OUT=${OUT:-$ROOT/target/callgrind.server$(echo "$ENDPOINT" | tr / .).out}
-SERVER_PID=
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-"$BIN" certs --out "$WORK/certs" --service eastwest-guard --namespace eastwest-guard-system >/dev/null
-PORT=$(free_port)
-PROBE=$(free_port)
+# oha, the binary, a scratch directory, ports and a certificate.
+source "$ROOT/scripts/lib/bench.sh"
 
 echo "== serve under callgrind, $REQUESTS requests to $ENDPOINT"
 valgrind --tool=callgrind --callgrind-out-file="$OUT" "$BIN" serve \

@@ -23,40 +23,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${DURATION:-10s}
 REVIEW=${REVIEW:-$ROOT/benches/data/review-namespace-update.json}
-TOOLS=$ROOT/target/tools
-OHA_VERSION=1.16.0
-
-# --- tools ----------------------------------------------------------------------------------
-OHA=$(command -v oha || true)
-if [ -z "$OHA" ]; then
-  OHA=$TOOLS/bin/oha
-  if [ ! -x "$OHA" ]; then
-    echo "== installing oha $OHA_VERSION from crates.io into $TOOLS (once)"
-    cargo install oha --locked --version "$OHA_VERSION" --root "$TOOLS" --quiet
-  fi
-fi
-if [ -n "${BIN:-}" ]; then
-  [ -x "$BIN" ] || { echo "BIN=$BIN is not an executable" >&2; exit 1; }
-  echo "== using $BIN"
-else
-  echo "== building the release binary"
-  cargo build --release --quiet --bin eastwest-guard
-  BIN=$ROOT/target/release/eastwest-guard
-fi
-
-WORK=$(mktemp -d)
+# oha, the binary, a scratch directory, ports and a certificate.
+source "$ROOT/scripts/lib/bench.sh"
 : >"$WORK/runs"
-SERVER_PID=
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-"$BIN" certs --out "$WORK/certs" --service eastwest-guard --namespace eastwest-guard-system >/dev/null
-PORT=$(free_port)
-PROBE=$(free_port)
 
 # --- start, time to ready, idle memory ------------------------------------------------------
 start_ns=$(date +%s%N)
