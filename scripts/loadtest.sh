@@ -8,7 +8,7 @@
 #   BIN=/tmp/old/eastwest-guard scripts/loadtest.sh  # another build (no cargo build)
 #   ONLY='h1 c25 2000rps' scripts/loadtest.sh     # only the scenarios whose name matches (bash regex)
 #
-# Needs python3 and curl; oha is used from PATH if there, else installed from crates.io into
+# Needs bash 5 and python3; oha is used from PATH if there, else installed from crates.io into
 # target/tools once; FLOOR=1 needs nginx (Debian's nginx-light).
 #
 # Starts `eastwest-guard serve` on 127.0.0.1 with a certificate from `eastwest-guard certs`,
@@ -45,13 +45,13 @@ start_us=${EPOCHREALTIME/./}
 SERVER_PID=$!
 ready_us=
 deadline=$(( start_us + 10000000 ))
-while [ "${EPOCHREALTIME/./}" -lt "$deadline" ]; do
+while [ "${EPOCHREALTIME/./}" -lt "$deadline" ] && kill -0 "$SERVER_PID" 2>/dev/null; do
   if ready_probe 2>/dev/null; then
     ready_us=${EPOCHREALTIME/./}
     break
   fi
 done
-[ -n "$ready_us" ] || { cat "$WORK/server.log"; echo "server not ready within 10 s" >&2; exit 1; }
+[ -n "$ready_us" ] || { cat "$WORK/server.log"; echo "server exited or was not ready within 10 s" >&2; exit 1; }
 ready_ms=$(awk -v us=$(( ready_us - start_us )) 'BEGIN { printf "%.1f", us / 1000 }')
 sleep 1
 idle_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
@@ -90,10 +90,10 @@ run "mutate h2 c4x25 2000rps" /mutate --http2 -c 4 -p 25 -q 2000 --latency-corre
 peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 
 # --- the floor: what this machine and load tool allow at all ----------------------------------
-# FLOOR=1 repeats the /validate scenarios (HTTP/1.1 and HTTP/2, maximum rate and 2,000 req/s) against nginx (Debian's nginx-light; it
-# must be installed) on the same certificate, answering every POST with a constant
-# AdmissionReview without reading JSON: TLS, HTTP and the load tool only, no webhook work. The
-# guard cannot beat these figures on the same machine.
+# FLOOR=1 repeats the /validate scenarios (HTTP/1.1 and HTTP/2, maximum rate and 2,000 req/s)
+# against nginx (Debian's nginx-light; it must be installed) on the same certificate,
+# answering every POST with a constant AdmissionReview without reading JSON: TLS, HTTP and the
+# load tool only, no webhook work. The guard cannot beat these figures on the same machine.
 if [ "${FLOOR:-0}" = 1 ]; then
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
   [ -x "$NGINX" ] || { echo "FLOOR=1 needs nginx (apt-get install nginx-light)" >&2; exit 1; }
