@@ -321,14 +321,11 @@ impl Reloader {
 /// A writer that replaces the two files one after the other can still be caught half-way; the
 /// next tick reads the finished pair.
 pub async fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let read = |path: &Path| {
-        let path = path.to_owned();
-        async move {
-            tokio::fs::read(&path)
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))
-        }
-    };
+    async fn read(path: &Path) -> Result<Vec<u8>, String> {
+        tokio::fs::read(path)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
     let mut last = String::new();
     // Swaps come minutes apart; a few tries are plenty.
     for _ in 0..5 {
@@ -375,6 +372,8 @@ impl Fingerprint {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// A Secret volume swapped (as the kubelet swaps it: a new directory, then the `..data`
     /// symlink renamed over) as fast as it goes while the pair is read: every read is one
     /// version's certificate with the same version's key.
@@ -439,8 +438,6 @@ mod tests {
             "{read} reads of {attempts} during {swaps} swaps"
         );
     }
-
-    use super::*;
 
     fn provider() -> CryptoProvider {
         rustls::crypto::ring::default_provider()
