@@ -853,6 +853,43 @@ async fn slow_headers_are_cut_but_idle_keep_alive_connections_are_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_send_a_request_are_closed() {
+    // Without this limit a client that completes TLS and says nothing holds a connection slot
+    // for the whole idle timeout; with --max-connections of them, every write waits.
+    let mut server =
+        TestServer::start(&["--header-read-timeout", "300ms", "--idle-timeout", "60s"]).await;
+    for alpn in [&b"http/1.1"[..], &b"h2"[..]] {
+        let mut tls = tls_connect(server.webhook, server.client_config(&[alpn]))
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "a silent {} connection kept its slot",
+            String::from_utf8_lossy(alpn)
+        );
+    }
+    let metrics = server.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            "eastwest_guard_connections_closed_by_server_total{reason=\"header_read_timeout\"}"
+        ),
+        Some(2.0),
+        "{metrics}"
+    );
+    // A client that does send its request is served as before.
+    let mut client = server.client(Protocol::Http1).await;
+    let answer = client
+        .post("/validate", review("namespace-create-plain"))
+        .await
+        .unwrap();
+    assert_eq!(response(&answer)["allowed"], true);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_handshakes_and_idle_connections_are_closed() {
     let mut server = TestServer::start(&[
         "--tls-handshake-timeout",

@@ -22,7 +22,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -241,13 +241,14 @@ async fn serve_connection(
     };
     let connection = watcher.watch(builder.serve_connection(io, service));
     let header_read_timeout = (protocol == Protocol::Http1).then_some(limits.header_read_timeout);
+    let first_request_timeout = limits.header_read_timeout;
     tokio::select! {
         ended = connection => {
             if let Err(e) = ended {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         }
-        reason = activity.watchdog(header_read_timeout, limits.idle_timeout) => {
+        reason = activity.watchdog(header_read_timeout, first_request_timeout, limits.idle_timeout) => {
             shared
                 .metrics
                 .connections_closed_by_server
@@ -275,11 +276,13 @@ impl Drop for OpenConnection {
     }
 }
 
-/// What the watchdog needs to tell idle from slow: requests in flight, when the connection
-/// last became idle, and when bytes of a new request first arrived. Milliseconds since the
-/// connection opened; `head_started` is stored plus one so that zero means "none".
+/// What the watchdog needs to tell idle from slow: whether any request has started, requests
+/// in flight, when the connection last became idle, and when bytes of a new request first
+/// arrived. Milliseconds since the connection opened; `head_started` is stored plus one so
+/// that zero means "none".
 struct Activity {
     opened: Instant,
+    served: AtomicBool,
     in_flight: AtomicUsize,
     idle_since: AtomicU64,
     head_started: AtomicU64,
@@ -289,6 +292,7 @@ impl Activity {
     fn new() -> Self {
         Activity {
             opened: Instant::now(),
+            served: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             head_started: AtomicU64::new(0),
@@ -311,27 +315,39 @@ impl Activity {
 
     /// The headers of a request are complete (hyper is calling the service).
     fn request_started(self: &Arc<Self>) -> InFlight {
+        self.served.store(true, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.head_started.store(0, Ordering::Relaxed);
         InFlight(self.clone())
     }
 
-    /// Completes with the reason the connection should be closed.
+    /// Completes with the reason the connection should be closed: a request's headers not
+    /// complete within `header_read_timeout` of its first bytes (HTTP/1.1), no request at all
+    /// within `first_request_timeout` of the handshake (a client that connects and says
+    /// nothing would otherwise hold a connection slot for the whole idle timeout), or no
+    /// request in flight for `idle_timeout`.
     async fn watchdog(
         &self,
         header_read_timeout: Option<Duration>,
+        first_request_timeout: Duration,
         idle_timeout: Duration,
     ) -> &'static str {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
         let idle_ms = ms(idle_timeout);
         let header_ms = header_read_timeout.map(ms);
+        let first_ms = ms(first_request_timeout);
         // Wake at least this often, so a request that starts during a long idle wait is held
         // to the header timeout (within one period).
         let period = header_ms.unwrap_or(idle_ms).min(idle_ms);
         loop {
             let now = self.now_ms();
             let mut wake = now.saturating_add(period);
-            if self.in_flight.load(Ordering::Acquire) == 0 {
+            if self.in_flight.load(Ordering::Acquire) == 0 && !self.served.load(Ordering::Relaxed) {
+                if now >= first_ms {
+                    return "header_read_timeout";
+                }
+                wake = wake.min(first_ms);
+            } else if self.in_flight.load(Ordering::Acquire) == 0 {
                 let head = self.head_started.load(Ordering::Relaxed);
                 match header_ms {
                     Some(header_ms) if head != 0 => {
@@ -430,11 +446,18 @@ mod tests {
     // Real time with short limits: the assertions are about which limit fires and never
     // before it is due, not about how fast.
 
+    const LONG: Duration = Duration::from_secs(60);
+
     #[tokio::test]
     async fn idle_connections_close_after_the_idle_timeout() {
         let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
         let reason = activity
-            .watchdog(Some(Duration::from_millis(50)), Duration::from_millis(200))
+            .watchdog(
+                Some(Duration::from_millis(50)),
+                Duration::from_millis(50),
+                Duration::from_millis(200),
+            )
             .await;
         assert_eq!(reason, "idle_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(200));
@@ -443,20 +466,49 @@ mod tests {
     #[tokio::test]
     async fn a_started_request_must_finish_its_headers() {
         let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
         activity.on_read();
         let reason = activity
-            .watchdog(Some(Duration::from_millis(50)), Duration::from_secs(60))
+            .watchdog(Some(Duration::from_millis(50)), LONG, LONG)
             .await;
         assert_eq!(reason, "header_read_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(50));
     }
 
     #[tokio::test]
+    async fn a_new_connection_must_send_its_first_request_in_time() {
+        // No header timeout (HTTP/2) and a long idle timeout: the first-request limit fires.
+        let activity = Arc::new(Activity::new());
+        let reason = activity
+            .watchdog(None, Duration::from_millis(80), LONG)
+            .await;
+        assert_eq!(reason, "header_read_timeout");
+        assert!(activity.opened.elapsed() >= Duration::from_millis(80));
+
+        // Once a request has started, the limit no longer applies: idle time counts instead.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        let watchdog =
+            activity.watchdog(None, Duration::from_millis(20), Duration::from_millis(300));
+        tokio::pin!(watchdog);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(150), &mut watchdog)
+                .await
+                .is_err(),
+            "closed a connection that had served a request before its idle timeout"
+        );
+        assert_eq!(watchdog.await, "idle_timeout");
+    }
+
+    #[tokio::test]
     async fn requests_in_flight_keep_the_connection() {
         let activity = Arc::new(Activity::new());
         let in_flight = activity.request_started();
-        let watchdog =
-            activity.watchdog(Some(Duration::from_millis(20)), Duration::from_millis(40));
+        let watchdog = activity.watchdog(
+            Some(Duration::from_millis(20)),
+            Duration::from_millis(20),
+            Duration::from_millis(40),
+        );
         tokio::pin!(watchdog);
         assert!(
             tokio::time::timeout(Duration::from_millis(300), &mut watchdog)

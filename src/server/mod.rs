@@ -109,8 +109,12 @@ pub struct ServeArgs {
     /// Keep a metadata-only cache of Namespaces and Services (in-cluster configuration or
     /// KUBECONFIG) for the rules that need cluster facts: EW020 names the Services that would
     /// stop being exposed, EW022, EW031 and EW032 run. Needs list and watch of namespaces and
-    /// services.
-    #[arg(long, env = "EASTWEST_GUARD_CLUSTER_LOOKUPS")]
+    /// services. From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
+    #[arg(
+        long,
+        env = "EASTWEST_GUARD_CLUSTER_LOOKUPS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub cluster_lookups: bool,
 
     /// Timeouts, connection limits, shutdown timing, certificate reload.
@@ -136,7 +140,9 @@ pub struct TuningFlags {
     pub request_timeout: Duration,
 
     /// HTTP/1.1: once a request starts arriving, its headers must be complete within this.
-    /// (Idle keep-alive time between requests does not count; see --idle-timeout.)
+    /// (Idle keep-alive time between requests does not count; see --idle-timeout.) Also, on
+    /// HTTP/1.1 and HTTP/2, a new connection must send its first request within this of the
+    /// TLS handshake, so clients that connect and say nothing cannot hold connection slots.
     #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_HEADER_READ_TIMEOUT",
           default_value = "10s", value_parser = duration::parse)]
     pub header_read_timeout: Duration,
