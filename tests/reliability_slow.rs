@@ -412,3 +412,40 @@ async fn http2_rapid_reset_floods_leave_the_server_serving() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_probe_connections_are_cut_and_capped() {
+    // The probe port is plain HTTP and often reachable in-cluster: clients that send half a
+    // request and stall must neither stay for ever nor take the webhook's file descriptors.
+    // More of them than the probe port's connection cap (64): the rest wait to be accepted.
+    let mut server = TestServer::start(&[]).await;
+    let mut stalled = Vec::new();
+    for i in 0..80 {
+        let addr = server.probes;
+        stalled.push(tokio::spawn(async move {
+            let mut tcp = TcpStream::connect(addr)
+                .await
+                .map_err(|e| format!("probe socket {i}: connect failed: {e}"))?;
+            tcp.write_all(b"GET /healthz HTTP/1.1\r\nHo")
+                .await
+                .map_err(|e| format!("probe socket {i}: write failed: {e}"))?;
+            // Cut after 5 s (10 s for those past the cap); 40 s only bounds the wait.
+            read_to_close(&mut tcp, Duration::from_secs(40))
+                .await
+                .map(|_| ())
+                .ok_or_else(|| format!("probe socket {i}: a stalled request was kept open 40 s"))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for protocol in Protocol::BOTH {
+        assert_new_connection_serves(&server, protocol, "while probe connections stall").await;
+    }
+    for task in stalled {
+        if let Err(why) = task.await.unwrap() {
+            panic!("{why}");
+        }
+    }
+    let (status, body) = probe(server.probes, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    server.stop().await;
+}
