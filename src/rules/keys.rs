@@ -64,13 +64,26 @@ pub fn has_tetrate_key(object: &ObjectView) -> bool {
 
 /// The known key nearest to an unknown one, when it is near enough to be a plausible typo.
 pub fn nearest_known(key: &str) -> Option<&'static str> {
-    nearest(key, KNOWN)
+    // Compared without the shared prefix, which would otherwise make every short key look
+    // near (`traffic.tetrate.io/foo` within a third of the length of `.../global`).
+    let Some(rest) = key.strip_prefix(PREFIX) else {
+        return nearest(key, KNOWN);
+    };
+    let suffixes: [&str; KNOWN.len()] = std::array::from_fn(|i| &KNOWN[i][PREFIX.len()..]);
+    let near = nearest(rest, &suffixes)?;
+    KNOWN.iter().copied().find(|k| &k[PREFIX.len()..] == near)
 }
 
 /// The candidate nearest to `word`: one that contains all of its words (a key with a word
 /// left out, like `eastwest-gateway-selector`), else the nearest by edit distance
 /// (Damerau-Levenshtein, so swapped letters count once) within a third of its length.
 pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // No key or value this is asked about is near a candidate past this length (a label or
+    // annotation key is at most 253 + 1 + 63 bytes), and the distance costs length x length.
+    const LONGEST: usize = 320;
+    if word.len() > LONGEST {
+        return None;
+    }
     let lower = word.to_ascii_lowercase();
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_ascii_alphanumeric())
@@ -118,6 +131,20 @@ mod tests {
         assert_eq!(
             nearest_known("traffic.tetrate.io/completely-different-thing"),
             None
+        );
+        // Past any valid key's length: no suggestion, and no quadratic distance.
+        let long = format!("{PREFIX}eastwest-{}", "x".repeat(100_000));
+        assert_eq!(nearest_known(&long), None);
+        // Short keys are judged by their own length, not the prefix's.
+        assert_eq!(nearest_known("traffic.tetrate.io/foo"), None);
+        assert_eq!(nearest_known("traffic.tetrate.io/name"), None);
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/east-west-gateway-name"),
+            Some(GATEWAY_NAME)
+        );
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/eastwest-gateway-namespce"),
+            Some(GATEWAY_NAMESPACE)
         );
     }
 

@@ -274,6 +274,19 @@ pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report
         Field::Label(_) => "label",
         _ => "annotation",
     };
+    // Only a direct caller can send a key longer than Kubernetes allows (kube-apiserver checks
+    // keys before validating webhooks): do not echo megabytes of it.
+    let shown;
+    let key = if key.len() > 320 {
+        shown = format!(
+            "{}… ({} bytes)",
+            key.chars().take(80).collect::<String>(),
+            key.len()
+        );
+        shown.as_str()
+    } else {
+        key
+    };
     out.push(
         Finding::new(RuleId::EW011, field, Some(value))
             .level(level)
