@@ -439,8 +439,65 @@ fn ew007_cloud_annotations_must_be_a_flat_yaml_map() {
         let v = only(&d, RuleId::EW007);
         assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
         assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
-        assert!(v[0].message.contains("fallback"), "{}", v[0].message);
+        // An empty map is what the agent's YAML reads, without an error; the rest fail YAML.
+        let reading = if what == "empty" {
+            "The agent's YAML would read no annotation at all"
+        } else {
+            "The agent's line-by-line fallback would"
+        };
+        assert!(v[0].message.contains(reading), "{}", v[0].message);
     }
+}
+
+#[test]
+fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
+    // Go's YAML (as libyaml) refuses each of these; saphyr accepts some (the first two).
+    let t = "service.beta.kubernetes.io/aws-load-balancer-type";
+    for text in [
+        format!("\t{t}: nlb\n"),
+        format!("  \t{t}: nlb\n"),
+        format!("{t}: nlb\n\t# a comment\n"),
+        format!("{t}: nlb\n\t\n{t}-x: y\n"),
+        format!("{t}: |\n\tnlb\n"),
+        format!("{t}: nlb\n\tmore\n"),
+    ] {
+        let d = cloud(&text);
+        let v = only(&d, RuleId::EW007);
+        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
+        assert!(
+            v[0].message.contains("tab in the indentation"),
+            "{text:?}: {}",
+            v[0].message
+        );
+        assert!(
+            v[0].message.contains("indent with spaces"),
+            "{}",
+            v[0].message
+        );
+        assert!(
+            v[0].position_in_value.is_some_and(|p| p.column <= 3),
+            "{text:?}"
+        );
+    }
+    // Tabs after the indentation are YAML's business as before: after a value, accepted.
+    assert!(only(&cloud(&format!("{t}: nlb\t# c\n")), RuleId::EW007).is_empty());
+}
+
+#[test]
+fn ew007_a_second_document_says_what_the_agents_yaml_keeps() {
+    // Go's YAML reads the first document and succeeds: no fallback is involved.
+    let t = "service.beta.kubernetes.io/aws-load-balancer";
+    let d = cloud(&format!("{t}-type: nlb\n---\n{t}-scheme: internal\n"));
+    let v = only(&d, RuleId::EW007);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    let m = &v[0].message;
+    assert!(m.contains("more than one YAML document"), "{m}");
+    assert!(
+        m.contains(&format!("would silently use {{\"{t}-type\": \"nlb\"}}")),
+        "{m}"
+    );
+    assert!(m.contains("ignore everything from line 2 on"), "{m}");
+    assert!(!m.contains("fallback"), "{m}");
 }
 
 #[test]
@@ -805,6 +862,57 @@ fn ew020_names_the_services_that_would_stop_being_exposed() {
     assert!(m.contains("12 Services: svc-01, svc-02"), "{m}");
     assert!(m.contains("svc-10 and 2 more"), "{m}");
     assert!(!m.contains("svc-11"), "{m}");
+}
+
+#[test]
+fn ew020_without_services_says_what_is_known() {
+    // The Namespace's Services are known and there are none (a cluster without Services in it,
+    // or a manifest set that has the Namespace but keeps its Services elsewhere).
+    let cluster = FakeCluster::default().with_services("payments", 0, &[]);
+    for (origin, says) in [
+        (Origin::Admission, "It has no Service today"),
+        (
+            Origin::Manifests,
+            "No Service of this Namespace is in the input",
+        ),
+    ] {
+        let (old, new) = (namespace_level(), ew_ns(&[(GLOBAL, "false")]));
+        let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(origin);
+        let d = rules::validate(&review, &Config::default(), &cluster);
+        let m = &only(&d, RuleId::EW020)[0].message;
+        assert!(m.contains(says), "{m}");
+        assert!(!m.contains("no Service in it is labelled"), "{m}");
+        assert!(!m.contains("Every Service in it is labelled"), "{m}");
+    }
+    // Services, none labelled: "and so off", with their names.
+    let cluster = FakeCluster::default().with_services("payments", 0, &["api"]);
+    let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "false")]), &cluster);
+    let m = &only(&d, RuleId::EW020)[0].message;
+    assert!(
+        m.contains("and so off: no Service in it is labelled"),
+        "{m}"
+    );
+    assert!(m.contains("1 Service: api"), "{m}");
+    // Services, all labelled.
+    let cluster = FakeCluster::default().with_services("payments", 2, &[]);
+    let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "false")]), &cluster);
+    let m = &only(&d, RuleId::EW020)[0].message;
+    assert!(m.contains("Every Service in it is labelled today"), "{m}");
+}
+
+#[test]
+fn ew011_a_key_longer_than_kubernetes_allows_is_not_echoed_whole() {
+    let long = format!("traffic.tetrate.io/eastwest-{}", "x".repeat(1 << 20));
+    let d = check_ns(&ew_ns(&[(GLOBAL, "true"), (long.as_str(), "v")]));
+    let v = only(&d, RuleId::EW011);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    assert_eq!(v[0].level, Level::Deny);
+    assert!(v[0].message.len() < 1_000, "{} bytes", v[0].message.len());
+    assert!(
+        v[0].message.contains(&format!("({} bytes)", long.len())),
+        "{}",
+        v[0].message
+    );
 }
 
 #[test]
@@ -1278,9 +1386,27 @@ fn mutation_leaves_alone_what_it_must() {
         vec![(GLOBAL, "true"), (SELECTOR, "app = gw")],
         vec![(GLOBAL, "true"), (SELECTOR, "tier=edge")],
         vec![(GLOBAL, "true"), (SELECTOR, "app=Bad_Name")],
+        // A misspelt gateway key (EW011): the user meant to set it, so no default for it.
+        vec![
+            (GLOBAL, "true"),
+            ("traffic.tetrate.io/eastwest-gateway-nmae", "gw"),
+        ],
+        vec![
+            (GLOBAL, "true"),
+            ("traffic.tetrate.io/east-west-gateway-name", "gw"),
+        ],
+        vec![(GLOBAL, "true"), ("traffic.tetrate.io/eastwest-gw", "gw")],
     ] {
         assert!(mutate(&ew_ns(&bad)).is_none(), "{bad:?}");
     }
+    // An unknown key that is no gateway key's misspelling does not stop the defaults.
+    assert!(
+        mutate(&ew_ns(&[
+            (GLOBAL, "true"),
+            ("traffic.tetrate.io/owner", "team-a")
+        ]))
+        .is_some()
+    );
     // Everything already set: nothing to add.
     let full = ew_ns(&[
         (GLOBAL, "true"),

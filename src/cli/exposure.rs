@@ -404,61 +404,28 @@ type Reading = (
     Vec<usize>,
 );
 
-/// What the agent makes of a text the guard's YAML check refuses. Not every refusal is a YAML
-/// failure for the agent: an empty text is an empty map, and a second document is ignored.
+/// What the agent makes of a text the guard's YAML check refuses (`rules::cloud::agent_reading`).
 fn agent_reading(text: &str, problems: Vec<YamlProblem>) -> Reading {
-    // The only problem without a position is "empty": YAML succeeds with no annotation.
-    if problems.iter().all(|p| p.position.is_none()) {
-        return (
+    match cloud::agent_reading(text, &problems) {
+        cloud::AgentReading::Empty => (
             CloudParser::YamlEmpty,
             BTreeMap::new(),
             problems,
             Vec::new(),
-        );
+        ),
+        cloud::AgentReading::FirstDocument { entries, .. } => (
+            CloudParser::YamlFirstDocument,
+            to_map(entries),
+            problems,
+            Vec::new(),
+        ),
+        cloud::AgentReading::Fallback(fallback) => (
+            CloudParser::Fallback,
+            fallback.map,
+            problems,
+            fallback.skipped_lines,
+        ),
     }
-    if let Some(second) = problems
-        .iter()
-        .find(|p| is_second_document(p))
-        .and_then(|p| p.position)
-    {
-        let first: String = text
-            .lines()
-            .take(second.line.saturating_sub(1))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        match cloud::parse_yaml(&first) {
-            Ok(entries) => {
-                return (
-                    CloudParser::YamlFirstDocument,
-                    to_map(entries),
-                    problems,
-                    Vec::new(),
-                );
-            }
-            Err(first_problems) if first_problems.iter().all(|p| p.position.is_none()) => {
-                return (
-                    CloudParser::YamlEmpty,
-                    BTreeMap::new(),
-                    problems,
-                    Vec::new(),
-                );
-            }
-            Err(_) => {}
-        }
-    }
-    let fallback = cloud::agent_fallback(text);
-    (
-        CloudParser::Fallback,
-        fallback.map,
-        problems,
-        fallback.skipped_lines,
-    )
-}
-
-/// The engine's problem for a second YAML document (`rules::cloud::parse_yaml`); a unit test
-/// below pins the wording.
-fn is_second_document(p: &YamlProblem) -> bool {
-    p.what.contains("more than one YAML document")
 }
 
 /// Why a Service is exposed or not, in a sentence for a reviewer.
@@ -592,7 +559,10 @@ mod tests {
     #[test]
     fn the_engine_still_words_the_second_document_problem_as_expected() {
         let problems = cloud::parse_yaml("a.io/x: y\n---\nb.io/z: w\n").unwrap_err();
-        assert!(problems.iter().any(is_second_document), "{problems:?}");
+        assert!(
+            problems.iter().any(YamlProblem::is_second_document),
+            "{problems:?}"
+        );
     }
 
     #[test]

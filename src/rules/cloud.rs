@@ -33,6 +33,63 @@ pub struct YamlProblem {
     pub position: Option<TextPosition>,
 }
 
+impl YamlProblem {
+    /// The problem of a second YAML document, which the agent's YAML ignores.
+    pub fn is_second_document(&self) -> bool {
+        self.what == SECOND_DOCUMENT
+    }
+}
+
+const SECOND_DOCUMENT: &str = "holds more than one YAML document ('---'); the agent reads only \
+                               the first: put every annotation in one map";
+
+/// What the agent makes of a text the guard refuses (EW007). Not every refusal is a YAML
+/// failure for the agent: an empty text is an empty map, and a second document is ignored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentReading {
+    /// YAML succeeds with no annotation (an empty text, `{}`, a null).
+    Empty,
+    /// YAML reads the first document and ignores the rest, from `second_line` on.
+    FirstDocument {
+        entries: Vec<CloudEntry>,
+        second_line: usize,
+    },
+    /// YAML fails: the agent's line-by-line fallback.
+    Fallback(FallbackResult),
+}
+
+/// How the agent reads `text`, given the problems [`parse_yaml`] found in it.
+pub fn agent_reading(text: &str, problems: &[YamlProblem]) -> AgentReading {
+    // The only problem without a position is "empty": YAML succeeds with no annotation.
+    if problems.iter().all(|p| p.position.is_none()) {
+        return AgentReading::Empty;
+    }
+    if let Some(second) = problems
+        .iter()
+        .find(|p| p.is_second_document())
+        .and_then(|p| p.position)
+    {
+        let first: String = text
+            .lines()
+            .take(second.line.saturating_sub(1))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        match parse_yaml(&first) {
+            Ok(entries) => {
+                return AgentReading::FirstDocument {
+                    entries,
+                    second_line: second.line,
+                };
+            }
+            Err(first_problems) if first_problems.iter().all(|p| p.position.is_none()) => {
+                return AgentReading::Empty;
+            }
+            Err(_) => {}
+        }
+    }
+    AgentReading::Fallback(agent_fallback(text))
+}
+
 /// What the agent's line-by-line fallback makes of a text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FallbackResult {
@@ -181,6 +238,9 @@ fn simple_value(v: &str) -> Option<&str> {
 
 /// [`parse_yaml`] by the YAML parser's events: every text, with every problem.
 fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
+    if let Some(problem) = tab_indentation(text) {
+        return Err(vec![problem]);
+    }
     let mut problems = Vec::new();
     let mut entries: Vec<CloudEntry> = Vec::new();
     // Anchored scalars, for aliases (`*name`); anchored collections map to None.
@@ -224,9 +284,7 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
                 documents += 1;
                 if documents == 2 {
                     problems.push(YamlProblem {
-                        what: "holds more than one YAML document ('---'); the agent reads only \
-                               the first: put every annotation in one map"
-                            .into(),
+                        what: SECOND_DOCUMENT.into(),
                         position: Some(at),
                     });
                 }
@@ -345,6 +403,28 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     }
 }
 
+/// A tab in a line's leading whitespace. Go's YAML (a port of libyaml) fails on a tab wherever
+/// it reads indentation: before a key or a comment, in a block scalar's indentation, at the
+/// start of a plain value's next line or of a blank line. saphyr accepts some of those (a key
+/// after a tab), so the guard refuses a tab anywhere in the indentation. That also refuses a
+/// quoted value or a flow map continued on a tab-indented line, which Go's YAML reads; indenting
+/// with spaces fixes every case.
+fn tab_indentation(text: &str) -> Option<YamlProblem> {
+    text.split('\n').enumerate().find_map(|(i, line)| {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let column = line[..indent].find('\t')? + 1;
+        Some(YamlProblem {
+            what: "is not valid YAML for the agent: a tab in the indentation (Go's YAML parser \
+                   refuses tabs where it reads indentation); indent with spaces"
+                .into(),
+            position: Some(TextPosition {
+                line: i + 1,
+                column,
+            }),
+        })
+    })
+}
+
 fn is_null(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
 }
@@ -388,7 +468,7 @@ pub(crate) fn check(text: &str, config: &super::Config, out: &mut Report<'_>) {
     let entries = match parse_yaml(text) {
         Ok(entries) => entries,
         Err(problems) => {
-            let fallback = describe_fallback(text);
+            let reading = describe_reading(text, &problems);
             for p in problems {
                 let at = p
                     .position
@@ -399,7 +479,7 @@ pub(crate) fn check(text: &str, config: &super::Config, out: &mut Report<'_>) {
                         .at(p.position)
                         .message(format!(
                             "annotation {} {}{at}. Expected a YAML map of annotation keys to \
-                             string values, one `key: value` per line. {fallback}",
+                             string values, one `key: value` per line. {reading}",
                             keys::GATEWAY_CLOUD_ANNOTATIONS,
                             p.what
                         ))
@@ -550,37 +630,60 @@ fn lint(entry: &CloudEntry, out: &mut Report<'_>) {
 }
 
 /// "The agent's fallback would see …" for an EW007 message.
-fn describe_fallback(text: &str) -> String {
-    let fb = agent_fallback(text);
-    let skipped = if fb.skipped_lines.is_empty() {
-        String::new()
-    } else {
-        let lines: Vec<String> = fb.skipped_lines.iter().map(|l| l.to_string()).collect();
-        format!(
-            ", skipping line{} {}",
-            if fb.skipped_lines.len() == 1 { "" } else { "s" },
-            lines.join(", ")
-        )
-    };
-    if fb.map.is_empty() {
-        format!(
-            "The agent's line-by-line fallback would find no annotation at all{skipped}, and the gateway would get none"
-        )
-    } else {
-        const SHOWN: usize = 10;
-        let mut shown: Vec<String> = fb
-            .map
-            .iter()
+/// What the agent would make of a text the guard refuses, in a sentence for the EW007 message.
+fn describe_reading(text: &str, problems: &[YamlProblem]) -> String {
+    const SHOWN: usize = 10;
+    let listed = |pairs: &mut dyn ExactSizeIterator<Item = (&str, &str)>| {
+        let more = pairs.len().saturating_sub(SHOWN);
+        let mut shown: Vec<String> = pairs
             .take(SHOWN)
             .map(|(k, v)| format!("{}: {}", quote(k), quote(v)))
             .collect();
-        if fb.map.len() > SHOWN {
-            shown.push(format!("and {} more", fb.map.len() - SHOWN));
+        if more > 0 {
+            shown.push(format!("and {more} more"));
         }
-        format!(
-            "The agent's line-by-line fallback would silently use {{{}}}{skipped}",
-            shown.join(", ")
-        )
+        shown.join(", ")
+    };
+    match agent_reading(text, problems) {
+        AgentReading::Empty => {
+            "The agent's YAML would read no annotation at all, and the gateway would get none"
+                .to_owned()
+        }
+        AgentReading::FirstDocument {
+            entries,
+            second_line,
+        } => {
+            let mut pairs = entries.iter().map(|e| (e.key.as_str(), e.value.as_str()));
+            format!(
+                "The agent's YAML would silently use {{{}}} and ignore everything from line \
+                 {second_line} on",
+                listed(&mut pairs)
+            )
+        }
+        AgentReading::Fallback(fb) => {
+            let skipped = if fb.skipped_lines.is_empty() {
+                String::new()
+            } else {
+                let lines: Vec<String> = fb.skipped_lines.iter().map(|l| l.to_string()).collect();
+                format!(
+                    ", skipping line{} {}",
+                    if fb.skipped_lines.len() == 1 { "" } else { "s" },
+                    lines.join(", ")
+                )
+            };
+            if fb.map.is_empty() {
+                format!(
+                    "The agent's line-by-line fallback would find no annotation at all{skipped}, \
+                     and the gateway would get none"
+                )
+            } else {
+                let mut pairs = fb.map.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                format!(
+                    "The agent's line-by-line fallback would silently use {{{}}}{skipped}",
+                    listed(&mut pairs)
+                )
+            }
+        }
     }
 }
 

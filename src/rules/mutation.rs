@@ -14,6 +14,7 @@ use super::config::Config;
 use super::decision::Mutation;
 use super::gateway;
 use super::keys;
+use super::meta::StrMap;
 use super::names;
 use super::object::ObjectView;
 use super::selector;
@@ -26,7 +27,7 @@ pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutatio
     if !east_west_on && !configures_gateway {
         return None;
     }
-    if !inputs_valid(ns) {
+    if !inputs_valid(ns) || misspells_a_gateway_key(ann) {
         return None;
     }
     let gw = gateway::derive(Some(ann), config).ok()?;
@@ -60,6 +61,16 @@ pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutatio
             defaulted,
         })
     }
+}
+
+/// An unknown `traffic.tetrate.io/` annotation that reads as a misspelt gateway key (EW011:
+/// `eastwest-gateway-nmae`, `east-west-gateway-name`): the user meant to set that key, so a
+/// default for it would write down a value they did not mean. Left for the validating webhook.
+fn misspells_a_gateway_key(ann: &StrMap) -> bool {
+    keys::tetrate_entries(ann).any(|(k, _)| {
+        !keys::is_known(k)
+            && (keys::is_eastwest(k) || keys::nearest_known(k).is_some_and(keys::is_gateway_key))
+    })
 }
 
 /// The inputs the defaults derive from are valid (EW001..EW006 would not fire).

@@ -30,7 +30,8 @@ pub(crate) fn check(
                         Finding::new(RuleId::EW013, Field::Label(k.to_owned()), Some(v))
                             .message(format!(
                                 "label {k} is {}; expected exactly \"true\" or \"false\" (lower \
-                                 case). Anything else leaves the Service unexposed. Fix: kubectl \
+                                 case). The agent reads anything else as not \"true\": unless its \
+                                 Namespace is namespace-level, the Service is not exposed. Fix: kubectl \
                                  label service {name}{} {k}=true --overwrite",
                                 quote(v),
                                 ns_flag()
@@ -62,7 +63,8 @@ pub(crate) fn check(
                     Finding::new(RuleId::EW012, Field::Annotation(k.to_owned()), Some(v))
                         .message(format!(
                             "{k} is written as an annotation; the agent only reads it as a Service \
-                             label, so this Service is not exposed. Fix: move it from \
+                             label, so it has no effect: unless its Namespace is namespace-level, \
+                             this Service is not exposed. Fix: move it from \
                              metadata.annotations to metadata.labels: kubectl label service \
                              {name}{ns_flag} {k}={value} && kubectl annotate service {name}{ns_flag} {k}-"
                         ))

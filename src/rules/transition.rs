@@ -44,7 +44,7 @@ pub(crate) fn check_namespace(
             ),
         };
         let to = match &services {
-            Lookup::Found(s) if s.labelled == 0 => {
+            Lookup::Found(s) if s.labelled == 0 && s.unlabelled > 0 => {
                 format!("{to}, and so off: no Service in it is labelled")
             }
             _ => to,
@@ -62,7 +62,13 @@ pub(crate) fn check_namespace(
                     if s.unlabelled == 1 { "" } else { "s" }
                 )
             }
-            Lookup::Found(_) => " (Every Service in it is labelled today, but the agent blocks this transition all the same.)".to_owned(),
+            Lookup::Found(s) if s.labelled > 0 => " (Every Service in it is labelled today, but the agent blocks this transition all the same.)".to_owned(),
+            // No Service at all: in manifests, its Services may be in files not given.
+            Lookup::Found(_) => match origin {
+                Origin::Admission => " (It has no Service today, but the agent blocks this transition all the same.)",
+                Origin::Manifests => " (No Service of this Namespace is in the input, so which ones would stop being exposed is not known here.)",
+            }
+            .to_owned(),
             _ => String::new(),
         };
         let safe_path = match origin {
