@@ -4,13 +4,15 @@
 use std::collections::BTreeSet;
 
 use clap::Args;
+use clap::builder::BoolishValueParser;
 
 use crate::rules::{Config, RuleId};
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct RuleFlags {
     /// Turn every deny into a warning (for a first rollout).
-    #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY")]
+    /// From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
+    #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY", value_parser = BoolishValueParser::new())]
     pub warn_only: bool,
 
     /// Downgrade one deny rule to a warning (repeatable), e.g. `--warn EW010 --warn EW021`.

@@ -277,7 +277,7 @@ fn json_output_for_checks_of_the_input_itself() {
     assert_eq!(duplicate["file"], "duplicate/b.yaml");
     assert_eq!(
         (duplicate["line"].as_u64(), duplicate["column"].as_u64()),
-        (Some(5), Some(9))
+        (Some(6), Some(9))
     );
     assert_eq!(duplicate["field"], Value::Null);
     assert!(
@@ -286,6 +286,45 @@ fn json_output_for_checks_of_the_input_itself() {
             .expect("message")
             .contains("is also defined at duplicate/a.yaml:4")
     );
+}
+
+#[test]
+fn objects_without_a_tetrate_key_may_appear_twice() {
+    // A kustomize base and overlay, or one folder per environment: not the guard's business.
+    let run = check(&["-o", "json", "duplicate-plain"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json()["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn warn_only_downgrades_the_checks_of_the_input_too() {
+    // --warn-only turns every deny into a warning, the input's own checks included.
+    let args = [
+        "-o",
+        "json",
+        "rules/invalid-manifest.yaml",
+        "duplicate",
+        "-n",
+        "payments",
+    ];
+    let run = check(&[&args[..], &["--warn-only"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let report = run.json();
+    let findings = report["findings"].as_array().expect("findings");
+    let levels: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        vec![
+            ("invalid-manifest", "warning"),
+            ("duplicate-object", "warning")
+        ]
+    );
+    // And --fail-on-warning still fails the run on them.
+    let run = check(&[&args[..], &["--warn-only", "--fail-on-warning"]].concat());
+    assert_eq!(run.code, 1, "{}", run.stdout);
 }
 
 #[test]
@@ -298,8 +337,8 @@ fn github_output_is_workflow_commands() {
         vec![
             "::error file=rules/ew013.yaml,line=8,col=5,title=EW013::Service \"payments/api\": \
              label traffic.tetrate.io/global is \"yes\"; expected exactly \"true\" or \"false\" \
-             (lower case). Anything else leaves the Service unexposed. Fix: kubectl label service \
-             api -n payments traffic.tetrate.io/global=true --overwrite",
+             (lower case). The agent reads anything else as not \"true\": unless its Namespace \
+             is namespace-level, the Service is not exposed. Fix: kubectl label service api -n payments traffic.tetrate.io/global=true --overwrite",
             "::warning file=rules/ew030.yaml,line=6,col=5,title=EW030::Namespace \"payments\": \
              has traffic.tetrate.io/global: \"true\" but none of the trigger labels \
              (tetrate.io/rev=default, istio-injection=enabled, istio.io/rev=default), so the \

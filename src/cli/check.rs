@@ -13,7 +13,9 @@ use std::sync::Arc;
 use super::cluster::InputCluster;
 use super::manifests::{InputError, Inputs, Manifest, ObjectKey};
 use super::yaml::Pos;
-use crate::rules::{self, Config, Field, Level, ObjectRef, Origin, Review, RuleId, TextPosition};
+use crate::rules::{
+    self, Config, Field, Level, ObjectRef, Origin, Review, RuleId, TextPosition, keys,
+};
 
 /// What a finding is about: a rule of the engine, or one of the checks of the input itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +191,16 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
         };
         if let Some(key) = key {
             match first_seen.get(&key) {
-                Some(first) => outcome.findings.push(duplicate(m, first, operation)),
+                // Objects without a traffic.tetrate.io/ key are not the guard's business, even
+                // twice (kustomize bases and overlays, one folder per environment).
+                Some(first)
+                    if keys::has_tetrate_key(&m.object) || keys::has_tetrate_key(&first.object) =>
+                {
+                    outcome
+                        .findings
+                        .push(duplicate(m, first, operation, config));
+                }
+                Some(_) => {}
                 None => {
                     first_seen.insert(key, m);
                 }
@@ -278,7 +289,7 @@ fn judge(
     for p in &m.problems {
         let object = object_ref(m);
         findings.push(Finding {
-            level: Level::Deny,
+            level: input_check_level(config),
             code: Code::InvalidManifest,
             file: m.file.clone(),
             file_index: m.file_index,
@@ -301,7 +312,17 @@ fn judge(
     }
 }
 
-fn duplicate(m: &Manifest, first: &Manifest, operation: Operation) -> Finding {
+/// The level of the input's own checks: deny, or warn under `--warn-only` (which turns every
+/// deny into a warning).
+fn input_check_level(config: &Config) -> Level {
+    if config.warn_only {
+        Level::Warn
+    } else {
+        Level::Deny
+    }
+}
+
+fn duplicate(m: &Manifest, first: &Manifest, operation: Operation, config: &Config) -> Finding {
     let object = object_ref(m);
     let first_line = first.positions.name.unwrap_or(first.positions.start).line;
     let message = format!(
@@ -312,7 +333,7 @@ fn duplicate(m: &Manifest, first: &Manifest, operation: Operation) -> Finding {
         first.file, first_line
     );
     Finding {
-        level: Level::Deny,
+        level: input_check_level(config),
         code: Code::DuplicateObject,
         file: m.file.clone(),
         file_index: m.file_index,
