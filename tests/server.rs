@@ -261,6 +261,9 @@ async fn bad_requests_get_one_line_reasons_and_the_connection_survives() {
     wrong_kind["kind"] = "ConfigMap".into();
     let mut no_request = good.clone();
     no_request.as_object_mut().unwrap().remove("request");
+    // A whole review written as an array, field by field: serde's derive would read it.
+    let as_array =
+        serde_json::json!([good["apiVersion"], good["kind"], good["request"]]).to_string();
     let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
         (
             "POST",
@@ -275,6 +278,13 @@ async fn bad_requests_get_one_line_reasons_and_the_connection_survives() {
             b"[]".to_vec(),
             StatusCode::BAD_REQUEST,
             "not an AdmissionReview",
+        ),
+        (
+            "POST",
+            "/validate",
+            as_array.into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "not an AdmissionReview: a JSON array",
         ),
         (
             "POST",

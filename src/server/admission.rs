@@ -334,6 +334,11 @@ pub fn answer(
 
 /// Reads and checks the envelope; the error is a one-line reason for the 400.
 fn read_request(body: &[u8]) -> Result<WireRequest<'_>, String> {
+    // serde's derived structs also read a JSON array, field by position: kube-apiserver sends
+    // an object, and anything else is not an AdmissionReview.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err("not an AdmissionReview: a JSON array, expected an object".to_owned());
+    }
     // A body checked as UTF-8 once, as a whole (fast), is parsed as a `str`: from bytes,
     // serde_json checks every string again on its own, a sixth of a small review's answer.
     // A body that is not UTF-8 takes the byte path, which says where it breaks and still

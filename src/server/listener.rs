@@ -71,6 +71,56 @@ struct Shared {
     http1: auto::Builder<TokioExecutor>,
     http2: auto::Builder<TokioExecutor>,
     auto: auto::Builder<TokioExecutor>,
+    handshake_failures: FailureLog,
+}
+
+/// TLS handshake failures, logged at warn at most once per `EVERY`, with how many there were
+/// since the last line: a caBundle that does not match the serving certificate fails every
+/// call from kube-apiserver, and the log at its default level must say so, but a port scanner
+/// must not fill it. Every failure is also logged at debug and counted in the metrics.
+struct FailureLog {
+    opened: Instant,
+    /// Milliseconds since `opened` of the last warn line, plus one (zero: none yet).
+    last: AtomicU64,
+    since: AtomicU64,
+}
+
+impl FailureLog {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn new() -> Self {
+        FailureLog {
+            opened: Instant::now(),
+            last: AtomicU64::new(0),
+            since: AtomicU64::new(0),
+        }
+    }
+
+    fn failed(&self, peer: SocketAddr, error: &dyn std::fmt::Display) {
+        tracing::debug!(%peer, %error, "TLS handshake failed");
+        let now = u64::try_from(self.opened.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= Self::EVERY.as_millis() as u64;
+        if due
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let others = self.since.swap(0, Ordering::Relaxed);
+            tracing::warn!(
+                %peer,
+                %error,
+                others_since_last_line = others,
+                "TLS handshake failed (a client that does not trust the serving certificate, \
+                 e.g. a caBundle that does not match it, fails here; at most one line per 10 s)"
+            );
+        } else {
+            self.since.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +170,7 @@ pub async fn serve(
         http1,
         http2,
         auto,
+        handshake_failures: FailureLog::new(),
     });
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -199,10 +250,11 @@ async fn serve_connection(
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             shared.metrics.tls_handshake_failures.inc();
-            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            shared.handshake_failures.failed(peer, &e);
             return;
         }
         Err(_) => {
+            // Port scanners and stalled clients: counted, logged at debug only.
             shared.metrics.tls_handshake_failures.inc();
             tracing::debug!(%peer, "TLS handshake timed out");
             return;
@@ -447,6 +499,26 @@ mod tests {
     // before it is due, not about how fast.
 
     const LONG: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn handshake_failures_are_logged_once_per_period_with_a_count() {
+        let log = FailureLog::new();
+        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        for _ in 0..5 {
+            log.failed(peer, &"bad certificate");
+        }
+        // One line for the first; the other four wait for the next line's count.
+        assert_ne!(log.last.load(Ordering::Relaxed), 0);
+        assert_eq!(log.since.load(Ordering::Relaxed), 4);
+        // A period later, the next failure is logged and takes the count.
+        let opened_long_ago = FailureLog {
+            opened: Instant::now() - FailureLog::EVERY - Duration::from_secs(1),
+            last: AtomicU64::new(1),
+            since: AtomicU64::new(4),
+        };
+        opened_long_ago.failed(peer, &"bad certificate");
+        assert_eq!(opened_long_ago.since.load(Ordering::Relaxed), 0);
+    }
 
     #[tokio::test]
     async fn idle_connections_close_after_the_idle_timeout() {
