@@ -82,7 +82,7 @@ pub struct CertsArgs {
 /// Kubernetes validates Service names as DNS-1035 labels: a DNS-1123 label that starts with a
 /// letter.
 fn parse_service_name(s: &str) -> Result<String, String> {
-    dns1123_label(s)?;
+    dns1123_label(s).map_err(|why| format!("{why} (Service names are DNS-1035 labels)"))?;
     if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(
             "must start with a lower-case letter (Service names are DNS-1035 labels)".into(),

@@ -736,3 +736,29 @@ fn a_large_generated_input_is_read_whole() {
     assert_eq!(report["summary"]["objects"], 2001);
     assert_eq!(codes_at(&report), vec![("EW013".to_owned(), 15_007, 5)]);
 }
+
+#[test]
+fn warn_only_from_the_environment_reads_the_usual_spellings() {
+    // A Deployment or CI variable is often written 1/0 or yes/no.
+    for (value, code) in [
+        ("1", 0),
+        ("yes", 0),
+        ("on", 0),
+        ("0", 1),
+        ("no", 1),
+        ("false", 1),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_eastwest-guard"))
+            .current_dir(data_dir())
+            .args(["check", "rules/ew013.yaml"])
+            .env("EASTWEST_GUARD_WARN_ONLY", value)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "EASTWEST_GUARD_WARN_ONLY={value}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

@@ -91,6 +91,12 @@ fn bad_configuration_exits_with_a_message() {
             "--trigger-label",
         ),
         (
+            vec![],
+            vec![("EASTWEST_GUARD_WARN_ONLY", "maybe")],
+            2,
+            "--warn-only",
+        ),
+        (
             vec!["--max-connections".into(), "0".into()],
             vec![],
             2,
@@ -135,5 +141,21 @@ fn bad_configuration_exits_with_a_message() {
             stderr.contains(needle),
             "{flags:?}: {needle:?} not in {stderr}"
         );
+    }
+}
+
+#[test]
+fn a_host_name_for_an_address_is_refused_with_what_to_write() {
+    for flag in ["--listen", "--probe-listen"] {
+        let out = serve()
+            .args([flag, "localhost:8443"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains("is not IP:PORT"), "{flag}: {stderr}");
+        assert!(stderr.contains("0.0.0.0:8443"), "{flag}: {stderr}");
     }
 }

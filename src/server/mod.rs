@@ -50,7 +50,8 @@ pub struct ServeArgs {
         long,
         value_name = "ADDR",
         env = "EASTWEST_GUARD_LISTEN",
-        default_value = "0.0.0.0:8443"
+        default_value = "0.0.0.0:8443",
+        value_parser = parse_listen_address
     )]
     pub listen: SocketAddr,
 
@@ -83,7 +84,8 @@ pub struct ServeArgs {
         long,
         value_name = "ADDR",
         env = "EASTWEST_GUARD_PROBE_LISTEN",
-        default_value = "0.0.0.0:8080"
+        default_value = "0.0.0.0:8080",
+        value_parser = parse_listen_address
     )]
     pub probe_listen: SocketAddr,
 
@@ -625,6 +627,17 @@ fn bind_with_backlog(addr: std::net::SocketAddr, backlog: u32) -> std::io::Resul
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
+}
+
+/// An `IP:PORT` to listen on. A host name is refused with that said: binding to whatever
+/// `localhost` resolves to first would be a guess.
+fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| {
+        format!(
+            "{s:?} is not IP:PORT; give an address, e.g. 0.0.0.0:8443, 127.0.0.1:8443 or \
+             [::]:8443 (host names are not accepted)"
+        )
+    })
 }
 
 #[cfg(test)]
