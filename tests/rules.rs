@@ -927,6 +927,39 @@ fn ew020_in_gitops_says_to_delete_in_a_separate_change() {
 }
 
 #[test]
+fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
+    // The defaults patch wrote the selector down; renaming the gateway leaves it behind.
+    let old = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "east-west-gateway"),
+        (SELECTOR, "app=east-west-gateway"),
+    ]);
+    let new = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "my-gw"),
+        (SELECTOR, "app=east-west-gateway"),
+    ]);
+    let d = update_ns(&old, &new, &NoCluster);
+    let v = only(&d, RuleId::EW021);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    assert!(
+        v[0].message.contains("selects the old gateway's pods"),
+        "{}",
+        v[0].message
+    );
+    assert!(v[0].message.contains("\"app=my-gw\""), "{}", v[0].message);
+    // A selector of its own (not app=<old name>) is left alone.
+    let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (SELECTOR, "app=edge")]);
+    let new = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-b"), (SELECTOR, "app=edge")]);
+    let d = update_ns(&old, &new, &NoCluster);
+    assert!(
+        !only(&d, RuleId::EW021)[0]
+            .message
+            .contains("old gateway's pods")
+    );
+}
+
+#[test]
 fn ew021_gateway_moves_while_east_west_is_on() {
     let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a")]);
     let new = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-b")]);

@@ -61,8 +61,13 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
             continue;
         }
         let Some((key, value)) = item.split_once('=') else {
+            // `app:gw` is the usual slip (YAML's separator): suggest the same pair with '='.
+            let example = match item.split_once(':') {
+                Some((k, v)) if !k.is_empty() && !v.is_empty() => format!("{k}={v}"),
+                _ => format!("app={item}"),
+            };
             problem(format!(
-                "pair {n} {item:?} has no '='; write key=value, e.g. \"app={item}\""
+                "pair {n} {item:?} has no '='; write key=value, e.g. \"{example}\""
             ));
             continue;
         };
@@ -134,6 +139,8 @@ mod tests {
         assert!(problems("app=gw,,tier=x")[0].contains("empty pair"));
         assert!(problems("app=gw,")[0].contains("empty pair"));
         assert!(problems("app")[0].contains("no '='"));
+        assert!(problems("app")[0].contains("e.g. \"app=app\""));
+        assert!(problems("app:gw")[0].contains("e.g. \"app=gw\""));
         assert!(problems("app=")[0].contains("empty value"));
         assert!(problems("=gw")[0].contains("empty key"));
         assert!(problems("app=gw,app=other")[0].contains("repeats"));

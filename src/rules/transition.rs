@@ -134,14 +134,28 @@ pub(crate) fn check_namespace(
     .into_iter()
     .filter(|(_, _, a, b)| a != b)
     .collect();
+    // A new name with the selector still derived from the old one (written down by the
+    // defaults patch, or by hand): the new gateway would select the old gateway's pods.
+    let stale_selector = before.name != after.name
+        && before.workload_selector == after.workload_selector
+        && after.workload_selector.strip_prefix("app=") == Some(&*before.name);
     for (what, key, from, to) in changes {
+        let stale = if stale_selector && key == keys::GATEWAY_NAME {
+            format!(
+                ". The workload selector stays {}, which selects the old gateway's pods: change \
+                 it to \"app={to}\" too",
+                quote(&after.workload_selector)
+            )
+        } else {
+            String::new()
+        };
         out.push(
             Finding::new(RuleId::EW021, Field::Annotation(key.into()), Some(to))
                 .message(format!(
                     "changes the east-west gateway {what} from {} to {} while east-west is on: \
                      cross-cluster traffic for this Namespace moves to a new gateway, and peers \
                      reach it only once the new gateway is up. Make sure that is intended, and \
-                     schedule it like any gateway change",
+                     schedule it like any gateway change{stale}",
                     quote(from),
                     quote(to)
                 ))
