@@ -238,7 +238,7 @@ fn simple_value(v: &str) -> Option<&str> {
 
 /// [`parse_yaml`] by the YAML parser's events: every text, with every problem.
 fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
-    if let Some(problem) = tab_indentation(text) {
+    if let Some(problem) = tab_indentation(text).or_else(|| end_marker_first(text)) {
         return Err(vec![problem]);
     }
     let mut problems = Vec::new();
@@ -422,6 +422,25 @@ fn tab_indentation(text: &str) -> Option<YamlProblem> {
                 column,
             }),
         })
+    })
+}
+
+/// A document end marker (`...`) before any content. Go's YAML (as libyaml) expects the first
+/// document's content there and fails; saphyr reads an empty document and goes on.
+fn end_marker_first(text: &str) -> Option<YamlProblem> {
+    let (i, line) = text.split('\n').enumerate().find(|(_, line)| {
+        let content = line.trim_start_matches([' ', '\t']);
+        !(content.is_empty() || content.starts_with('#'))
+    })?;
+    let rest = line.strip_prefix("...")?;
+    (rest.is_empty() || rest.starts_with([' ', '\t', '\r'])).then(|| YamlProblem {
+        what: "is not valid YAML for the agent: it starts with the document end marker '...' \
+               (Go's YAML parser expects the map first); remove that line"
+            .into(),
+        position: Some(TextPosition {
+            line: i + 1,
+            column: 1,
+        }),
     })
 }
 
