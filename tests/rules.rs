@@ -484,6 +484,28 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
 }
 
 #[test]
+fn ew007_a_leading_document_end_marker_fails_the_agents_yaml() {
+    let t = "service.beta.kubernetes.io/aws-load-balancer-type";
+    for text in [
+        format!("...\n{t}: nlb\n"),
+        format!("# a comment\n\n... # end\n{t}: nlb\n"),
+    ] {
+        let d = cloud(&text);
+        let v = only(&d, RuleId::EW007);
+        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
+        assert!(
+            v[0].message.contains("document end marker"),
+            "{}",
+            v[0].message
+        );
+    }
+    // At the end of the map it is only the end of the document: fine.
+    assert!(only(&cloud(&format!("{t}: nlb\n...\n")), RuleId::EW007).is_empty());
+    // A value that merely starts with dots is no marker.
+    assert!(only(&cloud(&format!("{t}: nlb\n{t}-x: ...a\n")), RuleId::EW007).is_empty());
+}
+
+#[test]
 fn ew007_a_second_document_says_what_the_agents_yaml_keeps() {
     // Go's YAML reads the first document and succeeds: no fallback is involved.
     let t = "service.beta.kubernetes.io/aws-load-balancer";
