@@ -297,6 +297,18 @@ fn objects_without_a_tetrate_key_may_appear_twice() {
 }
 
 #[test]
+fn a_namespace_twice_with_a_trigger_label_is_reported() {
+    // No traffic.tetrate.io/ key, but the trigger label decides exposure in it.
+    let run = check(&["-o", "json", "duplicate-namespace"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["code"], "duplicate-object");
+    assert_eq!(findings[0]["file"], "duplicate-namespace/overlay.yaml");
+}
+
+#[test]
 fn warn_only_downgrades_the_checks_of_the_input_too() {
     // --warn-only turns every deny into a warning, the input's own checks included.
     let args = [

@@ -149,7 +149,7 @@ async fn at_the_connection_cap_slow_clients_delay_but_cannot_lock_out_a_good_one
         "--max-connections",
         "20",
         "--header-read-timeout",
-        "500ms",
+        "1s",
         "--tls-handshake-timeout",
         "2s",
     ])

@@ -460,6 +460,9 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
         format!("{t}: nlb\n\t\n{t}-x: y\n"),
         format!("{t}: |\n\tnlb\n"),
         format!("{t}: nlb\n\tmore\n"),
+        // In a block scalar, a tab before or as its indentation.
+        format!("{t}: |\n  \tnlb\n"),
+        format!("{t}: |\n  nlb\n \tmore\n"),
     ] {
         let d = cloud(&text);
         let v = only(&d, RuleId::EW007);
@@ -479,8 +482,29 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
             "{text:?}"
         );
     }
-    // Tabs after the indentation are YAML's business as before: after a value, accepted.
-    assert!(only(&cloud(&format!("{t}: nlb\t# c\n")), RuleId::EW007).is_empty());
+    // Tabs after the indentation are YAML's business as before: after a value, or in a block
+    // scalar's text once its indentation is read, accepted (as Go's YAML accepts them).
+    for text in [
+        format!("{t}: nlb\t# c\n"),
+        format!("{t}: |\n  nlb\n  \tmore\n"),
+        format!("{t}: |2\n  \tnlb\n"),
+        format!("{t}: >-\n  nlb\n\n  \tmore\n{t}-x: y\n"),
+        format!("{t}: &a |\n  nlb\n  \tmore\n"),
+    ] {
+        let d = cloud(&text);
+        assert!(
+            only(&d, RuleId::EW007).is_empty(),
+            "{text:?}: {:#?}",
+            d.violations
+        );
+    }
+    // A tab in a later document: the second document is the problem, and the message says
+    // what the agent's YAML keeps of the first.
+    let d = cloud(&format!("{t}: nlb\n---\n\t{t}-x: y\n"));
+    let m = &only(&d, RuleId::EW007)[0].message;
+    assert!(m.contains("more than one YAML document"), "{m}");
+    assert!(m.contains("would silently use"), "{m}");
+    assert!(!m.contains("fallback"), "{m}");
 }
 
 #[test]

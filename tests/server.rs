@@ -816,7 +816,7 @@ async fn start_slow_request(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_are_cut_but_idle_keep_alive_connections_are_not() {
     let mut server =
-        TestServer::start(&["--header-read-timeout", "200ms", "--idle-timeout", "30s"]).await;
+        TestServer::start(&["--header-read-timeout", "1s", "--idle-timeout", "30s"]).await;
     // Idle well past the header timeout between two requests: still the same connection.
     let mut client = server.client(Protocol::Http1).await;
     assert_eq!(
@@ -828,7 +828,7 @@ async fn slow_headers_are_cut_but_idle_keep_alive_connections_are_not() {
         )["allowed"],
         true
     );
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
         response(
             &client
@@ -867,7 +867,7 @@ async fn connections_that_never_send_a_request_are_closed() {
     // Without this limit a client that completes TLS and says nothing holds a connection slot
     // for the whole idle timeout; with --max-connections of them, every write waits.
     let mut server =
-        TestServer::start(&["--header-read-timeout", "300ms", "--idle-timeout", "60s"]).await;
+        TestServer::start(&["--header-read-timeout", "1s", "--idle-timeout", "60s"]).await;
     for alpn in [&b"http/1.1"[..], &b"h2"[..]] {
         let mut tls = tls_connect(server.webhook, server.client_config(&[alpn]))
             .await
@@ -884,7 +884,7 @@ async fn connections_that_never_send_a_request_are_closed() {
     assert_eq!(
         metric(
             &metrics,
-            "eastwest_guard_connections_closed_by_server_total{reason=\"header_read_timeout\"}"
+            "eastwest_guard_connections_closed_by_server_total{reason=\"first_request_timeout\"}"
         ),
         Some(2.0),
         "{metrics}"

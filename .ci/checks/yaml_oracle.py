@@ -39,7 +39,8 @@ INDENTS = ["", "", "", " ", "  ", "\t", " \t", "\t "]
 ENDINGS = ["", "", " ", "\t", " # c", "\t# c"]
 OTHER_LINES = [
     "", "", "# comment", "\t# c", "---", "...", "... # end", "  ", "\t", "- a", "  more",
-    "\tmore", "  - x", "{", "}", "[", "<<: {a: b}", "a: |", "  block", "\tblock",
+    "\tmore", "  - x", "{", "}", "[", "<<: {a: b}", "a: |", "a: |2", "a: >-", "b.io/c: &x |",
+    "  block", "\tblock", "  \tblock", " \tblock", "  x\ty", "   deeper",
 ]
 
 

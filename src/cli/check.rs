@@ -191,11 +191,9 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
         };
         if let Some(key) = key {
             match first_seen.get(&key) {
-                // Objects without a traffic.tetrate.io/ key are not the guard's business, even
-                // twice (kustomize bases and overlays, one folder per environment).
-                Some(first)
-                    if keys::has_tetrate_key(&m.object) || keys::has_tetrate_key(&first.object) =>
-                {
+                // Objects the guard has no business with, even twice (kustomize bases and
+                // overlays, one folder per environment): see `matters_twice`.
+                Some(first) if matters_twice(m, config) || matters_twice(first, config) => {
                     outcome
                         .findings
                         .push(duplicate(m, first, operation, config));
@@ -310,6 +308,15 @@ fn judge(
             position_in_value: None,
         });
     }
+}
+
+/// Whether a second copy of this object could change what the guard judges: it has a
+/// `traffic.tetrate.io/` key, or it is a Namespace with a trigger label (which decides whether
+/// the Services labelled in it are exposed: EW031).
+fn matters_twice(m: &Manifest, config: &Config) -> bool {
+    keys::has_tetrate_key(&m.object)
+        || (m.kind == rules::ResourceKind::Namespace
+            && config.trigger_label(m.object.labels()).is_some())
 }
 
 /// The level of the input's own checks: deny, or warn under `--warn-only` (which turns every

@@ -403,26 +403,94 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     }
 }
 
-/// A tab in a line's leading whitespace. Go's YAML (a port of libyaml) fails on a tab wherever
-/// it reads indentation: before a key or a comment, in a block scalar's indentation, at the
-/// start of a plain value's next line or of a blank line. saphyr accepts some of those (a key
-/// after a tab), so the guard refuses a tab anywhere in the indentation. That also refuses a
-/// quoted value or a flow map continued on a tab-indented line, which Go's YAML reads; indenting
-/// with spaces fixes every case.
+/// A tab in a line's indentation. Go's YAML (a port of libyaml) fails on a tab wherever it
+/// reads indentation: before a key or a comment, at the start of a plain value's next line or
+/// of a blank line, in a block scalar's indentation. saphyr accepts some of those (a key after
+/// a tab), so the guard refuses a tab in the indentation of any line outside a block scalar's
+/// text; inside one, only a tab before the scalar's indentation (after it, a tab is text). That
+/// also refuses a quoted value or a flow map continued on a tab-indented line, which Go's YAML
+/// reads; indenting with spaces fixes every case. Only the first document is looked at: Go's
+/// YAML reads no further (a second document is an EW007 of its own).
 fn tab_indentation(text: &str) -> Option<YamlProblem> {
-    text.split('\n').enumerate().find_map(|(i, line)| {
+    let problem = |line: usize, column: usize| YamlProblem {
+        what: "is not valid YAML for the agent: a tab in the indentation, which Go's YAML \
+               parser refuses; indent with spaces"
+            .into(),
+        position: Some(TextPosition { line, column }),
+    };
+    let mut seen_content = false;
+    // In a block scalar (`key: |`): its key's indentation, and its text's once known.
+    let mut block: Option<(usize, Option<usize>)> = None;
+    for (i, line) in text.split('\n').enumerate() {
+        let spaces = line.len() - line.trim_start_matches(' ').len();
+        let after_spaces = &line[spaces..];
+        if let Some((parent, text_indent)) = block {
+            let blank = after_spaces.is_empty() || after_spaces == "\r";
+            match text_indent {
+                _ if blank => continue,
+                Some(n) if spaces >= n => continue,
+                None if spaces > parent && !after_spaces.starts_with('\t') => {
+                    block = Some((parent, Some(spaces)));
+                    continue;
+                }
+                _ if after_spaces.starts_with('\t') => return Some(problem(i + 1, spaces + 1)),
+                // Less indented: the scalar has ended, and this line is read as any other.
+                _ => block = None,
+            }
+        }
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-        let column = line[..indent].find('\t')? + 1;
-        Some(YamlProblem {
-            what: "is not valid YAML for the agent: a tab in the indentation (Go's YAML parser \
-                   refuses tabs where it reads indentation); indent with spaces"
-                .into(),
-            position: Some(TextPosition {
-                line: i + 1,
-                column,
-            }),
-        })
-    })
+        if let Some(tab) = line[..indent].find('\t') {
+            return Some(problem(i + 1, tab + 1));
+        }
+        let content = &line[indent..];
+        if is_marker(content, "---") && seen_content && indent == 0 {
+            return None;
+        }
+        if !(content.is_empty() || content.starts_with('#') || content == "\r") {
+            seen_content = true;
+        }
+        if let Some(increment) = block_scalar_start(content) {
+            block = Some((indent, increment.map(|n| indent + n)));
+        }
+    }
+    None
+}
+
+/// Whether `line` is the document marker `marker` (`---` or `...`), alone or followed by
+/// whitespace.
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+}
+
+/// For a `key: |` (or `>`) line, the block scalar's explicit indentation if it gives one
+/// (`|2`); `None` when the line starts no block scalar. Conservative: a key that itself holds
+/// `: ` is not recognised, and the line's text is then checked as any other (stricter, never
+/// laxer, than Go's YAML).
+fn block_scalar_start(content: &str) -> Option<Option<usize>> {
+    let (_, value) = content.split_once([':'])?;
+    let mut value = value.trim_start_matches([' ', '\t']);
+    // Properties before the indicator: a tag (`!!str`) or an anchor (`&a`).
+    while value.starts_with(['!', '&']) {
+        let end = value.find([' ', '\t'])?;
+        value = value[end..].trim_start_matches([' ', '\t']);
+    }
+    let rest = value.strip_prefix(['|', '>'])?;
+    let header_end = rest.find([' ', '\t', '\r']).unwrap_or(rest.len());
+    let (header, tail) = rest.split_at(header_end);
+    let tail = tail.trim_start_matches([' ', '\t', '\r']);
+    if !(tail.is_empty() || tail.starts_with('#')) {
+        return None;
+    }
+    let mut increment = None;
+    for b in header.bytes() {
+        match b {
+            b'+' | b'-' => {}
+            b'1'..=b'9' if increment.is_none() => increment = Some(usize::from(b - b'0')),
+            _ => return None,
+        }
+    }
+    Some(increment)
 }
 
 /// A document end marker (`...`) before any content. Go's YAML (as libyaml) expects the first
@@ -432,8 +500,7 @@ fn end_marker_first(text: &str) -> Option<YamlProblem> {
         let content = line.trim_start_matches([' ', '\t']);
         !(content.is_empty() || content.starts_with('#'))
     })?;
-    let rest = line.strip_prefix("...")?;
-    (rest.is_empty() || rest.starts_with([' ', '\t', '\r'])).then(|| YamlProblem {
+    is_marker(line, "...").then(|| YamlProblem {
         what: "is not valid YAML for the agent: it starts with the document end marker '...' \
                (Go's YAML parser expects the map first); remove that line"
             .into(),

@@ -70,7 +70,8 @@ pub fn nearest_known(key: &str) -> Option<&'static str> {
         return nearest(key, KNOWN);
     };
     let suffixes: [&str; KNOWN.len()] = std::array::from_fn(|i| &KNOWN[i][PREFIX.len()..]);
-    let near = nearest(rest, &suffixes)?;
+    // One word is enough here to name a key it is part of (`.../deploy`, `.../selector`).
+    let near = nearest_with(rest, &suffixes, 1)?;
     KNOWN.iter().copied().find(|k| &k[PREFIX.len()..] == near)
 }
 
@@ -78,6 +79,12 @@ pub fn nearest_known(key: &str) -> Option<&'static str> {
 /// left out, like `eastwest-gateway-selector`), else the nearest by edit distance
 /// (Damerau-Levenshtein, so swapped letters count once) within a third of its length.
 pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    nearest_with(word, candidates, 2)
+}
+
+/// [`nearest`], where a candidate containing all of `word`'s words wins when `word` has at
+/// least `min_words` of them.
+fn nearest_with<'a>(word: &str, candidates: &[&'a str], min_words: usize) -> Option<&'a str> {
     // No key or value this is asked about is near a candidate past this length (a label or
     // annotation key is at most 253 + 1 + 63 bytes), and the distance costs length x length.
     const LONGEST: usize = 320;
@@ -95,7 +102,7 @@ pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let by_distance = |c: &str| strsim::damerau_levenshtein(&lower, c);
     let containing = candidates
         .iter()
-        .filter(|c| **c != lower && mine.len() > 1)
+        .filter(|c| **c != lower && mine.len() >= min_words)
         .filter(|c| {
             let theirs = words(c);
             mine.iter().all(|w| theirs.contains(w))
@@ -137,7 +144,21 @@ mod tests {
         assert_eq!(nearest_known(&long), None);
         // Short keys are judged by their own length, not the prefix's.
         assert_eq!(nearest_known("traffic.tetrate.io/foo"), None);
-        assert_eq!(nearest_known("traffic.tetrate.io/name"), None);
+        assert_eq!(nearest_known("traffic.tetrate.io/owner"), None);
+        // A key left with one of its words names the key.
+        assert_eq!(nearest_known("traffic.tetrate.io/name"), Some(GATEWAY_NAME));
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/deploy"),
+            Some(GATEWAY_DEPLOY)
+        );
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/selector"),
+            Some(GATEWAY_SELECTOR)
+        );
+        assert_eq!(
+            nearest_known("traffic.tetrate.io/namespace"),
+            Some(GATEWAY_NAMESPACE)
+        );
         assert_eq!(
             nearest_known("traffic.tetrate.io/east-west-gateway-name"),
             Some(GATEWAY_NAME)

@@ -9,6 +9,11 @@
 //!   must be complete within this time. Unlike hyper's own header timeout, it does not run
 //!   while a keep-alive connection sits idle between requests, so the healthy pooled
 //!   connections of kube-apiserver are not closed (and no request races a server-side close).
+//! - First request (both protocols, the `--header-read-timeout` value): a new connection whose
+//!   first request has not started within it of the handshake is closed
+//!   (`first_request_timeout`, or `header_read_timeout` if part of it arrived), so clients that
+//!   connect and say nothing cannot hold the connection slots; it is closed sooner if
+//!   `--idle-timeout` is shorter.
 //! - `--idle-timeout`: a connection with no request in flight for this long is closed. The
 //!   default (120s) is longer than kube-apiserver's idle timeout (90s), so the client, which
 //!   knows when it is about to send, closes first.
@@ -115,7 +120,8 @@ impl FailureLog {
                 %error,
                 others_since_last_line = others,
                 "TLS handshake failed (a client that does not trust the serving certificate, \
-                 e.g. a caBundle that does not match it, fails here; at most one line per 10 s)"
+                 e.g. a caBundle that does not match it, or with --client-ca a client \
+                 certificate that was refused; at most one line per 10 s)"
             );
         } else {
             self.since.fetch_add(1, Ordering::Relaxed);
@@ -377,7 +383,7 @@ impl Activity {
     /// complete within `header_read_timeout` of its first bytes (HTTP/1.1), no request at all
     /// within `first_request_timeout` of the handshake (a client that connects and says
     /// nothing would otherwise hold a connection slot for the whole idle timeout), or no
-    /// request in flight for `idle_timeout`.
+    /// request in flight for `idle_timeout` (which also caps the first-request wait).
     async fn watchdog(
         &self,
         header_read_timeout: Option<Duration>,
@@ -395,10 +401,24 @@ impl Activity {
             let now = self.now_ms();
             let mut wake = now.saturating_add(period);
             if self.in_flight.load(Ordering::Acquire) == 0 && !self.served.load(Ordering::Relaxed) {
-                if now >= first_ms {
-                    return "header_read_timeout";
+                // Never more than the idle timeout: a silent connection is an idle one too.
+                let (deadline, reason) = if first_ms <= idle_ms {
+                    // Bytes of it arrived (a slowloris client): its headers were too slow.
+                    let started =
+                        header_ms.is_some() && self.head_started.load(Ordering::Relaxed) != 0;
+                    let reason = if started {
+                        "header_read_timeout"
+                    } else {
+                        "first_request_timeout"
+                    };
+                    (first_ms, reason)
+                } else {
+                    (idle_ms, "idle_timeout")
+                };
+                if now >= deadline {
+                    return reason;
                 }
-                wake = wake.min(first_ms);
+                wake = wake.min(deadline);
             } else if self.in_flight.load(Ordering::Acquire) == 0 {
                 let head = self.head_started.load(Ordering::Relaxed);
                 match header_ms {
@@ -554,17 +574,23 @@ mod tests {
         let reason = activity
             .watchdog(None, Duration::from_millis(80), LONG)
             .await;
-        assert_eq!(reason, "header_read_timeout");
+        assert_eq!(reason, "first_request_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(80));
+
+        // A shorter idle timeout closes a silent connection first.
+        let activity = Arc::new(Activity::new());
+        let reason = activity
+            .watchdog(None, LONG, Duration::from_millis(80))
+            .await;
+        assert_eq!(reason, "idle_timeout");
 
         // Once a request has started, the limit no longer applies: idle time counts instead.
         let activity = Arc::new(Activity::new());
         drop(activity.request_started());
-        let watchdog =
-            activity.watchdog(None, Duration::from_millis(20), Duration::from_millis(300));
+        let watchdog = activity.watchdog(None, Duration::from_millis(20), Duration::from_secs(2));
         tokio::pin!(watchdog);
         assert!(
-            tokio::time::timeout(Duration::from_millis(150), &mut watchdog)
+            tokio::time::timeout(Duration::from_millis(300), &mut watchdog)
                 .await
                 .is_err(),
             "closed a connection that had served a request before its idle timeout"

@@ -138,7 +138,7 @@ impl Metrics {
         let connections_closed_by_server = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "connections_closed_by_server",
-            "Connections the server closed itself: idle timeout or request headers too slow",
+            "Connections the server closed itself: idle timeout, request headers too slow, or no first request",
             connections_closed_by_server.clone(),
         );
         let cluster_lookups_skipped = Counter::default();
@@ -178,7 +178,11 @@ impl Metrics {
         for result in ["success", "failure"] {
             drop(cert_reloads.get_or_create(&ResultLabels { result }));
         }
-        for reason in ["idle_timeout", "header_read_timeout"] {
+        for reason in [
+            "idle_timeout",
+            "header_read_timeout",
+            "first_request_timeout",
+        ] {
             drop(connections_closed_by_server.get_or_create(&ReasonLabels { reason }));
         }
         Metrics {
