@@ -101,7 +101,7 @@ pub fn derive<'a>(
                 let parsed = selector::parse(sel).map_err(|_| DeriveError::InvalidSelector)?;
                 let app = parsed.app().ok_or(DeriveError::NoAppKey)?;
                 (
-                    Cow::Owned(app.to_owned()),
+                    Cow::Borrowed(app),
                     Source::Derived,
                     Cow::Borrowed(sel),
                     Source::Annotation,
@@ -185,7 +185,16 @@ mod tests {
         for value in [&g.name, &g.workload_selector, &g.namespace, &g.deploy] {
             assert!(matches!(value, Cow::Borrowed(_)), "{value:?} was copied");
         }
-        // Derived values are built; defaults are borrowed from the configuration.
+        // A name derived from the selector's app value is borrowed from the selector.
+        let only_selector = ann(&[(keys::GATEWAY_SELECTOR, "tier=edge,app=gw")]);
+        let g = derive(Some(&only_selector), &c).unwrap();
+        assert_eq!(g.name, "gw");
+        assert!(
+            matches!(g.name, Cow::Borrowed(_)),
+            "{:?} was copied",
+            g.name
+        );
+        // Derived selectors are built; defaults are borrowed from the configuration.
         let g = derive(None, &c).unwrap();
         assert!(matches!(g.name, Cow::Borrowed(_)) && matches!(g.namespace, Cow::Borrowed(_)));
         assert!(matches!(g.workload_selector, Cow::Owned(_)));

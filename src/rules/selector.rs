@@ -3,19 +3,19 @@
 
 use super::names;
 
-/// A parsed, valid workload selector.
+/// A parsed, valid workload selector: its pairs, borrowed from the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkloadSelector {
-    pub pairs: Vec<(String, String)>,
+pub struct WorkloadSelector<'a> {
+    pub pairs: Vec<(&'a str, &'a str)>,
 }
 
-impl WorkloadSelector {
+impl<'a> WorkloadSelector<'a> {
     /// The value of the `app` key, from which the gateway name is derived.
-    pub fn app(&self) -> Option<&str> {
+    pub fn app(&self) -> Option<&'a str> {
         self.pairs
             .iter()
-            .find(|(k, _)| k == "app")
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == "app")
+            .map(|(_, v)| *v)
     }
 }
 
@@ -26,32 +26,43 @@ pub struct SelectorProblem {
 }
 
 /// Parses a selector, collecting every problem rather than stopping at the first.
-pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
+pub fn parse(raw: &str) -> Result<WorkloadSelector<'_>, Vec<SelectorProblem>> {
     let mut problems = Vec::new();
-    let mut problem = |what: String| problems.push(SelectorProblem { what });
 
     if raw.trim().is_empty() {
-        problem(
-            "is empty; write k=v[,k=v]..., e.g. \"app=east-west-gateway\", or remove the \
-                 annotation to derive it from the gateway name"
+        problems.push(SelectorProblem {
+            what: "is empty; write k=v[,k=v]..., e.g. \"app=east-west-gateway\", or remove the \
+                   annotation to derive it from the gateway name"
                 .to_owned(),
-        );
+        });
         return Err(problems);
     }
     // Spaces anywhere break the agent's split; report once, then look for more problems in
     // the text without them so one pass finds everything.
-    let text: String = if raw.chars().any(char::is_whitespace) {
+    if raw.chars().any(char::is_whitespace) {
         let squeezed: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-        problem(format!(
-            "contains whitespace; the agent does not trim, so write it without spaces: {squeezed:?}"
-        ));
-        squeezed
+        problems.push(SelectorProblem {
+            what: format!(
+                "contains whitespace; the agent does not trim, so write it without spaces: \
+                 {squeezed:?}"
+            ),
+        });
+        pairs(&squeezed, &mut problems);
+        return Err(problems);
+    }
+    let pairs = pairs(raw, &mut problems);
+    if problems.is_empty() {
+        Ok(WorkloadSelector { pairs })
     } else {
-        raw.to_owned()
-    };
+        Err(problems)
+    }
+}
 
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut keys_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+/// The valid pairs of `text` (no whitespace in it), each problem pushed to `problems`.
+fn pairs<'t>(text: &'t str, problems: &mut Vec<SelectorProblem>) -> Vec<(&'t str, &'t str)> {
+    let mut problem = |what: String| problems.push(SelectorProblem { what });
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut keys_seen = SeenKeys::default();
     for (i, item) in text.split(',').enumerate() {
         let n = i + 1;
         if item.is_empty() {
@@ -90,7 +101,6 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
             ));
             ok = false;
         }
-        // A set, not a scan of `pairs`: a long selector must not cost the square of its length.
         if !key.is_empty() && !keys_seen.insert(key) {
             problem(format!(
                 "repeats the key {key:?} (pair {n}); each key may appear once"
@@ -98,13 +108,36 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector, Vec<SelectorProblem>> {
             ok = false;
         }
         if ok {
-            pairs.push((key.to_owned(), value.to_owned()));
+            pairs.push((key, value));
         }
     }
-    if problems.is_empty() {
-        Ok(WorkloadSelector { pairs })
-    } else {
-        Err(problems)
+    pairs
+}
+
+/// The keys of a selector seen so far: a scan while there are few (a selector has one to a
+/// few pairs), a set past that, so a long selector does not cost the square of its length.
+#[derive(Default)]
+struct SeenKeys<'t> {
+    few: Vec<&'t str>,
+    many: Option<std::collections::HashSet<&'t str>>,
+}
+
+impl<'t> SeenKeys<'t> {
+    const FEW: usize = 16;
+
+    /// Adds `key`; false if it was there already.
+    fn insert(&mut self, key: &'t str) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > Self::FEW {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
     }
 }
 
@@ -129,6 +162,20 @@ mod tests {
         assert_eq!(parse("tier=edge").unwrap().app(), None);
         assert!(parse("app.kubernetes.io/name=gw").is_ok());
         assert!(parse(&format!("app={}", "a".repeat(63))).is_ok());
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_short_and_long_selectors() {
+        // Short: the scan; long: the set it switches to past 16 keys.
+        assert!(problems("a=1,b=2,a=3")[0].contains("repeats the key \"a\" (pair 3)"));
+        let long: Vec<String> = (0..40).map(|i| format!("k{i}=v")).collect();
+        assert!(parse(&long.join(",")).is_ok());
+        for repeat in ["k3", "k39"] {
+            let text = format!("{},{repeat}=again", long.join(","));
+            let found = problems(&text);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert!(found[0].contains(&format!("repeats the key \"{repeat}\" (pair 41)")));
+        }
     }
 
     #[test]
