@@ -78,7 +78,14 @@ fn golden(name: &str, actual: &str) {
     }
 }
 
-const SETS: &[&str] = &["modes", "gateway", "services", "trigger", "no-change"];
+const SETS: &[&str] = &[
+    "modes",
+    "gateway",
+    "services",
+    "trigger",
+    "no-change",
+    "blocked",
+];
 
 #[test]
 fn golden_outputs() {
@@ -90,6 +97,48 @@ fn golden_outputs() {
             golden(&format!("diff/{set}.{ext}"), &run.stdout);
         }
     }
+}
+
+#[test]
+fn a_blocked_switch_keeps_the_old_configuration() {
+    // orders: namespace-level -> off is blocked (EW020), so the agent keeps namespace-level: the
+    // new unlabelled Service is exposed, and the gateway stays. closing: the same switch while
+    // the Namespace is being deleted, which EW020 allows.
+    let report = diff_set("blocked", &["-o", "json"]).json();
+    assert_eq!(
+        services(&report["newlyExposed"]),
+        vec!["orders/secret-admin"]
+    );
+    let admin = find(&report["newlyExposed"], "name", "secret-admin");
+    assert_eq!(admin["blockedBy"], Value::Null);
+    assert!(
+        admin["why"]
+            .as_str()
+            .expect("why")
+            .contains("blocked (EW020)"),
+        "{admin:#}"
+    );
+    let billing = find(&report["noLongerExposed"], "name", "billing");
+    assert_eq!(billing["blockedBy"], "EW020");
+    let legacy = find(&report["noLongerExposed"], "name", "legacy");
+    assert_eq!(legacy["blockedBy"], Value::Null);
+    assert_eq!(
+        find(&report["namespaces"], "name", "orders")["blockedBy"],
+        "EW020"
+    );
+    assert_eq!(
+        find(&report["namespaces"], "name", "closing")["blockedBy"],
+        Value::Null
+    );
+    let gateways: Vec<&str> = report["gateways"]
+        .as_array()
+        .expect("gateways")
+        .iter()
+        .map(|g| g["namespace"].as_str().expect("namespace"))
+        .collect();
+    assert_eq!(gateways, vec!["closing"], "{:#}", report["gateways"]);
+    // The gate sees the exposure.
+    assert_eq!(diff_set("blocked", &["--fail-on-new-exposure"]).code, 1);
 }
 
 /// `namespace/name` of each entry of a list of Service changes.

@@ -930,12 +930,14 @@ fn ew020_without_services_says_what_is_known() {
         assert!(!m.contains("no Service in it is labelled"), "{m}");
         assert!(!m.contains("Every Service in it is labelled"), "{m}");
     }
-    // Services, none labelled: "and so off", with their names.
+    // Services, none labelled: "which is off", with their names.
     let cluster = FakeCluster::default().with_services("payments", 0, &["api"]);
     let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "false")]), &cluster);
     let m = &only(&d, RuleId::EW020)[0].message;
     assert!(
-        m.contains("and so off: no Service in it is labelled"),
+        m.contains(
+            "(annotation set to \"false\"), which is off as no Service in it is labelled, is blocked"
+        ),
         "{m}"
     );
     assert!(m.contains("1 Service: api"), "{m}");

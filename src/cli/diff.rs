@@ -390,11 +390,25 @@ pub fn compare(old: &Model, new: &Model, config: &Config) -> ExposureDiff {
         let deleted = before.is_some_and(NamespaceModel::in_input)
             && !after.is_some_and(NamespaceModel::in_input);
         services_of(before, after, blocked, deleted, &mut diff);
-        if let Some(g) = gateway_change(name, before, after) {
+        // A blocked change leaves the Namespace as it was: the agent keeps the old
+        // configuration, so its gateway stays, and Services the change adds or relabels are
+        // exposed or not under that configuration, not the one asked for.
+        let kept = match (blocked, before, after) {
+            (Some(rule), Some(b), Some(a)) => {
+                let kept = a.keeping_config_of(b);
+                exposed_while_blocked(before, &kept, rule, &mut diff);
+                Some(kept)
+            }
+            _ => None,
+        };
+        if let Some(g) = gateway_change(name, before, kept.as_ref().or(after)) {
             diff.gateways.push(g);
         }
         diff.namespaces.extend(ns_change);
     }
+    // By Namespace, then name: the blocked ones were added after their Namespace's others.
+    diff.newly_exposed
+        .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     diff
 }
 
@@ -405,6 +419,51 @@ fn side(s: &ServiceModel, ns: &NamespaceModel) -> ServiceSide {
         why: exposure::why(s, ns),
         location: s.location.clone(),
         global_label: s.global_label.clone(),
+    }
+}
+
+/// Services that become exposed because a blocked change keeps their Namespace's old
+/// configuration (a new unlabelled Service next to a blocked switch away from namespace-level):
+/// the requested configuration would not expose them, so [`services_of`] does not list them.
+fn exposed_while_blocked(
+    before: Option<&NamespaceModel>,
+    kept: &NamespaceModel,
+    rule: RuleId,
+    diff: &mut ExposureDiff,
+) {
+    for s in kept.exposed() {
+        let b = before.and_then(|ns| {
+            ns.services
+                .iter()
+                .find(|o| o.name == s.name)
+                .map(|o| side(o, ns))
+        });
+        let listed = diff
+            .newly_exposed
+            .iter()
+            .any(|c| c.namespace == kept.name && c.name == s.name);
+        if b.as_ref().is_some_and(|b| b.exposed) || listed {
+            continue;
+        }
+        let after = side(s, kept);
+        let why = format!(
+            "{}: the change to Namespace {} is blocked ({rule}), and the agent keeps its \
+             namespace-level configuration, which exposes every Service in it",
+            if b.is_none() {
+                "new Service"
+            } else {
+                "exposed"
+            },
+            kept.name
+        );
+        diff.newly_exposed.push(ServiceChange {
+            namespace: kept.name.clone(),
+            name: s.name.clone(),
+            blocked_by: None,
+            before: b,
+            after: Some(after),
+            why,
+        });
     }
 }
 
@@ -607,11 +666,13 @@ fn namespace_change(
             (NamespaceChangeKind::Changed, parts.join("; "))
         }
     };
+    // As EW020: not while the Namespace is being deleted (that is the safe path itself).
     let blocked_by = (kind == NamespaceChangeKind::Changed
         && b.as_ref()
             .is_some_and(|s| s.mode == ExposureMode::NamespaceLevel)
         && a.as_ref()
-            .is_some_and(|s| s.mode != ExposureMode::NamespaceLevel))
+            .is_some_and(|s| s.mode != ExposureMode::NamespaceLevel)
+        && !after.is_some_and(|n| n.terminating || before.is_some_and(|b| b.terminating)))
     .then_some(RuleId::EW020);
     let why = match blocked_by {
         Some(rule) => format!(

@@ -75,6 +75,8 @@ pub struct NamespaceModel {
     pub cloud: Option<CloudView>,
     /// Its Services in the input, sorted by name.
     pub services: Vec<ServiceModel>,
+    /// Being deleted (`deletionTimestamp` set): EW020 does not apply.
+    pub terminating: bool,
 }
 
 impl NamespaceModel {
@@ -112,6 +114,29 @@ impl NamespaceModel {
 
     pub fn not_exposed(&self) -> impl Iterator<Item = &ServiceModel> {
         self.services.iter().filter(|s| !s.exposed)
+    }
+
+    /// This Namespace's Services under the exposure configuration of `kept` (its mode,
+    /// trigger, gateway and cloud annotations): what the agent does when it refuses a change
+    /// to the Namespace (EW020) and keeps the old configuration.
+    pub fn keeping_config_of(&self, kept: &NamespaceModel) -> NamespaceModel {
+        let mut out = self.clone();
+        out.global_annotation = kept.global_annotation.clone();
+        out.mode = kept.mode;
+        out.trigger = kept.trigger.clone();
+        out.gateway = kept.gateway.clone();
+        out.cloud = kept.cloud.clone();
+        for s in &mut out.services {
+            s.reason = service_reason(
+                s.global_label.as_deref(),
+                s.global_annotation.is_some(),
+                s.service_type.as_deref(),
+                out.mode,
+                &out.trigger,
+            );
+            s.exposed = s.reason.exposed();
+        }
+        out
     }
 }
 
@@ -321,6 +346,37 @@ fn namespace_model(
         gateway,
         cloud,
         services,
+        terminating: ns.is_some_and(|m| m.object.is_terminating()),
+    }
+}
+
+/// Why a Service with this label, annotation and type is exposed or not, in a Namespace of
+/// this mode and trigger.
+fn service_reason(
+    global_label: Option<&str>,
+    has_global_annotation: bool,
+    service_type: Option<&str>,
+    mode: ExposureMode,
+    trigger: &Trigger,
+) -> Reason {
+    let selection = if mode == ExposureMode::NamespaceLevel {
+        Some(Selection::NamespaceLevel)
+    } else if global_label == Some("true") {
+        Some(Selection::Label)
+    } else {
+        None
+    };
+    match selection {
+        Some(sel) if *trigger == Trigger::Missing => Reason::NoTriggerLabel(sel),
+        Some(sel) if service_type == Some("ExternalName") => Reason::ExternalName(sel),
+        Some(Selection::NamespaceLevel) => Reason::NamespaceLevel,
+        Some(Selection::Label) => Reason::Labelled,
+        None => match global_label {
+            Some("false") => Reason::LabelFalse,
+            Some(_) => Reason::LabelNotTrue,
+            None if has_global_annotation => Reason::LabelAsAnnotation,
+            None => Reason::NotLabelled,
+        },
     }
 }
 
@@ -333,25 +389,13 @@ fn service_model(
     let global_label = m.object.label(keys::GLOBAL).map(str::to_owned);
     let global_annotation = m.object.annotation(keys::GLOBAL).map(str::to_owned);
     let service_type = m.object.service_type().map(str::to_owned);
-    let selection = if mode == ExposureMode::NamespaceLevel {
-        Some(Selection::NamespaceLevel)
-    } else if exposure::is_labelled(&m.object) {
-        Some(Selection::Label)
-    } else {
-        None
-    };
-    let reason = match selection {
-        Some(sel) if *trigger == Trigger::Missing => Reason::NoTriggerLabel(sel),
-        Some(sel) if service_type.as_deref() == Some("ExternalName") => Reason::ExternalName(sel),
-        Some(Selection::NamespaceLevel) => Reason::NamespaceLevel,
-        Some(Selection::Label) => Reason::Labelled,
-        None => match global_label.as_deref() {
-            Some("false") => Reason::LabelFalse,
-            Some(_) => Reason::LabelNotTrue,
-            None if global_annotation.is_some() => Reason::LabelAsAnnotation,
-            None => Reason::NotLabelled,
-        },
-    };
+    let reason = service_reason(
+        global_label.as_deref(),
+        global_annotation.is_some(),
+        service_type.as_deref(),
+        mode,
+        trigger,
+    );
     ServiceModel {
         name: m.object.name().to_owned(),
         namespace: namespace.to_owned(),

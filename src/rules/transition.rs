@@ -45,7 +45,7 @@ pub(crate) fn check_namespace(
         };
         let to = match &services {
             Lookup::Found(s) if s.labelled == 0 && s.unlabelled > 0 => {
-                format!("{to}, and so off: no Service in it is labelled")
+                format!("{to}, which is off as no Service in it is labelled,")
             }
             _ => to,
         };
