@@ -975,6 +975,46 @@ fn ew020_in_gitops_says_to_delete_in_a_separate_change() {
 }
 
 #[test]
+fn updates_of_objects_being_deleted_are_never_denied() {
+    // The finalizer removal of an object that had a bad value before the guard was installed:
+    // denying it would leave the object stuck terminating.
+    let terminating = |mut v: Value| -> ObjectView {
+        v["metadata"]["deletionTimestamp"] = json!("2026-12-01T10:00:00Z");
+        serde_json::from_value(v).unwrap()
+    };
+    let mut svc_json = fixture("service-payment-api.json");
+    svc_json["metadata"]["labels"] = map(&[(GLOBAL, "True")]);
+    let old_svc: ObjectView = serde_json::from_value(svc_json.clone()).unwrap();
+    let new_svc = terminating(svc_json);
+    let d = rules::validate(
+        &Review::update(ResourceKind::Service, &old_svc, &new_svc),
+        &Config::default(),
+        &NoCluster,
+    );
+    assert!(d.allowed(), "{:#?}", d.violations);
+    let v = only(&d, RuleId::EW013);
+    assert_eq!(v[0].level, Level::Warn);
+    assert!(
+        v[0].message
+            .ends_with("(Not denied: the object is being deleted.)"),
+        "{}",
+        v[0].message
+    );
+
+    let old_ns = ew_ns(&[(GLOBAL, "yes")]);
+    let new_ns = terminating(ns_json(
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "yes")],
+    ));
+    let d = update_ns(&old_ns, &new_ns, &NoCluster);
+    assert!(d.allowed(), "{:#?}", d.violations);
+    assert_eq!(only(&d, RuleId::EW001)[0].level, Level::Warn);
+
+    // Not being deleted: denied as before.
+    assert!(!update_ns(&old_ns, &old_ns, &NoCluster).allowed());
+}
+
+#[test]
 fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
     // The defaults patch wrote the selector down; renaming the gateway leaves it behind.
     let old = ew_ns(&[

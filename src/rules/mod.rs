@@ -191,7 +191,22 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
         }
         ResourceKind::Other => {}
     }
-    out.into_decision()
+    let mut decision = out.into_decision();
+    // An update of an object being deleted is most often its finalizers being removed: denying
+    // it for a value that was already there (what the guard finds on objects older than it)
+    // would leave the object stuck terminating, and a Service's load balancer behind. Nothing
+    // written now outlives the deletion, so say what is wrong, but let it through.
+    if old.is_some() && object.is_terminating() {
+        for v in &mut decision.violations {
+            if v.level == Level::Deny {
+                v.level = Level::Warn;
+                v.message
+                    .push_str(" (Not denied: the object is being deleted.)");
+                v.summary.push_str(" (being deleted: not denied)");
+            }
+        }
+    }
+    decision
 }
 
 /// The mutating answer: the patch of missing gateway defaults, or `None`. Never denies.
