@@ -512,3 +512,22 @@ fn exit_statuses() {
         assert!(!run.stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn yaml_names_an_invalid_gateway_name_as_check_does() {
+    // A 65-character name (its derived selector is malformed too) and a derived `Bad_Name`:
+    // both are EW004, and neither gets a WorkspaceSetting.
+    let long = "g".repeat(65);
+    let text = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {{tetrate.io/rev: default}}\n  annotations:\n    traffic.tetrate.io/global: \"true\"\n    traffic.tetrate.io/eastwest-gateway-name: {long}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  labels: {{tetrate.io/rev: default}}\n  annotations:\n    traffic.tetrate.io/global: \"true\"\n    traffic.tetrate.io/eastwest-gateway-workload-selector: app=Bad_Name\n"
+    );
+    let run = run_with_stdin(&["explain", "-o", "yaml", "-"], Some(text.as_bytes()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(yaml_docs(&run.stdout).is_empty(), "{}", run.stdout);
+    for (ns, name) in [("a", long.as_str()), ("b", "Bad_Name")] {
+        let expected = format!(
+            "# Namespace {ns}: no WorkspaceSetting: the gateway name \"{name}\" is not a DNS-1123 label (EW004)"
+        );
+        assert!(run.stdout.contains(&expected), "{expected}\n{}", run.stdout);
+    }
+}

@@ -963,6 +963,14 @@ fn write_namespace_yaml(
         }
         GatewayState::Unknown => return skip("the gateway is unknown".into()),
     };
+    // The name first: a derived selector of an invalid name (`app=<65 characters>`) is
+    // malformed too, but the name is what to fix, and what check reports.
+    if crate::rules::names::dns1123_label(&gw.name).is_err() {
+        return skip(format!(
+            "the gateway name {} is not a DNS-1123 label (EW004)",
+            q(&gw.name)
+        ));
+    }
     let labels = match selector::parse(&gw.workload_selector) {
         Ok(sel) => sel.pairs,
         Err(_) => {
