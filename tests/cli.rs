@@ -243,16 +243,19 @@ fn json_output_field_by_field() {
     assert_eq!(ew040["positionInValue"], Value::Null);
 }
 
+/// A file with an invalid-manifest finding and a directory with a duplicate, as JSON.
+const INPUT_CHECKS: &[&str] = &[
+    "-o",
+    "json",
+    "rules/invalid-manifest.yaml",
+    "duplicate",
+    "-n",
+    "payments",
+];
+
 #[test]
 fn json_output_for_checks_of_the_input_itself() {
-    let run = check(&[
-        "-o",
-        "json",
-        "rules/invalid-manifest.yaml",
-        "duplicate",
-        "-n",
-        "payments",
-    ]);
+    let run = check(INPUT_CHECKS);
     assert_eq!(run.code, 1);
     let report = run.json();
     let findings = report["findings"].as_array().expect("findings");
@@ -311,15 +314,7 @@ fn a_namespace_twice_with_a_trigger_label_is_reported() {
 #[test]
 fn warn_only_downgrades_the_checks_of_the_input_too() {
     // --warn-only turns every deny into a warning, the input's own checks included.
-    let args = [
-        "-o",
-        "json",
-        "rules/invalid-manifest.yaml",
-        "duplicate",
-        "-n",
-        "payments",
-    ];
-    let run = check(&[&args[..], &["--warn-only"]].concat());
+    let run = check(&[INPUT_CHECKS, &["--warn-only"]].concat());
     assert_eq!(run.code, 0, "{}", run.stdout);
     let report = run.json();
     let findings = report["findings"].as_array().expect("findings");
@@ -335,7 +330,7 @@ fn warn_only_downgrades_the_checks_of_the_input_too() {
         ]
     );
     // And --fail-on-warning still fails the run on them.
-    let run = check(&[&args[..], &["--warn-only", "--fail-on-warning"]].concat());
+    let run = check(&[INPUT_CHECKS, &["--warn-only", "--fail-on-warning"]].concat());
     assert_eq!(run.code, 1, "{}", run.stdout);
 }
 

@@ -449,6 +449,15 @@ fn ew007_cloud_annotations_must_be_a_flat_yaml_map() {
     }
 }
 
+/// The one EW007 of the cloud-annotations `text`, whose message says `what`.
+fn one_ew007_saying(text: &str, what: &str) -> rules::Violation {
+    let d = cloud(text);
+    let v = only(&d, RuleId::EW007);
+    assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
+    assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
+    v[0].clone()
+}
+
 #[test]
 fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
     // Go's YAML (as libyaml) refuses each of these; saphyr accepts some (the first two).
@@ -464,21 +473,10 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
         format!("{t}: |\n  \tnlb\n"),
         format!("{t}: |\n  nlb\n \tmore\n"),
     ] {
-        let d = cloud(&text);
-        let v = only(&d, RuleId::EW007);
-        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
+        let v = one_ew007_saying(&text, "tab in the indentation");
+        assert!(v.message.contains("indent with spaces"), "{}", v.message);
         assert!(
-            v[0].message.contains("tab in the indentation"),
-            "{text:?}: {}",
-            v[0].message
-        );
-        assert!(
-            v[0].message.contains("indent with spaces"),
-            "{}",
-            v[0].message
-        );
-        assert!(
-            v[0].position_in_value.is_some_and(|p| p.column <= 3),
+            v.position_in_value.is_some_and(|p| p.column <= 3),
             "{text:?}"
         );
     }
@@ -514,14 +512,7 @@ fn ew007_a_leading_document_end_marker_fails_the_agents_yaml() {
         format!("...\n{t}: nlb\n"),
         format!("# a comment\n\n... # end\n{t}: nlb\n"),
     ] {
-        let d = cloud(&text);
-        let v = only(&d, RuleId::EW007);
-        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
-        assert!(
-            v[0].message.contains("document end marker"),
-            "{}",
-            v[0].message
-        );
+        one_ew007_saying(&text, "document end marker");
     }
     // At the end of the map it is only the end of the document: fine.
     assert!(only(&cloud(&format!("{t}: nlb\n...\n")), RuleId::EW007).is_empty());
