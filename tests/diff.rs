@@ -107,10 +107,13 @@ fn a_blocked_switch_keeps_the_old_configuration() {
     let report = diff_set("blocked", &["-o", "json"]).json();
     assert_eq!(
         services(&report["newlyExposed"]),
-        vec!["orders/secret-admin"]
+        vec!["orders/labelled-api", "orders/secret-admin"]
     );
     let admin = find(&report["newlyExposed"], "name", "secret-admin");
     assert_eq!(admin["blockedBy"], Value::Null);
+    // A new labelled Service is exposed under either configuration: not held back.
+    let labelled = find(&report["newlyExposed"], "name", "labelled-api");
+    assert_eq!(labelled["blockedBy"], Value::Null, "{labelled:#}");
     assert!(
         admin["why"]
             .as_str()

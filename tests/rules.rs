@@ -932,6 +932,13 @@ fn ew020_without_services_says_what_is_known() {
         "{m}"
     );
     assert!(m.contains("1 Service: api"), "{m}");
+    // An invalid value reads as off already: no second clause.
+    let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "yes")]), &cluster);
+    let m = &only(&d, RuleId::EW020)[0].message;
+    assert!(
+        m.contains("to an invalid value \"yes\" (which the agent reads as off) is blocked"),
+        "{m}"
+    );
     // Services, all labelled.
     let cluster = FakeCluster::default().with_services("payments", 2, &[]);
     let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "false")]), &cluster);
@@ -991,6 +998,13 @@ fn updates_of_objects_being_deleted_are_never_denied() {
         "{}",
         v[0].message
     );
+    // At the front of the warning, where no truncation reaches.
+    assert!(
+        v[0].summary
+            .starts_with("EW013: not denied, being deleted: "),
+        "{}",
+        v[0].summary
+    );
 
     let old_ns = ew_ns(&[(GLOBAL, "yes")]);
     let new_ns = terminating(ns_json(
@@ -1003,6 +1017,13 @@ fn updates_of_objects_being_deleted_are_never_denied() {
 
     // Not being deleted: denied as before.
     assert!(!update_ns(&old_ns, &old_ns, &NoCluster).allowed());
+    // Being deleted, but the write changes the traffic.tetrate.io/ keys (not a finalizer
+    // removal): judged as any other write.
+    let changed = terminating(ns_json(
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "yes"), (DEPLOY, "maybe")],
+    ));
+    assert!(!update_ns(&old_ns, &changed, &NoCluster).allowed());
 }
 
 #[test]

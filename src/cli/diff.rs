@@ -6,7 +6,7 @@
 //! [`compare`] is pure (model in, model in, changes out); the rest is output: text, JSON
 //! (docs/explain-diff-output.md) and Markdown for a pull-request comment.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -396,7 +396,7 @@ pub fn compare(old: &Model, new: &Model, config: &Config) -> ExposureDiff {
         let kept = match (blocked, before, after) {
             (Some(rule), Some(b), Some(a)) => {
                 let kept = a.keeping_config_of(b);
-                exposed_while_blocked(before, &kept, rule, &mut diff);
+                exposed_while_blocked(b, &kept, rule, &mut diff);
                 Some(kept)
             }
             _ => None,
@@ -426,34 +426,42 @@ fn side(s: &ServiceModel, ns: &NamespaceModel) -> ServiceSide {
 /// configuration (a new unlabelled Service next to a blocked switch away from namespace-level):
 /// the requested configuration would not expose them, so [`services_of`] does not list them.
 fn exposed_while_blocked(
-    before: Option<&NamespaceModel>,
+    before: &NamespaceModel,
     kept: &NamespaceModel,
     rule: RuleId,
     diff: &mut ExposureDiff,
 ) {
+    let exposed_now: HashSet<&str> = kept.exposed().map(|s| s.name.as_str()).collect();
+    // Listed already by what the change asks for (a new labelled Service): exposed under the
+    // kept configuration too, so the block does not hold it back.
+    let mut listed = HashSet::new();
+    for c in diff
+        .newly_exposed
+        .iter_mut()
+        .filter(|c| c.namespace == kept.name)
+    {
+        if exposed_now.contains(c.name.as_str()) {
+            c.blocked_by = None;
+        }
+        listed.insert(c.name.clone());
+    }
+    let was: HashMap<&str, &ServiceModel> = before
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
     for s in kept.exposed() {
-        let b = before.and_then(|ns| {
-            ns.services
-                .iter()
-                .find(|o| o.name == s.name)
-                .map(|o| side(o, ns))
-        });
-        let listed = diff
-            .newly_exposed
-            .iter()
-            .any(|c| c.namespace == kept.name && c.name == s.name);
-        if b.as_ref().is_some_and(|b| b.exposed) || listed {
+        let b = was.get(s.name.as_str()).map(|o| side(o, before));
+        if b.as_ref().is_some_and(|b| b.exposed) || listed.contains(&s.name) {
             continue;
         }
-        let after = side(s, kept);
+        let what = match &b {
+            None => "new Service".to_owned(),
+            Some(b) => format!("not exposed before ({})", b.why),
+        };
         let why = format!(
-            "{}: the change to Namespace {} is blocked ({rule}), and the agent keeps its \
+            "{what}; the change to Namespace {} is blocked ({rule}), and the agent keeps its \
              namespace-level configuration, which exposes every Service in it",
-            if b.is_none() {
-                "new Service"
-            } else {
-                "exposed"
-            },
             kept.name
         );
         diff.newly_exposed.push(ServiceChange {
@@ -461,7 +469,7 @@ fn exposed_while_blocked(
             name: s.name.clone(),
             blocked_by: None,
             before: b,
-            after: Some(after),
+            after: Some(side(s, kept)),
             why,
         });
     }

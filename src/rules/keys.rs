@@ -62,6 +62,15 @@ pub fn has_tetrate_key(object: &ObjectView) -> bool {
     any(object.labels()) || any(object.annotations())
 }
 
+/// Whether two objects carry the same `traffic.tetrate.io/` labels and annotations.
+pub fn same_tetrate_keys(a: &ObjectView, b: &ObjectView) -> bool {
+    fn entries(m: Option<&StrMap>) -> impl Iterator<Item = (&str, &str)> {
+        m.into_iter().flat_map(tetrate_entries)
+    }
+    entries(a.labels()).eq(entries(b.labels()))
+        && entries(a.annotations()).eq(entries(b.annotations()))
+}
+
 /// The known key nearest to an unknown one, when it is near enough to be a plausible typo.
 pub fn nearest_known(key: &str) -> Option<&'static str> {
     // Compared without the shared prefix, which would otherwise make every short key look

@@ -192,17 +192,25 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
         ResourceKind::Other => {}
     }
     let mut decision = out.into_decision();
-    // An update of an object being deleted is most often its finalizers being removed: denying
-    // it for a value that was already there (what the guard finds on objects older than it)
-    // would leave the object stuck terminating, and a Service's load balancer behind. Nothing
-    // written now outlives the deletion, so say what is wrong, but let it through.
-    if old.is_some() && object.is_terminating() {
+    // An update of an object being deleted that leaves its traffic.tetrate.io/ keys as they
+    // were is most often its finalizers being removed: denying it for a value that was already
+    // there (what the guard finds on objects older than it) would leave the object stuck
+    // terminating, and a Service's load balancer behind. Say what is wrong, but let it
+    // through. A write that changes those keys is judged as any other.
+    if let Some(old) = old
+        && (old.is_terminating() || object.is_terminating())
+        && keys::same_tetrate_keys(old, object)
+    {
         for v in &mut decision.violations {
             if v.level == Level::Deny {
                 v.level = Level::Warn;
                 v.message
                     .push_str(" (Not denied: the object is being deleted.)");
-                v.summary.push_str(" (being deleted: not denied)");
+                // At the front, after "EWxxx: ", so no truncation of the warning can drop it.
+                let at = v.rule.as_str().len() + 2;
+                if v.summary.is_char_boundary(at) {
+                    v.summary.insert_str(at, "not denied, being deleted: ");
+                }
             }
         }
     }

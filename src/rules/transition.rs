@@ -43,8 +43,9 @@ pub(crate) fn check_namespace(
                 quote(other)
             ),
         };
-        let to = match &services {
-            Lookup::Found(s) if s.labelled == 0 && s.unlabelled > 0 => {
+        // Service-level with nothing labelled is off; an invalid value says "off" already.
+        let to = match (&services, new.annotation(keys::GLOBAL)) {
+            (Lookup::Found(s), None | Some("false")) if s.labelled == 0 && s.unlabelled > 0 => {
                 format!("{to}, which is off as no Service in it is labelled,")
             }
             _ => to,
