@@ -472,6 +472,8 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
         // In a block scalar, a tab before or as its indentation.
         format!("{t}: |\n  \tnlb\n"),
         format!("{t}: |\n  nlb\n \tmore\n"),
+        // A comment that looks like `key: |` starts no block scalar.
+        format!("{t}: nlb\n# note: |\n  x\n  \tmore\n"),
     ] {
         let v = one_ew007_saying(&text, "tab in the indentation");
         assert!(v.message.contains("indent with spaces"), "{}", v.message);

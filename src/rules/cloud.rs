@@ -465,10 +465,13 @@ fn is_marker(line: &str, marker: &str) -> bool {
 
 /// For a `key: |` (or `>`) line, the block scalar's explicit indentation if it gives one
 /// (`|2`); `None` when the line starts no block scalar. Conservative: a key that itself holds
-/// `: ` is not recognised, and the line's text is then checked as any other (stricter, never
-/// laxer, than Go's YAML).
+/// a `:` is not recognised, and the lines after it are then checked as any other (stricter,
+/// never laxer, than Go's YAML).
 fn block_scalar_start(content: &str) -> Option<Option<usize>> {
-    let (_, value) = content.split_once([':'])?;
+    if content.starts_with('#') {
+        return None;
+    }
+    let (_, value) = content.split_once(':')?;
     let mut value = value.trim_start_matches([' ', '\t']);
     // Properties before the indicator: a tag (`!!str`) or an anchor (`&a`).
     while value.starts_with(['!', '&']) {
