@@ -35,6 +35,12 @@ pub fn init(format: LogFormat) -> Option<super::log_batch::Guard> {
     }
 }
 
+/// The log filter when neither EASTWEST_GUARD_LOG nor RUST_LOG is set: info, without kube's
+/// client logging every failed call to the API server at error with no context ("failed with
+/// error client error (Connect)"): the cluster watch's own warning says which watch failed,
+/// and why.
+const DEFAULT_FILTER: &str = "info,kube_client::client::builder=off";
+
 /// Installs the subscriber writing to `writer`; false if one was installed already.
 fn install<W>(format: LogFormat, writer: W) -> bool
 where
@@ -42,7 +48,7 @@ where
 {
     let filter = EnvFilter::try_from_env("EASTWEST_GUARD_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
