@@ -62,6 +62,10 @@ pub fn has_tetrate_key(object: &ObjectView) -> bool {
     any(object.labels()) || any(object.annotations())
 }
 
+/// At least the length of the longest label or annotation key Kubernetes accepts (253 + 1 +
+/// 63 bytes): a longer one can only come from a direct caller.
+pub const LONGEST_KEY: usize = 320;
+
 /// Whether two objects carry the same `traffic.tetrate.io/` labels and annotations.
 pub fn same_tetrate_keys(a: &ObjectView, b: &ObjectView) -> bool {
     fn entries(m: Option<&StrMap>) -> impl Iterator<Item = (&str, &str)> {
@@ -94,10 +98,9 @@ pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 /// [`nearest`], where a candidate containing all of `word`'s words wins when `word` has at
 /// least `min_words` of them.
 fn nearest_with<'a>(word: &str, candidates: &[&'a str], min_words: usize) -> Option<&'a str> {
-    // No key or value this is asked about is near a candidate past this length (a label or
-    // annotation key is at most 253 + 1 + 63 bytes), and the distance costs length x length.
-    const LONGEST: usize = 320;
-    if word.len() > LONGEST {
+    // No key or value this is asked about is near a candidate past this length, and the
+    // distance costs length x length.
+    if word.len() > LONGEST_KEY {
         return None;
     }
     let lower = word.to_ascii_lowercase();

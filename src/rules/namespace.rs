@@ -9,7 +9,7 @@ use super::ids::{Level, RuleId};
 use super::keys;
 use super::names;
 use super::object::ObjectView;
-use super::report::{Finding, Report, quote};
+use super::report::{Finding, Report, quote, shorten};
 use super::selector;
 
 pub(crate) fn check(
@@ -277,12 +277,8 @@ pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report
     // Only a direct caller can send a key longer than Kubernetes allows (kube-apiserver checks
     // keys before validating webhooks): do not echo megabytes of it.
     let shown;
-    let key = if key.len() > 320 {
-        shown = format!(
-            "{}… ({} bytes)",
-            key.chars().take(80).collect::<String>(),
-            key.len()
-        );
+    let key = if key.len() > keys::LONGEST_KEY {
+        shown = format!("{} ({} bytes)", shorten(key, 80), key.len());
         shown.as_str()
     } else {
         key

@@ -1,5 +1,7 @@
 //! Collects violations for one object, applying the configured level of each rule.
 
+use std::borrow::Cow;
+
 use super::config::Config;
 use super::decision::{Decision, Field, ObjectRef, TextPosition, Violation};
 use super::ids::{Level, RuleId};
@@ -192,21 +194,21 @@ fn push_one_line(out: &mut String, s: &str) {
     }
 }
 
+/// `value` cut to `max_chars` characters, marked `…` when cut.
+pub(crate) fn shorten(value: &str, max_chars: usize) -> Cow<'_, str> {
+    match value.char_indices().nth(max_chars) {
+        Some((at, _)) => Cow::Owned(format!("{}…", &value[..at])),
+        None => Cow::Borrowed(value),
+    }
+}
+
 /// A value cut to [`MAX_VALUE_CHARS`] characters, marked when cut.
 fn clip(value: &str) -> String {
-    match value.char_indices().nth(MAX_VALUE_CHARS) {
-        Some((at, _)) => format!("{}…", &value[..at]),
-        None => value.to_owned(),
-    }
+    shorten(value, MAX_VALUE_CHARS).into_owned()
 }
 
 /// A value quoted for a message, shortened when long (a 1 MiB annotation stays out of logs and
 /// responses).
 pub(crate) fn quote(value: &str) -> String {
-    const MAX: usize = 80;
-    let mut shown: String = value.chars().take(MAX).collect();
-    if shown.len() < value.len() {
-        shown.push('…');
-    }
-    format!("{shown:?}")
+    format!("{:?}", shorten(value, 80))
 }
