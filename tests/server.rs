@@ -93,6 +93,24 @@ async fn validate_allows_denies_and_warns_over_http1_and_http2() {
         assert_eq!(r["allowed"], false, "{r}");
         assert!(r["status"]["message"].as_str().unwrap().contains("EW020"));
 
+        // The same switch through namespaces/status (kube-apiserver keeps a status write's
+        // metadata): denied the same way, and never patched.
+        let mut through_status: Value =
+            serde_json::from_slice(&review("namespace-update-switch-off")).unwrap();
+        through_status["request"]["subResource"] = "status".into();
+        let through_status = serde_json::to_vec(&through_status).unwrap();
+        let r = response(
+            &client
+                .post("/validate", through_status.clone())
+                .await
+                .unwrap(),
+        );
+        assert_eq!(r["allowed"], false, "{r}");
+        assert!(r["status"]["message"].as_str().unwrap().contains("EW020"));
+        let r = response(&client.post("/mutate", through_status).await.unwrap());
+        assert_eq!(r["allowed"], true, "{r}");
+        assert!(r.get("patch").is_none(), "{r}");
+
         // Service with the label written as an annotation: EW012.
         let r = response(
             &client
@@ -126,8 +144,9 @@ async fn validate_allows_denies_and_warns_over_http1_and_http2() {
             assert_eq!(r["auditAnnotations"]["warned-rules"], rule);
         }
 
-        // DELETE, a subresource, another kind: allowed, no patch, nothing said, on both
-        // endpoints, even when the object carries bad values.
+        // DELETE, a status write that leaves the traffic.tetrate.io/ keys alone, another kind:
+        // allowed, no patch, nothing said, on both endpoints, even when the object carries bad
+        // values.
         for fixture in [
             "namespace-delete",
             "namespace-update-status",

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::rules::object::Text;
 use crate::rules::{
     self, ClusterView, Config, Decision, Level, ObjectView, Origin, ResourceKind, Review, RuleId,
+    keys,
 };
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
@@ -265,15 +266,15 @@ pub fn answer(
         Err(reason) => return Answer::bad_request(400, reason),
     };
     let kind = ResourceKind::from_group_kind(&request.kind.group, &request.kind.kind);
-    let is_subresource = request
-        .sub_resource
-        .as_deref()
-        .is_some_and(|s| !s.is_empty());
+    let judged = match request.sub_resource.as_deref().filter(|s| !s.is_empty()) {
+        None => true,
+        Some(_) => endpoint == Endpoint::Validate && changes_tetrate_keys(&request),
+    };
 
     let mut response = WireResponse::allowed(&request.uid);
     let mut outcome = Outcome::Allowed;
     let mut rules_hit = Vec::new();
-    if !is_subresource {
+    if judged {
         let review = Review {
             operation: request.operation.clone(),
             kind,
@@ -330,6 +331,22 @@ pub fn answer(
         rules: rules_hit,
         error: None,
     }
+}
+
+/// Whether an UPDATE through a subresource changes a `traffic.tetrate.io/` key. The status and
+/// finalize strategies of Namespaces and Services reset only `spec` or `status`, so
+/// kube-apiserver stores the metadata such a write carries: one that adds, changes or removes
+/// a key (`kubectl patch ns payments --subresource=status`, removing `global`) is judged as
+/// the UPDATE it is. Every other subresource write (a controller's status update, the
+/// namespace controller's finalize) is allowed unread, so a key that was already wrong never
+/// holds up a load balancer's status or a Namespace's deletion. Never defaulted: mutation
+/// stays with writes of the object itself.
+fn changes_tetrate_keys(request: &WireRequest<'_>) -> bool {
+    request.operation == Operation::Update
+        && match (&request.old_object, &request.object) {
+            (Some(old), Some(new)) => !keys::same_tetrate_keys(old, new),
+            _ => false,
+        }
 }
 
 /// Reads and checks the envelope; the error is a one-line reason for the 400.
@@ -774,6 +791,64 @@ mod tests {
                 assert!(v["response"].get("warnings").is_none());
             }
         }
+    }
+
+    fn through(sub_resource: &str, kind: &str, new: Value, old: Value) -> Vec<u8> {
+        let mut v: Value = serde_json::from_slice(&review(kind, "UPDATE", new, old)).unwrap();
+        v["request"]["subResource"] = json!(sub_resource);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    /// kube-apiserver keeps the metadata of a status or finalize write, so one that changes a
+    /// traffic.tetrate.io/ key is judged like the UPDATE it is (here EW020 and EW001), and
+    /// still never patched; one that leaves the keys alone is not read, even where they are
+    /// wrong.
+    #[test]
+    fn subresource_writes_that_change_our_keys_are_judged() {
+        let on = namespace(json!({"traffic.tetrate.io/global": "true"}), json!({}));
+        let off = namespace(json!({}), json!({}));
+        let bad = namespace(json!({"traffic.tetrate.io/global": "True"}), json!({}));
+        for sub in ["status", "finalize"] {
+            let leaves = through(sub, "Namespace", off.clone(), on.clone());
+            let (a, v) = run(Endpoint::Validate, &leaves);
+            assert_eq!(a.outcome, Outcome::Denied, "{v}");
+            let message = v["response"]["status"]["message"].as_str().unwrap();
+            assert!(message.contains("EW020"), "{message}");
+            let (a, v) = run(Endpoint::Mutate, &leaves);
+            assert_eq!(a.outcome, Outcome::Allowed, "{v}");
+            assert!(v["response"].get("patch").is_none());
+
+            let sets_bad = through(sub, "Namespace", bad.clone(), off.clone());
+            let (a, v) = run(Endpoint::Validate, &sets_bad);
+            assert_eq!(a.outcome, Outcome::Denied, "{v}");
+            assert!(
+                a.rules.iter().any(|(r, _)| *r == RuleId::EW001),
+                "{:?}",
+                a.rules
+            );
+
+            let unchanged = through(sub, "Namespace", bad.clone(), bad.clone());
+            let (a, v) = run(Endpoint::Validate, &unchanged);
+            assert_eq!(a.outcome, Outcome::Allowed, "{v}");
+            assert!(v["response"].get("warnings").is_none(), "{v}");
+        }
+        let service = |label: &str| {
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": "api", "namespace": "payments",
+                                "labels": {"traffic.tetrate.io/global": label}},
+                   "spec": {"type": "LoadBalancer"}})
+        };
+        let relabel = through("status", "Service", service("True"), service("true"));
+        let (a, v) = run(Endpoint::Validate, &relabel);
+        assert_eq!(a.outcome, Outcome::Denied, "{v}");
+        assert!(
+            a.rules.iter().any(|(r, _)| *r == RuleId::EW013),
+            "{:?}",
+            a.rules
+        );
+        let status_only = through("status", "Service", service("True"), service("True"));
+        let (a, v) = run(Endpoint::Validate, &status_only);
+        assert_eq!(a.outcome, Outcome::Allowed, "{v}");
     }
 
     /// The request's strings are borrowed from the body where they can be: escaped ones are
