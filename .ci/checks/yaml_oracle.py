@@ -2,7 +2,7 @@
 
 SPEC.md: "The guard rejects every input on which YAML fails (EW007)". The agent parses with
 Go's YAML, a port of libyaml; the guard parses with saphyr, whose rules differ at the edges
-(tabs, document markers). This generates texts from pieces near those edges, asks libyaml
+(tabs, document markers, control characters). This generates texts from pieces near those edges, asks libyaml
 (PyYAML's C loader, composing: syntax, anchors and aliases, no constructors) and the guard
 (`eastwest-guard check -o json`, every text in one run), and fails on any text libyaml refuses
 that the guard lets through. libyaml is the nearest parser to Go's available here, not Go's
@@ -33,6 +33,9 @@ VALUES = [
     "a: b", "", "~", "null", "true", "42", "[a, b]", "{a: b}", '"a\\tb"', "'it''s'", '"x',
     "'x", "|", ">-", "&a nlb", "*a", "#c", "a #c", "a#b", "- x", "@x", "`x", "%x", "!!str 1",
     "? x", ": x", "a\tb", '"\\q"', '"multi', "line\"",
+    # Characters Go's reader refuses anywhere (quoted or not), and YAML 1.1's extra breaks.
+    "a\x07b", '"a\x01b"', "'a\x7fb'", "a\x9fb", "a\ufffeb", "a\x85b", '"a\x85b"',
+    "a\u2028b", "a\x1b[0m", '"\u00a0ok"',
 ]
 SEPARATORS = [": ", ":", ":  ", ":\t", " : ", ": \t"]
 INDENTS = ["", "", "", " ", "  ", "\t", " \t", "\t "]
@@ -40,7 +43,7 @@ ENDINGS = ["", "", " ", "\t", " # c", "\t# c"]
 OTHER_LINES = [
     "", "", "# comment", "\t# c", "---", "...", "... # end", "  ", "\t", "- a", "  more",
     "\tmore", "  - x", "{", "}", "[", "<<: {a: b}", "a: |", "a: |2", "a: >-", "b.io/c: &x |",
-    "  block", "\tblock", "  \tblock", " \tblock", "  x\ty", "   deeper",
+    "  block", "\tblock", "  \tblock", " \tblock", "  x\ty", "   deeper", "# bell \x07",
 ]
 
 

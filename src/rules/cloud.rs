@@ -238,7 +238,10 @@ fn simple_value(v: &str) -> Option<&str> {
 
 /// [`parse_yaml`] by the YAML parser's events: every text, with every problem.
 fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
-    if let Some(problem) = tab_indentation(text).or_else(|| end_marker_first(text)) {
+    if let Some(problem) = unreadable_character(text)
+        .or_else(|| tab_indentation(text))
+        .or_else(|| end_marker_first(text))
+    {
         return Err(vec![problem]);
     }
     let mut problems = Vec::new();
@@ -401,6 +404,51 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     } else {
         Err(problems)
     }
+}
+
+/// The first character Go's YAML cannot read as YAML 1.1 reads it. Its reader refuses every
+/// character outside `#x9 | #xA | #xD | [#x20-#x7E] | #x85 | [#xA0-#xD7FF] | [#xE000-#xFFFD] |
+/// [#x10000-#x10FFFF]` ("control characters are not allowed"), wherever it stands, quoted or
+/// in a comment; saphyr accepts most of them. NEL, LS and PS (U+0085, U+2028, U+2029) are line
+/// breaks to YAML 1.1 (Go's) and text to YAML 1.2 (saphyr's), so they are refused too: the two
+/// would read the text differently.
+fn unreadable_character(text: &str) -> Option<YamlProblem> {
+    let refused = |c: char| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{84}'
+            | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+    };
+    let line_break = |c: char| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}');
+    for (i, line) in text.split('\n').enumerate() {
+        let Some((column, c)) = line
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| refused(c) || line_break(c))
+        else {
+            continue;
+        };
+        let what = if line_break(c) {
+            format!(
+                "is not valid YAML for the agent: the character U+{:04X}, a line break to Go's \
+                 YAML parser (YAML 1.1) and not to YAML 1.2 readers; remove it or use a real \
+                 line break",
+                u32::from(c)
+            )
+        } else {
+            format!(
+                "is not valid YAML for the agent: the control character U+{:04X}, which Go's \
+                 YAML parser refuses anywhere in the text (even quoted); remove it",
+                u32::from(c)
+            )
+        };
+        return Some(YamlProblem {
+            what,
+            position: Some(TextPosition {
+                line: i + 1,
+                column: column + 1,
+            }),
+        });
+    }
+    None
 }
 
 /// A tab in a line's indentation. Go's YAML (a port of libyaml) fails on a tab wherever it
@@ -903,6 +951,50 @@ mod tests {
         assert!(bad[0].position.is_some());
         // Two problems found in one pass.
         assert_eq!(err("a: b\na: c\nd:\n  e: f\n").len(), 2);
+    }
+
+    /// Go's YAML reader refuses control characters wherever they stand; saphyr read these
+    /// (found by a black-box review: a BEL in a certificate ARN went through, and the agent's
+    /// fallback would have set the certificate to `|`).
+    #[test]
+    fn control_characters_and_yaml_1_1_line_breaks_are_refused() {
+        for (text, line, column, code) in [
+            (
+                "service.beta.kubernetes.io/aws-load-balancer-ssl-cert: |\n  arn:aws:acm:1:certificate/abc\u{7}\n",
+                2,
+                32,
+                "U+0007",
+            ),
+            ("a: \"x\u{1}y\"\n", 1, 6, "U+0001"),
+            ("a: b # \u{1b}[31m\n", 1, 8, "U+001B"),
+            ("a: b\nc: 'd\u{7f}'\n", 2, 6, "U+007F"),
+            ("a: b\u{9f}\n", 1, 5, "U+009F"),
+            ("a: \u{fffe}\n", 1, 4, "U+FFFE"),
+            ("a: x\u{85}y\n", 1, 5, "U+0085"),
+            ("a: x\u{2028}y\n", 1, 5, "U+2028"),
+        ] {
+            let problems = parse_yaml(text).unwrap_err();
+            assert_eq!(problems.len(), 1, "{text:?}: {problems:?}");
+            assert!(
+                problems[0].what.contains(code),
+                "{text:?}: {}",
+                problems[0].what
+            );
+            assert_eq!(
+                problems[0].position,
+                Some(TextPosition { line, column }),
+                "{text:?}"
+            );
+        }
+        // What YAML allows stays allowed: tab inside a quoted value, CR LF, NBSP, emoji.
+        for text in [
+            "a: \"x\ty\"\n",
+            "a: b\r\nc: d\r\n",
+            "a: x\u{a0}y\n",
+            "a: \"\u{1f600}\"\n",
+        ] {
+            assert!(parse_yaml(text).is_ok(), "{text:?}");
+        }
     }
 
     #[test]
