@@ -789,6 +789,70 @@ fn ew012_annotation_written_as_label_on_a_namespace() {
     assert_eq!(ids(&d), vec![RuleId::EW012]);
 }
 
+/// The fix never overwrites what the agent reads with the misplaced copy, and never offers a
+/// value the guard itself refuses (found by a black-box review: a Namespace with annotation
+/// "true" and label "false" was told to annotate global=false, which turns it off).
+#[test]
+fn ew012_fixes_keep_what_the_agent_reads() {
+    let message = |d: &Decision| {
+        assert_eq!(ids(d), vec![RuleId::EW012]);
+        d.violations[0].message.clone()
+    };
+    // Namespace: annotation "true" and label "false": only the label goes.
+    let d = check_ns(&ns(
+        &[("tetrate.io/rev", "default"), (GLOBAL, "false")],
+        &[(GLOBAL, "true")],
+    ));
+    let m = message(&d);
+    assert!(
+        m.contains("kubectl label namespace payments traffic.tetrate.io/global-"),
+        "{m}"
+    );
+    assert!(m.contains("(\"true\")"), "{m}");
+    assert!(!m.contains("kubectl annotate"), "{m}");
+    // Namespace label "True" alone: moved as the boolean it means, which EW001 accepts.
+    let m = message(&check_ns(&ns(
+        &[("tetrate.io/rev", "default"), (GLOBAL, "True")],
+        &[],
+    )));
+    assert!(
+        m.contains("kubectl annotate namespace payments traffic.tetrate.io/global=true && "),
+        "{m}"
+    );
+    let m = message(&check_ns(&ns(&[(GLOBAL, "off")], &[])));
+    assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
+    // A gateway value that needs quoting for the shell is quoted.
+    let m = message(&check_ns(&ns(&[(SELECTOR, "app=gw")], &[(NAME, "gw")])));
+    assert!(m.contains(&format!("{SELECTOR}=app=gw && ")), "{m}");
+    // Service: label "false" and annotation "true": only the annotation goes, the Service
+    // stays unexposed.
+    let d = check_svc(
+        &svc(&[(GLOBAL, "false")], &[(GLOBAL, "true")], "ClusterIP"),
+        &NoCluster,
+    );
+    let m = message(&d);
+    assert!(
+        m.contains("kubectl annotate service payment-api -n payments traffic.tetrate.io/global-"),
+        "{m}"
+    );
+    assert!(!m.contains("kubectl label"), "{m}");
+    // Service annotation "False" alone: moved as false, not as true.
+    let d = check_svc(&svc(&[], &[(GLOBAL, "False")], "ClusterIP"), &NoCluster);
+    let m = message(&d);
+    assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
+}
+
+#[test]
+fn ew013_fix_keeps_the_meaning_of_a_near_boolean() {
+    let d = check_svc(&svc(&[(GLOBAL, "False")], &[], "ClusterIP"), &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW013]);
+    let m = &d.violations[0].message;
+    assert!(
+        m.contains("traffic.tetrate.io/global=false --overwrite"),
+        "{m}"
+    );
+}
+
 #[test]
 fn ew012_gateway_keys_on_a_service() {
     for place in ["label", "annotation"] {
@@ -854,7 +918,25 @@ fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
             v[0].message
         );
         assert!(!d.allowed());
+        // The summary (the warning when EW020 is downgraded for a rollout) names the key and
+        // both values and the way out, and never says the write was blocked.
+        let summary = &v[0].summary;
+        assert!(
+            summary.starts_with("EW020: traffic.tetrate.io/global \"true\" -> "),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("label them, then delete and recreate"),
+            "{summary}"
+        );
+        assert!(!summary.contains("blocked"), "{summary}");
     }
+    let d = update_ns(&namespace_level(), &to_false, &NoCluster);
+    assert!(
+        only(&d, RuleId::EW020)[0]
+            .summary
+            .contains("-> \"false\": leaving namespace-level")
+    );
 }
 
 #[test]
@@ -1050,6 +1132,32 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         v[0].message
     );
     assert!(v[0].message.contains("\"app=my-gw\""), "{}", v[0].message);
+    // The warning itself (the summary) says so too: kubectl shows only that.
+    assert!(
+        v[0].summary
+            .contains("selector still \"app=east-west-gateway\""),
+        "{}",
+        v[0].summary
+    );
+    // With other pairs alongside, in another order, still the old gateway's selector.
+    let old2 = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "gw-a"),
+        (SELECTOR, "app=gw-a,tier=edge"),
+    ]);
+    let new2 = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "gw-b"),
+        (SELECTOR, "tier=edge,app=gw-a"),
+    ]);
+    let d = update_ns(&old2, &new2, &NoCluster);
+    let v = only(&d, RuleId::EW021);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    assert!(
+        v[0].message.contains("selects the old gateway's pods"),
+        "{}",
+        v[0].message
+    );
     // A selector of its own (not app=<old name>) is left alone.
     let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (SELECTOR, "app=edge")]);
     let new = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-b"), (SELECTOR, "app=edge")]);
@@ -1058,6 +1166,62 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         !only(&d, RuleId::EW021)[0]
             .message
             .contains("old gateway's pods")
+    );
+}
+
+#[test]
+fn ew021_a_new_selector_with_the_old_derived_name_says_so() {
+    // The mirror: the defaults patch wrote the name down; a new selector app leaves it behind.
+    let old = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "east-west-gateway"),
+        (SELECTOR, "app=east-west-gateway"),
+    ]);
+    let new = ew_ns(&[
+        (GLOBAL, "true"),
+        (NAME, "east-west-gateway"),
+        (SELECTOR, "app=gw2"),
+    ]);
+    let d = update_ns(&old, &new, &NoCluster);
+    let v = only(&d, RuleId::EW021);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    assert!(
+        v[0].message.contains("derived from the old selector's app"),
+        "{}",
+        v[0].message
+    );
+    assert!(
+        v[0].message.contains("change it to \"gw2\""),
+        "{}",
+        v[0].message
+    );
+    assert!(
+        v[0].summary.contains("name still \"east-west-gateway\""),
+        "{}",
+        v[0].summary
+    );
+    // A name of its own is left alone.
+    let old = ew_ns(&[(GLOBAL, "true"), (NAME, "edge"), (SELECTOR, "app=gw-a")]);
+    let new = ew_ns(&[(GLOBAL, "true"), (NAME, "edge"), (SELECTOR, "app=gw-b")]);
+    let d = update_ns(&old, &new, &NoCluster);
+    assert!(
+        !only(&d, RuleId::EW021)[0]
+            .message
+            .contains("derived from the old")
+    );
+}
+
+#[test]
+fn ew021_reordered_selector_pairs_move_nothing() {
+    let old = ew_ns(&[(GLOBAL, "true"), (SELECTOR, "app=east-west-gateway,tier=x")]);
+    let new = ew_ns(&[(GLOBAL, "true"), (SELECTOR, "tier=x,app=east-west-gateway")]);
+    let d = update_ns(&old, &new, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{:#?}", d.violations);
+    // A changed pair still warns.
+    let new = ew_ns(&[(GLOBAL, "true"), (SELECTOR, "tier=y,app=east-west-gateway")]);
+    assert_eq!(
+        only(&update_ns(&old, &new, &NoCluster), RuleId::EW021).len(),
+        1
     );
 }
 

@@ -9,7 +9,7 @@ use super::ids::{Level, RuleId};
 use super::keys;
 use super::names;
 use super::object::ObjectView;
-use super::report::{Finding, Report, quote, shorten};
+use super::report::{Finding, Report, quote, shell_word, shorten};
 use super::selector;
 
 pub(crate) fn check(
@@ -230,15 +230,39 @@ fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
             } else {
                 "gateway settings are read only from Namespace annotations"
             };
-            out.push(
-                Finding::new(RuleId::EW012, Field::Label(k.to_owned()), Some(v))
+            let finding = Finding::new(RuleId::EW012, Field::Label(k.to_owned()), Some(v));
+            // With the annotation there too, it is what the agent reads: the fix is to drop
+            // the label, not to overwrite the annotation with it.
+            let finding = match ns.annotations().and_then(|a| a.get(k)) {
+                Some(annotation) => finding
                     .message(format!(
-                        "{k} is written as a label; {why}. Fix: move it from metadata.labels to \
-                         metadata.annotations: kubectl annotate namespace {name} {k}={v} && \
-                         kubectl label namespace {name} {k}-"
+                        "{k} is written as a label as well as an annotation; {why}, so the agent \
+                         reads the annotation ({}) and the label only misleads. Fix: remove the \
+                         label: kubectl label namespace {name} {k}-",
+                        quote(annotation)
                     ))
-                    .summary(format!("{k} must be an annotation, not a label: kubectl annotate namespace {name} {k}={v}")),
-            );
+                    .summary(format!(
+                        "{k} is read only as an annotation; remove the label: kubectl label namespace {name} {k}-"
+                    )),
+                None => {
+                    // The value as the annotation wants it: a near-boolean as the boolean it
+                    // means (the label `True` would be refused as an annotation by EW001).
+                    let value = match k {
+                        keys::GLOBAL | keys::GATEWAY_DEPLOY => {
+                            intended_bool(v).unwrap_or("true").to_owned()
+                        }
+                        _ => shell_word(v),
+                    };
+                    finding
+                        .message(format!(
+                            "{k} is written as a label; {why}. Fix: move it from metadata.labels \
+                             to metadata.annotations: kubectl annotate namespace {name} \
+                             {k}={value} && kubectl label namespace {name} {k}-"
+                        ))
+                        .summary(format!("{k} must be an annotation, not a label: kubectl annotate namespace {name} {k}={value}"))
+                }
+            };
+            out.push(finding);
         } else {
             unknown_key(k, v, Field::Label(k.to_owned()), out);
         }
@@ -293,17 +317,20 @@ pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report
     );
 }
 
-/// How to fix a near-boolean: the intended value when it is obvious.
-fn bool_fix(v: &str, key: &str) -> String {
-    let t = v.trim().to_ascii_lowercase();
-    let intended = match t.as_str() {
+/// The boolean a near-boolean (`True`, `yes`, `ture`) plainly means; `None` when it is not plain.
+pub(crate) fn intended_bool(v: &str) -> Option<&'static str> {
+    match v.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "on" | "1" | "enabled" | "ture" | "treu" | "tru" => Some("true"),
         "false" | "no" | "n" | "off" | "0" | "disabled" | "flase" | "fasle" | "fals" => {
             Some("false")
         }
         _ => None,
-    };
-    match intended {
+    }
+}
+
+/// How to fix a near-boolean: the intended value when it is obvious.
+fn bool_fix(v: &str, key: &str) -> String {
+    match intended_bool(v) {
         Some(b) => format!("write {key}: \"{b}\""),
         None => format!("write {key}: \"true\" or \"false\""),
     }

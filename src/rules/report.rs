@@ -207,6 +207,18 @@ fn clip(value: &str) -> String {
     shorten(value, MAX_VALUE_CHARS).into_owned()
 }
 
+/// A value as one shell word, for a kubectl command in a message.
+pub(crate) fn shell_word(v: &str) -> String {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,=/:".contains(c))
+    {
+        v.to_owned()
+    } else {
+        format!("'{}'", v.replace('\'', r"'\''"))
+    }
+}
+
 /// A value quoted for a message, shortened when long (a 1 MiB annotation stays out of logs and
 /// responses).
 pub(crate) fn quote(value: &str) -> String {

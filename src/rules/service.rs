@@ -8,9 +8,10 @@ use super::decision::Field;
 use super::exposure;
 use super::ids::RuleId;
 use super::keys;
+use super::namespace::intended_bool;
 use super::namespace::unknown_key;
 use super::object::ObjectView;
-use super::report::{Finding, Report, quote};
+use super::report::{Finding, Report, quote, shell_word};
 
 pub(crate) fn check(
     svc: &ObjectView,
@@ -32,9 +33,10 @@ pub(crate) fn check(
                                 "label {k} is {}; expected exactly \"true\" or \"false\" (lower \
                                  case). The agent reads anything else as not \"true\": unless its \
                                  Namespace is namespace-level, the Service is not exposed. Fix: kubectl \
-                                 label service {name}{} {k}=true --overwrite",
+                                 label service {name}{} {k}={} --overwrite",
                                 quote(v),
-                                ns_flag()
+                                ns_flag(),
+                                intended_bool(v).unwrap_or("true")
                             ))
                             .summary(format!(
                                 "label {k} is {}; use \"true\" or \"false\"",
@@ -57,19 +59,37 @@ pub(crate) fn check(
     if let Some(ann) = svc.annotations() {
         for (k, v) in keys::tetrate_entries(ann) {
             if k == keys::GLOBAL {
-                let value = if v == "false" { "false" } else { "true" };
                 let ns_flag = ns_flag();
-                out.push(
-                    Finding::new(RuleId::EW012, Field::Annotation(k.to_owned()), Some(v))
+                // With the label there too, the label is what the agent reads: the fix is to
+                // drop the annotation, not to overwrite the label with it.
+                let finding = Finding::new(RuleId::EW012, Field::Annotation(k.to_owned()), Some(v));
+                let finding = match svc.labels().and_then(|l| l.get(k)) {
+                    Some(label) => finding
                         .message(format!(
-                            "{k} is written as an annotation; the agent only reads it as a Service \
-                             label, so it has no effect: unless its Namespace is namespace-level, \
-                             this Service is not exposed. Fix: move it from \
-                             metadata.annotations to metadata.labels: kubectl label service \
-                             {name}{ns_flag} {k}={value} && kubectl annotate service {name}{ns_flag} {k}-"
+                            "{k} is written as an annotation as well as a label; the agent only \
+                             reads the label ({}), so the annotation has no effect and misleads \
+                             whoever reads it. Fix: remove the annotation: kubectl annotate \
+                             service {name}{ns_flag} {k}-",
+                            quote(label)
                         ))
-                        .summary(format!("{k} must be a label: kubectl label service {name}{ns_flag} {k}={value}")),
-                );
+                        .summary(format!(
+                            "{k} is read only as a label; remove the annotation: kubectl annotate service {name}{ns_flag} {k}-"
+                        )),
+                    None => {
+                        let value = intended_bool(v).unwrap_or("true");
+                        finding
+                            .message(format!(
+                                "{k} is written as an annotation; the agent only reads it as a \
+                                 Service label, so it has no effect: unless its Namespace is \
+                                 namespace-level, this Service is not exposed. Fix: move it from \
+                                 metadata.annotations to metadata.labels: kubectl label service \
+                                 {name}{ns_flag} {k}={value} && kubectl annotate service \
+                                 {name}{ns_flag} {k}-"
+                            ))
+                            .summary(format!("{k} must be a label: kubectl label service {name}{ns_flag} {k}={value}"))
+                    }
+                };
+                out.push(finding);
             } else if keys::is_gateway_key(k) {
                 out.push(gateway_key_on_service(
                     k,
@@ -142,16 +162,4 @@ fn gateway_key_on_service(k: &str, v: &str, field: Field, namespace: Option<&str
         .summary(format!(
             "{k} belongs on the Namespace: kubectl annotate namespace {ns} {k}=..."
         ))
-}
-
-/// A value as one shell word.
-fn shell_word(v: &str) -> String {
-    if !v.is_empty()
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,=/:".contains(c))
-    {
-        v.to_owned()
-    } else {
-        format!("'{}'", v.replace('\'', r"'\''"))
-    }
 }

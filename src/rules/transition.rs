@@ -13,6 +13,7 @@ use super::ids::RuleId;
 use super::keys;
 use super::object::ObjectView;
 use super::report::{Finding, Report, concat, quote};
+use super::selector;
 
 pub(crate) fn check_namespace(
     old: &ObjectView,
@@ -95,12 +96,19 @@ pub(crate) fn check_namespace(
                      namespace-level is allowed.)",
                     g = keys::GLOBAL
                 ))
+                // The summary is the warning when EW020 is downgraded (warn-only rollout): it
+                // says what changes and what to do, not that the write is blocked.
                 .summary(format!(
-                    "namespace-level to service-level/off is blocked: unlabelled Services would stop being exposed{}",
+                    "{g} \"true\" -> {}: leaving namespace-level stops exposing unlabelled Services{}; label them, then delete and recreate the Namespace",
+                    match new.annotation(keys::GLOBAL) {
+                        None => "removed".to_owned(),
+                        Some(v) => quote(v),
+                    },
                     match &services {
                         Lookup::Found(s) if s.unlabelled > 0 => format!(" ({})", s.unlabelled),
                         _ => String::new(),
-                    }
+                    },
+                    g = keys::GLOBAL
                 )),
         );
     }
@@ -133,22 +141,47 @@ pub(crate) fn check_namespace(
         ),
     ]
     .into_iter()
-    .filter(|(_, _, a, b)| a != b)
+    // The same pairs in another order select the same pods: nothing moves.
+    .filter(|&(_, key, a, b)| a != b && !(key == keys::GATEWAY_SELECTOR && same_pairs(a, b)))
     .collect();
     // A new name with the selector still derived from the old one (written down by the
     // defaults patch, or by hand): the new gateway would select the old gateway's pods.
     let stale_selector = before.name != after.name
-        && before.workload_selector == after.workload_selector
-        && after.workload_selector.strip_prefix("app=") == Some(&*before.name);
+        && same_pairs(&before.workload_selector, &after.workload_selector)
+        && app(&after.workload_selector) == Some(&*before.name);
+    // The mirror: a new selector `app` with the name still derived from the old one (the
+    // defaults patch wrote it down), so the name no longer follows the selector as it would
+    // without the annotation.
+    let stale_name = before.name == after.name
+        && !same_pairs(&before.workload_selector, &after.workload_selector)
+        && app(&before.workload_selector) == Some(&*before.name)
+        && app(&after.workload_selector).is_some_and(|a| a != after.name);
     for (what, key, from, to) in changes {
-        let stale = if stale_selector && key == keys::GATEWAY_NAME {
-            format!(
-                ". The workload selector stays {}, which selects the old gateway's pods: change \
-                 it to \"app={to}\" too",
-                quote(&after.workload_selector)
+        let (stale, stale_short) = if stale_selector && key == keys::GATEWAY_NAME {
+            (
+                format!(
+                    ". The workload selector stays {}, which selects the old gateway's pods: \
+                     change it to \"app={to}\" too, or remove {} and it is derived from the new \
+                     name again",
+                    quote(&after.workload_selector),
+                    keys::GATEWAY_SELECTOR
+                ),
+                format!("; selector still {}", quote(&after.workload_selector)),
+            )
+        } else if stale_name && key == keys::GATEWAY_SELECTOR {
+            let new_app = app(&after.workload_selector).unwrap_or_default();
+            (
+                format!(
+                    ". The gateway name stays {}, derived from the old selector's app: change it \
+                     to {} too, or remove {} and it is derived from the new selector again",
+                    quote(&after.name),
+                    quote(new_app),
+                    keys::GATEWAY_NAME
+                ),
+                format!("; name still {}", quote(&after.name)),
             )
         } else {
-            String::new()
+            (String::new(), String::new())
         };
         out.push(
             Finding::new(RuleId::EW021, Field::Annotation(key.into()), Some(to))
@@ -161,11 +194,30 @@ pub(crate) fn check_namespace(
                     quote(to)
                 ))
                 .summary(format!(
-                    "gateway {what} changes {} -> {}: cross-cluster traffic moves",
+                    "gateway {what} changes {} -> {}: cross-cluster traffic moves{stale_short}",
                     quote(from),
                     quote(to)
                 )),
         );
+    }
+}
+
+/// The `app` value of a valid workload selector.
+fn app(selector: &str) -> Option<&str> {
+    selector::parse(selector).ok().and_then(|s| s.app())
+}
+
+/// Whether two workload selectors hold the same pairs (in any order); two texts that do not
+/// parse are the same only as written.
+fn same_pairs(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (selector::parse(a), selector::parse(b)) {
+        (Ok(a), Ok(b)) => {
+            a.pairs.len() == b.pairs.len() && a.pairs.iter().all(|p| b.pairs.contains(p))
+        }
+        _ => false,
     }
 }
 
