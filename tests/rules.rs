@@ -732,6 +732,20 @@ fn ew011_unknown_keys() {
             .contains("did you mean \"traffic.tetrate.io/eastwest-gateway-name\"")
     );
 
+    // Another case is another key to the agent: denied like any typo of a gateway key.
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("traffic.tetrate.io/Eastwest-Gateway-Name", "gw"),
+    ]));
+    let v = only(&d, RuleId::EW011);
+    assert_eq!(v[0].level, Level::Deny, "{:#?}", d.violations);
+    assert!(
+        v[0].message
+            .contains("did you mean \"traffic.tetrate.io/eastwest-gateway-name\""),
+        "{}",
+        v[0].message
+    );
+
     let d = check_ns(&ew_ns(&[
         (GLOBAL, "true"),
         ("traffic.tetrate.io/globl", "true"),

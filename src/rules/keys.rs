@@ -35,10 +35,13 @@ pub fn is_tetrate(key: &str) -> bool {
     key.starts_with(PREFIX)
 }
 
-/// Whether `key` is an `eastwest-*` key (known or not): a typo there is an error (EW011).
+/// Whether `key` is an `eastwest-*` key (known or not): a typo there is an error (EW011). In
+/// any case: keys are case-sensitive, so the agent ignores `Eastwest-Gateway-Name` as surely
+/// as `eastwest-gateway-nmae`.
 pub fn is_eastwest(key: &str) -> bool {
     key.strip_prefix(PREFIX)
-        .is_some_and(|rest| rest.starts_with("eastwest"))
+        .and_then(|rest| rest.get(..8))
+        .is_some_and(|word| word.eq_ignore_ascii_case("eastwest"))
 }
 
 pub fn is_known(key: &str) -> bool {
