@@ -2,9 +2,11 @@
 //! line and metrics, and the guard that turns a handler panic into a 500.
 //!
 //! `POST /validate` and `POST /mutate`; any other path is 404 and any other method 405, each
-//! with a one-line reason. The body is read under two limits: `--max-body-bytes` (413, also
-//! checked against `Content-Length` before reading) and a deadline, the smaller of
-//! `--request-timeout` and the `?timeout=` kube-apiserver appends (408).
+//! with a one-line reason. The body is read under three limits: `--max-body-bytes` (413, also
+//! checked against `Content-Length` before reading), a deadline, the smaller of
+//! `--request-timeout` and the `?timeout=` kube-apiserver appends (408), and a budget of body
+//! bytes held at once across all requests ([`BodyBudget`]; a request over it waits, within
+//! its deadline, then 503).
 
 use std::any::Any;
 use std::fmt;
@@ -19,7 +21,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures_util::FutureExt as _;
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use http_body_util::BodyExt as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::Service as _;
 
 use super::admission::{self, Answer, Endpoint};
@@ -35,11 +38,58 @@ pub struct App {
     pub cluster: Arc<dyn ClusterView + Send + Sync>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
+    /// Body bytes held at once, across requests.
+    pub body_budget: BodyBudget,
     /// Upper bound on reading a request; kube-apiserver's `?timeout=` can only shorten it.
     pub request_timeout: Duration,
     /// The cluster cache behind `cluster`, when `--cluster-lookups` is on: requests say in
     /// their log line and a metric when its lookups were skipped (cache not synced).
     pub lookups: Option<Arc<ClusterCache>>,
+}
+
+/// The bytes of request bodies held in memory at once, across all requests: each body's bytes
+/// are reserved as they arrive and released with its answer. `--max-body-bytes` bounds one
+/// request; this bounds the sum, so many large bodies at once (a client anywhere in the
+/// cluster can reach the port) wait their turn instead of growing the process past the pod's
+/// memory limit. Four bodies at the limit fit at once (32 MiB at the default 8 MiB), far more
+/// than kube-apiserver sends: real reviews are a few KiB.
+#[derive(Clone)]
+pub struct BodyBudget(Arc<Semaphore>);
+
+impl BodyBudget {
+    /// Bodies held at once at the largest size allowed.
+    pub const LARGEST_BODIES: usize = 4;
+
+    pub fn for_limit(max_body_bytes: usize) -> Self {
+        let bytes = max_body_bytes
+            .saturating_mul(Self::LARGEST_BODIES)
+            .min(Semaphore::MAX_PERMITS);
+        BodyBudget(Arc::new(Semaphore::new(bytes)))
+    }
+
+    /// Reserves `bytes` more for the request holding `held`, waiting while the budget is spent.
+    async fn reserve(&self, bytes: usize, held: &mut Option<OwnedSemaphorePermit>) {
+        // A frame is far smaller than u32::MAX bytes; a larger one is reserved in parts.
+        let mut left = bytes;
+        while left > 0 {
+            let part = left.min(u32::MAX as usize);
+            left -= part;
+            // The semaphore is never closed; if it were, the body would go unbudgeted.
+            let Ok(permit) = self.0.clone().acquire_many_owned(part as u32).await else {
+                return;
+            };
+            match held {
+                Some(h) => h.merge(permit),
+                None => *held = Some(permit),
+            }
+        }
+    }
+}
+
+/// A request body and its share of the [`BodyBudget`], released when this is dropped.
+pub struct HeldBody {
+    pub bytes: Bytes,
+    _reserved: Option<OwnedSemaphorePermit>,
 }
 
 /// Whether a request's cluster lookups could be answered.
@@ -106,8 +156,9 @@ fn text(status: StatusCode, body: &'static str) -> Response {
 async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    // The body's budget share is held until the answer is made (parsing it takes memory too).
     let answer = match read_body(app, &parts, body).await {
-        Ok(bytes) => admission::answer(endpoint, &bytes, &app.config, app.cluster.as_ref()),
+        Ok(held) => admission::answer(endpoint, &held.bytes, &app.config, app.cluster.as_ref()),
         Err(refused) => refused,
     };
     let elapsed = started.elapsed();
@@ -128,7 +179,7 @@ async fn read_body(
     app: &App,
     parts: &axum::http::request::Parts,
     body: Body,
-) -> Result<Bytes, Answer> {
+) -> Result<HeldBody, Answer> {
     let limit = app.max_body_bytes;
     let too_large = |size: &dyn fmt::Display| {
         Answer::bad_request(
@@ -147,20 +198,94 @@ async fn read_body(
         return Err(too_large(&length));
     }
     let deadline = deadline(parts.uri.query(), app.request_timeout);
-    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(too_large(&format!("more than {limit}")))
-        }
-        Ok(Err(e)) => Err(Answer::bad_request(
+    let mut waiting_for_budget = false;
+    // `declared` is at most `limit` here.
+    let declared = declared.map_or(0, |length| length as usize);
+    let read = collect(
+        body,
+        limit,
+        declared,
+        &app.body_budget,
+        &mut waiting_for_budget,
+    );
+    match tokio::time::timeout(deadline, read).await {
+        Ok(Ok(held)) => Ok(held),
+        Ok(Err(BodyError::TooLarge)) => Err(too_large(&format!("more than {limit}"))),
+        Ok(Err(BodyError::Read(e))) => Err(Answer::bad_request(
             400,
             format!("reading the request body: {e}"),
+        )),
+        Err(_) if waiting_for_budget => Err(Answer::bad_request(
+            503,
+            format!(
+                "too many large request bodies at once: this one waited {deadline:?} for room \
+                 (at most {} bytes of bodies are held at once)",
+                limit.saturating_mul(BodyBudget::LARGEST_BODIES)
+            ),
         )),
         Err(_) => Err(Answer::bad_request(
             408,
             format!("request body not received within {deadline:?}"),
         )),
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Read(axum::Error),
+}
+
+/// Reads the body frame by frame within the budget: the declared `Content-Length` is reserved
+/// whole before the first byte is read (kube-apiserver always sends one), so requests that
+/// wait hold nothing and cannot starve each other half-read; bytes past it (a body without a
+/// length) are reserved as they arrive. `waiting` is true while a reservation waits, so a
+/// deadline hit there is told apart from a slow client. A body of one frame (the common case)
+/// is kept as it came, without a copy.
+async fn collect(
+    mut body: Body,
+    limit: usize,
+    declared: usize,
+    budget: &BodyBudget,
+    waiting: &mut bool,
+) -> Result<HeldBody, BodyError> {
+    let mut reserved = None;
+    let mut reserved_bytes = 0usize;
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
+    let mut size = declared;
+    loop {
+        if size > reserved_bytes {
+            *waiting = true;
+            budget.reserve(size - reserved_bytes, &mut reserved).await;
+            *waiting = false;
+            reserved_bytes = size;
+        }
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        let Ok(data) = frame.map_err(BodyError::Read)?.into_data() else {
+            continue; // trailers
+        };
+        let kept = first.as_ref().map_or(0, Bytes::len) + rest.len() + data.len();
+        if kept > limit {
+            return Err(BodyError::TooLarge);
+        }
+        size = size.max(kept);
+        match &first {
+            None if rest.is_empty() => first = Some(data),
+            _ => {
+                if let Some(f) = first.take() {
+                    rest.reserve(size);
+                    rest.extend_from_slice(&f);
+                }
+                rest.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(HeldBody {
+        bytes: first.unwrap_or_else(|| Bytes::from(rest)),
+        _reserved: reserved,
+    })
 }
 
 /// The smaller of the configured bound and kube-apiserver's `?timeout=10s`.
@@ -374,21 +499,35 @@ mod tests {
     }
 
     fn app(max_body_bytes: usize) -> Router {
+        app_with(max_body_bytes, BodyBudget::for_limit(max_body_bytes))
+    }
+
+    fn app_with(max_body_bytes: usize, body_budget: BodyBudget) -> Router {
         router(Arc::new(App {
             config: Config::default(),
             cluster: Arc::new(NoCluster),
             metrics: Arc::new(Metrics::new()),
             max_body_bytes,
+            body_budget,
             request_timeout: Duration::from_secs(5),
             lookups: None,
         }))
     }
 
     async fn send(router: Router, method: &str, path: &str, body: Vec<u8>) -> (StatusCode, String) {
+        send_body(router, method, path, Body::from(body)).await
+    }
+
+    async fn send_body(
+        router: Router,
+        method: &str,
+        path: &str,
+        body: Body,
+    ) -> (StatusCode, String) {
         let request = axum::http::Request::builder()
             .method(method)
             .uri(path)
-            .body(Body::from(body))
+            .body(body)
             .unwrap();
         let response = call_guarded(router, request, &Metrics::new()).await;
         let status = response.status();
@@ -407,5 +546,89 @@ mod tests {
         assert!(body.contains("--max-body-bytes"), "{body}");
         let (status, body) = send(app(1024), "POST", "/mutate?timeout=10s", b"{".to_vec()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    fn chunked(chunks: &[&'static [u8]]) -> Body {
+        let chunks: Vec<Result<Bytes, std::io::Error>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        Body::from_stream(futures_util::stream::iter(chunks))
+    }
+
+    /// A body in several frames and without a length is read whole, and cut at the limit
+    /// counted over all its frames.
+    #[tokio::test]
+    async fn bodies_in_frames_are_joined_and_limited() {
+        let review = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/review-namespace-denied.json"
+        ))
+        .unwrap();
+        let review: &'static [u8] = review.leak();
+        let (a, b) = review.split_at(review.len() / 3);
+        let (b, c) = b.split_at(b.len() / 2);
+        let (status, body) =
+            send_body(app(1 << 20), "POST", "/validate", chunked(&[a, b, c])).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("\"allowed\":false"), "{body}");
+        let (status, body) = send_body(
+            app(16),
+            "POST",
+            "/validate",
+            chunked(&[b"0123456789", b"0123456789"]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    }
+
+    /// With the budget spent, a request waits for room within its deadline, then gets a 503
+    /// that says why; a body's share comes back with its answer.
+    #[tokio::test]
+    async fn the_body_budget_holds_requests_back_and_is_given_back() {
+        let budget = BodyBudget::for_limit(1024);
+        let everything = budget.0.available_permits();
+        assert_eq!(everything, 1024 * BodyBudget::LARGEST_BODIES);
+
+        let (status, _) = send(
+            app_with(1024, budget.clone()),
+            "POST",
+            "/validate",
+            vec![b'{'; 100],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            budget.0.available_permits(),
+            everything,
+            "share not given back"
+        );
+
+        let held = budget
+            .0
+            .clone()
+            .acquire_many_owned(everything as u32)
+            .await
+            .unwrap();
+        let (status, body) = send(
+            app_with(1024, budget.clone()),
+            "POST",
+            "/validate?timeout=200ms",
+            vec![b'{'; 100],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(
+            body.contains("too many large request bodies at once"),
+            "{body}"
+        );
+        drop(held);
+        assert_eq!(budget.0.available_permits(), everything);
+        let (status, _) = send(
+            app_with(1024, budget.clone()),
+            "POST",
+            "/validate",
+            vec![b'{'; 100],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }

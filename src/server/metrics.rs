@@ -20,7 +20,7 @@ pub struct RequestLabels {
     pub kind: &'static str,
     /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`, or `unknown`.
     pub operation: &'static str,
-    /// `allowed`, `denied`, `warned`, `patched`, `bad_request` (400, 408, 413), `error` (500).
+    /// `allowed`, `denied`, `warned`, `patched`, `bad_request` (400, 408, 413, 503), `error` (500).
     pub outcome: &'static str,
 }
 

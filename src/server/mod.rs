@@ -397,6 +397,7 @@ async fn start_inner(
         cluster,
         metrics: metrics.clone(),
         max_body_bytes: args.max_body_bytes,
+        body_budget: http::BodyBudget::for_limit(args.max_body_bytes),
         request_timeout: args.tuning.request_timeout,
         lookups: cache,
     });

@@ -199,6 +199,19 @@ def check_deployment(o, r):
         r.check(get.get("path") == path and get.get("port") in ("probe", ports.get("probe")), f"{where}: {probe} GET {path} on the probe port")
     res = c.get("resources", {})
     r.check("memory" in res.get("limits", {}) and "cpu" in res.get("requests", {}), f"{where}: resource requests and a memory limit")
+    r.check(
+        res.get("requests", {}).get("memory") == res.get("limits", {}).get("memory"),
+        f"{where}: memory request equals the limit (not overcommitted)",
+    )
+    priority = pod.get("priorityClassName")
+    classes = {p["metadata"]["name"]: p for p in o.all("PriorityClass")}
+    r.check(priority in classes, f"{where}: priorityClassName {priority!r} is a PriorityClass of the overlay")
+    if priority in classes:
+        pc = classes[priority]
+        r.check(
+            0 < pc.get("value", 0) < 1_000_000_000 and not pc.get("globalDefault", False),
+            f"{where}: {priority} ranks above default pods, below the system classes, and is no default",
+        )
     service = o.one("Service", NAME)
     sel = service["spec"]["selector"]
     r.check(all(labels.get(k) == v for k, v in sel.items()), f"{where}: Service selects the pods")
