@@ -10,7 +10,7 @@
 //! The CA key lives only in memory: it signs the one serving certificate and is dropped, so
 //! no file anywhere can mint another certificate the API server would trust. Rotation makes a
 //! new CA each time; the `caBundle` keeps the previous CA (read from the old `ca.crt` in the
-//! output directory) next to the new one, so the API server trusts both the old and the new
+//! output directory, or from the old `cabundle-patch.yaml`) next to the new one, so the API server trusts both the old and the new
 //! serving certificate while the pods pick up the new Secret. `certs/README.md` has the steps.
 
 use std::fmt::Write as _;
@@ -259,14 +259,31 @@ fn random_serial() -> Result<SerialNumber, CertsError> {
 
 /// The CA a previous run left in `DIR/ca.crt`, if it is still a CA that has not expired: the
 /// serving certificate it signed may still be in use, so the new `caBundle` keeps trusting it.
+/// Without `ca.crt` (a GitOps checkout holds only the committed `cabundle-patch.yaml`), the
+/// CA that run made is read from the first certificate of the patch's `caBundle`.
 fn previous_ca(dir: &Path) -> Option<String> {
-    let pem = fs::read(dir.join(CA_CERT_FILE)).ok()?;
-    let der = CertificateDer::from_pem_slice(&pem).ok()?;
-    let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
-    if !cert.is_ca() || !cert.validity().is_valid() {
-        return None;
+    if let Some(ca) = fs::read_to_string(dir.join(CA_CERT_FILE))
+        .ok()
+        .and_then(|pem| first_valid_ca(&pem))
+    {
+        return Some(ca);
     }
-    String::from_utf8(pem).ok()
+    let patch = fs::read_to_string(dir.join(PATCH_FILE)).ok()?;
+    let (_, rest) = patch.split_once("caBundle: \"")?;
+    let (encoded, _) = rest.split_once('"')?;
+    let bundle = String::from_utf8(BASE64.decode(encoded).ok()?).ok()?;
+    first_valid_ca(&bundle)
+}
+
+/// The first certificate of a PEM text, as written, if it is a CA that has not expired.
+fn first_valid_ca(pem: &str) -> Option<String> {
+    const END: &str = "-----END CERTIFICATE-----";
+    let start = pem.find("-----BEGIN CERTIFICATE-----")?;
+    let end = start + pem[start..].find(END)? + END.len();
+    let block = &pem[start..end];
+    let der = CertificateDer::from_pem_slice(block.as_bytes()).ok()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+    (cert.is_ca() && cert.validity().is_valid()).then(|| format!("{block}\n"))
 }
 
 fn write_all(args: &CertsArgs) -> Result<String, CertsError> {

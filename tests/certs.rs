@@ -433,20 +433,72 @@ fn rerun_rotates_with_the_previous_ca_still_trusted() {
     assert!(!verifies(&bundle(out), &leaf1, &svc));
 }
 
+fn bundle_of(out: &Path, doc: usize) -> Vec<CertificateDer<'static>> {
+    let patch = read(out, "cabundle-patch.yaml");
+    let docs = yaml_docs(&patch);
+    let b64 = docs[doc]["webhooks"][0]["clientConfig"]["caBundle"]
+        .as_str()
+        .expect("caBundle");
+    pem_certs(&String::from_utf8(BASE64.decode(b64).expect("base64")).expect("utf-8"))
+}
+
 #[test]
 fn a_previous_ca_crt_that_is_not_a_ca_is_not_carried() {
     let dir = tempfile::tempdir().expect("tempdir");
     certs_into(dir.path(), &[]);
-    // Someone copied the serving certificate over ca.crt: it must not end up trusted.
+    let ca1 = one_cert(&read(dir.path(), "ca.crt"));
+    // Someone copied the serving certificate over ca.crt: it must not end up trusted. (The
+    // previous CA still comes from the patch the last run wrote.)
     std::fs::copy(dir.path().join("tls.crt"), dir.path().join("ca.crt")).expect("copy");
+    let leaf = one_cert(&read(dir.path(), "ca.crt"));
     certs_into(dir.path(), &[]);
-    let patch = read(dir.path(), "cabundle-patch.yaml");
-    let docs = yaml_docs(&patch);
-    let b64 = docs[1]["webhooks"][0]["clientConfig"]["caBundle"]
-        .as_str()
-        .expect("caBundle");
-    let pem = String::from_utf8(BASE64.decode(b64).expect("base64")).expect("utf-8");
-    assert_eq!(pem_certs(&pem).len(), 1);
+    let ca2 = one_cert(&read(dir.path(), "ca.crt"));
+    assert_eq!(bundle_of(dir.path(), 1), vec![ca2, ca1]);
+    assert!(!bundle_of(dir.path(), 1).contains(&leaf));
+}
+
+/// A GitOps checkout has only the committed cabundle-patch.yaml (ca.crt, the key and the
+/// Secret are not committed): the rerun still keeps the previous CA, read from the patch, so
+/// the rollout has its overlap (found by a review: the bundle held only the new CA).
+#[test]
+fn rerun_with_only_the_committed_patch_keeps_the_previous_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path();
+    let svc = names()[2].clone();
+    certs_into(out, &[]);
+    let ca1 = one_cert(&read(out, "ca.crt"));
+    let leaf1 = one_cert(&read(out, "tls.crt"));
+    for file in [
+        "ca.crt",
+        "tls.crt",
+        "tls.key",
+        "secret.yaml",
+        "kustomization.yaml",
+    ] {
+        std::fs::remove_file(out.join(file)).expect(file);
+    }
+    let second = certs_into(out, &[]);
+    assert!(String::from_utf8_lossy(&second.stdout).contains("previous"));
+    let ca2 = one_cert(&read(out, "ca.crt"));
+    for doc in [0, 1] {
+        let bundle = bundle_of(out, doc);
+        assert_eq!(bundle, vec![ca2.clone(), ca1.clone()]);
+        assert!(verifies(&bundle, &leaf1, &svc));
+    }
+    // A patch whose bundle holds no CA (edited by hand) carries nothing.
+    std::fs::remove_file(out.join("ca.crt")).expect("ca.crt");
+    let patch = read(out, "cabundle-patch.yaml");
+    let leaf2 = read(out, "tls.crt");
+    let forged = BASE64.encode(leaf2.as_bytes());
+    let (head, rest) = patch.split_once("caBundle: \"").expect("caBundle");
+    let (_, tail) = rest.split_once('"').expect("end");
+    std::fs::write(
+        out.join("cabundle-patch.yaml"),
+        format!("{head}caBundle: \"{forged}\"{tail}"),
+    )
+    .expect("write");
+    certs_into(out, &[]);
+    assert_eq!(bundle_of(out, 0).len(), 1);
 }
 
 #[test]
