@@ -382,6 +382,19 @@ fn ew006_selector_without_app_needs_a_name() {
     let d = check_ns(&ew_ns(&[(SELECTOR, "tier=edge")]));
     assert_eq!(ids(&d), vec![RuleId::EW006]);
     assert!(d.violations[0].message.contains("app="));
+    // The example uses the configured default name.
+    let config = Config {
+        default_gateway_name: "corp-gw".into(),
+        ..Config::default()
+    };
+    let d = check_ns_with(&ew_ns(&[(SELECTOR, "tier=edge")]), &config);
+    assert!(
+        d.violations[0]
+            .message
+            .contains("\"app=corp-gw,tier=edge\""),
+        "{}",
+        d.violations[0].message
+    );
     assert!(
         check_ns(&ew_ns(&[(SELECTOR, "tier=edge"), (NAME, "gw")]))
             .violations
@@ -685,6 +698,15 @@ fn ew010_cloud_annotation_lint() {
     warn(
         "service.beta.kubernetes.io/aws-load-balancer-type: nlb\ncloud.google.com/load-balancer-type: Internal",
         "more than one cloud",
+    );
+    // The warning itself names the clouds.
+    let d = cloud(
+        "service.beta.kubernetes.io/aws-load-balancer-type: nlb\ncloud.google.com/load-balancer-type: Internal",
+    );
+    let summary = &only(&d, RuleId::EW010)[0].summary;
+    assert!(
+        summary.contains("mix clouds (AWS, Google Cloud)"),
+        "{summary}"
     );
     for ok in [
         "service.beta.kubernetes.io/aws-load-balancer-scheme: internal",

@@ -685,8 +685,12 @@ pub(crate) fn check(text: &str, config: &super::Config, out: &mut Report<'_>) {
                      one cloud; keep that cloud's keys and remove the others"
                 ))
                 .summary(format!(
-                    "cloud annotations mix {} clouds; keep one",
-                    clouds.len()
+                    "cloud annotations mix clouds ({}); keep one cloud's keys",
+                    clouds
+                        .keys()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
         );
     }

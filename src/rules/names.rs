@@ -13,7 +13,9 @@ pub const LABEL_VALUE_MAX: usize = 63;
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 pub fn dns1123_label(s: &str) -> Result<(), String> {
     if s.is_empty() {
-        return Err("must not be empty (a DNS-1123 label such as \"east-west-gateway\")".into());
+        return Err(
+            "must not be empty (a DNS-1123 label: lower-case letters, digits and '-')".into(),
+        );
     }
     if s.len() > DNS1123_LABEL_MAX {
         return Err(format!(

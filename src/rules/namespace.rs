@@ -140,10 +140,11 @@ pub(crate) fn check(
                     .message(format!(
                         "annotation {} is {} and has no `app` key, and {} is not set, so the \
                              gateway name cannot be derived. Fix: add app=<gateway name> to the \
-                             selector (e.g. \"app=east-west-gateway,{v}\"), or set {}",
+                             selector (e.g. \"app={},{v}\"), or set {}",
                         keys::GATEWAY_SELECTOR,
                         quote(v),
                         keys::GATEWAY_NAME,
+                        config.default_gateway_name,
                         keys::GATEWAY_NAME
                     ))
                     .summary("selector has no app key and no gateway name is set: add app=<name>"),
