@@ -319,8 +319,26 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
             }
             Event::MappingEnd => in_top_map = false,
             _ if !in_top_map => {}
-            Event::Scalar(raw, style, anchor, _) => {
-                let value = if style == ScalarStyle::Plain && is_null(&raw) {
+            Event::Scalar(raw, style, anchor, tag) => {
+                let binary = tag
+                    .as_ref()
+                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "binary");
+                let value = if binary {
+                    // Go's YAML decodes a `!!binary` value into the string it holds: the agent
+                    // sees the decoded text, so that is what is judged.
+                    match decode_binary(&raw) {
+                        Ok(text) => text,
+                        Err(why) => {
+                            problems.push(YamlProblem {
+                                what: format!(
+                                    "is not valid YAML for the agent: a !!binary value {why}"
+                                ),
+                                position: Some(at),
+                            });
+                            String::new()
+                        }
+                    }
+                } else if style == ScalarStyle::Plain && is_null(&raw) {
                     String::new()
                 } else {
                     raw.into_owned()
@@ -564,6 +582,16 @@ fn end_marker_first(text: &str) -> Option<YamlProblem> {
 
 fn is_null(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// A `!!binary` scalar's text: base64 (line breaks and spaces ignored) of UTF-8 text.
+fn decode_binary(raw: &str) -> Result<String, &'static str> {
+    use base64::Engine as _;
+    let compact: String = raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| "that is not base64")?;
+    String::from_utf8(bytes).map_err(|_| "that does not decode to text")
 }
 
 fn take_scalar(
@@ -998,6 +1026,24 @@ mod tests {
             "a: \"\u{1f600}\"\n",
         ] {
             assert!(parse_yaml(text).is_ok(), "{text:?}");
+        }
+    }
+
+    /// Go's YAML decodes `!!binary` into the text it holds; that text is what the agent
+    /// sees (a review found EW010 judging the base64 instead).
+    #[test]
+    fn binary_values_are_read_decoded() {
+        let e = parse_yaml("service.beta.kubernetes.io/aws-load-balancer-type: !!binary bmxi\n")
+            .unwrap();
+        assert_eq!(e[0].value, "nlb");
+        let e = parse_yaml("a.io/x: !!binary |\n  bm\n  xi\n").unwrap();
+        assert_eq!(e[0].value, "nlb");
+        for bad in ["a.io/x: !!binary not-base64!\n", "a.io/x: !!binary //79\n"] {
+            let problems = parse_yaml(bad).unwrap_err();
+            assert!(
+                problems[0].what.contains("!!binary"),
+                "{bad:?}: {problems:?}"
+            );
         }
     }
 
