@@ -85,6 +85,7 @@ const SETS: &[&str] = &[
     "trigger",
     "no-change",
     "blocked",
+    "blocked-trigger",
 ];
 
 #[test]
@@ -142,6 +143,36 @@ fn a_blocked_switch_keeps_the_old_configuration() {
     assert_eq!(gateways, vec!["closing"], "{:#}", report["gateways"]);
     // The gate sees the exposure.
     assert_eq!(diff_set("blocked", &["--fail-on-new-exposure"]).code, 1);
+}
+
+#[test]
+fn a_blocked_switch_with_a_trigger_label_added_names_the_trigger_label() {
+    // orders: namespace-level without a trigger label -> service-level with one (blocked,
+    // EW020). checkout's label is "true" on both sides: what the change would do to it is give
+    // its Namespace a workspace, not change its label.
+    let report = diff_set("blocked-trigger", &["-o", "json"]).json();
+    assert_eq!(services(&report["newlyExposed"]), vec!["orders/checkout"]);
+    let checkout = find(&report["newlyExposed"], "name", "checkout");
+    assert_eq!(checkout["blockedBy"], "EW020", "{checkout:#}");
+    assert_eq!(checkout["before"]["reason"], "no-trigger-label");
+    assert_eq!(checkout["after"]["reason"], "labelled");
+    assert_eq!(
+        checkout["why"],
+        "Namespace orders gains a trigger label, so the agent creates its workspace (and this \
+         Service is selected: labelled traffic.tetrate.io/global: \"true\")"
+    );
+    // The same words as the change that is not blocked (the Namespace service-level already).
+    let text = diff_set("blocked-trigger", &[]);
+    assert!(
+        text.stdout.contains(
+            "  + orders/checkout: Namespace orders gains a trigger label, so the agent creates \
+             its workspace (and this Service is selected: labelled traffic.tetrate.io/global: \
+             \"true\") [blocked: EW020] (blocked-trigger/new/all.yaml:15)\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("changed from"), "{}", text.stdout);
 }
 
 /// `namespace/name` of each entry of a list of Service changes.

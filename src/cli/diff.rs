@@ -550,14 +550,18 @@ fn cause(b: &ServiceSide, a: &ServiceSide, namespace: &str, namespace_known: boo
         " (its Namespace is not in the input: judged by the label alone)"
     };
     use Reason as R;
+    // The label is the cause only where it changed: a Namespace that gains its trigger label
+    // (whatever its mode was: a blocked switch keeps namespace-level) or a Service that is no
+    // longer ExternalName keeps it as it was.
+    let relabelled = b.global_label != a.global_label;
     let why = match (b.reason, a.reason) {
         (_, R::Labelled) if b.global_label.is_none() => format!("label {g}: \"true\" added"),
-        (_, R::Labelled) if b.reason != R::NoTriggerLabel(exposure::Selection::Label) => format!(
+        (_, R::Labelled) if relabelled && !matches!(b.reason, R::NoTriggerLabel(_)) => format!(
             "label {g} changed from {} to \"true\"",
             label(&b.global_label)
         ),
-        (R::Labelled, R::NotLabelled) => format!("label {g} removed"),
-        (R::Labelled, R::LabelFalse | R::LabelNotTrue) => format!(
+        (R::Labelled, R::NotLabelled) if relabelled => format!("label {g} removed"),
+        (R::Labelled, R::LabelFalse | R::LabelNotTrue) if relabelled => format!(
             "label {g} changed from \"true\" to {}{}",
             label(&a.global_label),
             if a.reason == R::LabelNotTrue {
@@ -1367,4 +1371,90 @@ fn write_json(report: &Report, exit_code: u8, out: &mut dyn Write) -> io::Result
         input_errors: json_input_errors(&report.input_errors),
     };
     write_json_value(&doc, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::exposure::Selection;
+
+    fn side(reason: Reason, label: Option<&str>) -> ServiceSide {
+        ServiceSide {
+            exposed: reason.exposed(),
+            reason,
+            why: format!("({})", reason.code()),
+            location: Location {
+                file: "t.yaml".into(),
+                line: 1,
+            },
+            global_label: label.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_trigger_label_gained_is_the_cause_whatever_the_mode_was() {
+        // Namespace-level without a trigger label -> service-level with one (EW020's blocked
+        // switch, with the trigger label added in the same change): the label did not change.
+        let before = side(
+            Reason::NoTriggerLabel(Selection::NamespaceLevel),
+            Some("true"),
+        );
+        let after = side(Reason::Labelled, Some("true"));
+        assert_eq!(
+            cause(&before, &after, "orders", true),
+            "Namespace orders gains a trigger label, so the agent creates its workspace (and \
+             this Service is selected: (labelled))"
+        );
+        // The same words as the switch that is not blocked.
+        let before = side(Reason::NoTriggerLabel(Selection::Label), Some("true"));
+        assert_eq!(
+            cause(&before, &after, "orders", true),
+            cause(
+                &side(
+                    Reason::NoTriggerLabel(Selection::NamespaceLevel),
+                    Some("true")
+                ),
+                &after,
+                "orders",
+                true
+            )
+        );
+        // An ExternalName Service that becomes another type: its label is not the cause.
+        let before = side(Reason::ExternalName(Selection::Label), Some("true"));
+        assert_eq!(
+            cause(&before, &after, "orders", true),
+            "no longer type ExternalName: (labelled)"
+        );
+    }
+
+    #[test]
+    fn a_label_never_changes_from_a_value_to_itself() {
+        let reasons = [
+            Reason::NamespaceLevel,
+            Reason::Labelled,
+            Reason::NotLabelled,
+            Reason::LabelFalse,
+            Reason::LabelNotTrue,
+            Reason::LabelAsAnnotation,
+            Reason::NoTriggerLabel(Selection::NamespaceLevel),
+            Reason::NoTriggerLabel(Selection::Label),
+            Reason::ExternalName(Selection::NamespaceLevel),
+            Reason::ExternalName(Selection::Label),
+        ];
+        let labels = [None, Some("true"), Some("True"), Some("false")];
+        for b in reasons {
+            for a in reasons {
+                if b.exposed() == a.exposed() {
+                    continue;
+                }
+                for label in labels {
+                    let why = cause(&side(b, label), &side(a, label), "ns", true);
+                    assert!(
+                        !why.contains("changed from"),
+                        "{b:?} -> {a:?}, {label:?}: {why}"
+                    );
+                }
+            }
+        }
+    }
 }
