@@ -574,6 +574,78 @@ fn namespace_flag_places_services_without_one() {
 }
 
 #[test]
+fn an_empty_namespace_is_no_namespace() {
+    // `namespace: ""` (Helm's `{{ .Values.namespace | quote }}` when unset): kube-apiserver
+    // puts the Service in the request's namespace, as for a Service without the key.
+    let run = check(&["-o", "json", "empty-namespace/services.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    let got: Vec<(&str, &str, &str, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code"),
+                f["object"]["name"].as_str().expect("name"),
+                f["object"]["namespace"].as_str().expect("a namespace"),
+                f["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("EW031", "emptyns", "default", 15),
+            ("EW013", "badlabel", "default", 23),
+            ("EW031", "nonamespace", "default", 30),
+        ]
+    );
+
+    // The text names the namespace, and so does the fix.
+    let text = check(&["empty-namespace/services.yaml"]);
+    let lines = text.finding_lines();
+    assert!(
+        lines[1].starts_with(
+            "empty-namespace/services.yaml:23:5: error EW013 Service/default/badlabel: "
+        ),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with(
+            "Fix: kubectl label service badlabel -n default traffic.tetrate.io/global=true \
+             --overwrite"
+        ),
+        "{}",
+        lines[1]
+    );
+
+    // With --namespace, in that namespace (not in the input: nothing known about it).
+    let run = check(&["-o", "json", "-n", "team", "empty-namespace/services.yaml"]);
+    let report = run.json();
+    assert_eq!(codes_at(&report), vec![("EW013".to_owned(), 23, 5)]);
+    assert_eq!(report["findings"][0]["object"]["namespace"], "team");
+
+    // With --old: the Service becomes exposed (EW022), as it does without the key.
+    let run = check(&[
+        "-o",
+        "json",
+        "--old",
+        "empty-namespace/old",
+        "empty-namespace/new",
+    ]);
+    let report = run.json();
+    assert_eq!(
+        codes_at(&report),
+        vec![("EW022".to_owned(), 15, 5)],
+        "{report:#}"
+    );
+    assert_eq!(report["findings"][0]["object"]["namespace"], "default");
+    assert_eq!(report["findings"][0]["operation"], "update");
+}
+
+#[test]
 fn exit_status_zero_when_only_warnings() {
     let run = check(&["warnings"]);
     assert_eq!(run.code, 0);
@@ -768,4 +840,159 @@ fn warn_only_from_the_environment_reads_the_usual_spellings() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+#[test]
+fn only_core_v1_objects_are_judged() {
+    let run = check(&["-o", "json", "api-versions/objects.yaml"]);
+    let report = run.json();
+    let got: Vec<(&str, &str, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().expect("code"),
+                f["object"]["name"].as_str().expect("name"),
+                f["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    // No apiVersion: judged as v1. `v2`, `v1beta1` and the items of a `v2` list: skipped.
+    assert_eq!(
+        got,
+        vec![("EW001", "no-api-version", 8), ("EW013", "v1", 37)]
+    );
+    assert_eq!(report["summary"]["documents"], 5);
+    assert_eq!(report["summary"]["objects"], 2);
+}
+
+#[test]
+fn a_json_stream_is_read_value_by_value() {
+    // `jq -c '.items[]'` output (one object a line), and pretty-printed objects back to back
+    // (the last one on the same line as the closing brace before it), as kubectl reads them.
+    type Case<'a> = (&'a str, &'a [(&'a str, u64, u64)]);
+    let cases: &[Case] = &[
+        (
+            "json-stream/compact.json",
+            &[("EW001", 1, 84), ("EW013", 3, 95)],
+        ),
+        (
+            "json-stream/pretty.json",
+            // Columns in characters: the last line has non-ASCII text before the key.
+            &[("EW001", 7, 7), ("EW013", 18, 7), ("EW013", 21, 106)],
+        ),
+    ];
+    for (fixture, expected) in cases {
+        let run = check(&["-o", "json", fixture]);
+        assert_eq!(run.code, 1, "{fixture}: {}{}", run.stdout, run.stderr);
+        let report = run.json();
+        let want: Vec<(String, u64, u64)> = expected
+            .iter()
+            .map(|(c, l, col)| ((*c).to_owned(), *l, *col))
+            .collect();
+        assert_eq!(codes_at(&report), want, "{fixture}");
+        assert_eq!(report["summary"]["documents"], 3, "{fixture}");
+        assert_eq!(report["inputErrors"], serde_json::json!([]), "{fixture}");
+    }
+
+    // Through standard input too, after blank lines.
+    let text = std::fs::read(data_dir().join("json-stream/compact.json")).expect("fixture");
+    let stdin = [b"\n\n".as_slice(), &text].concat();
+    let run = check_with_stdin(&["-o", "json", "-"], Some(&stdin));
+    assert_eq!(
+        codes_at(&run.json()),
+        vec![("EW001".to_owned(), 3, 84), ("EW013".to_owned(), 5, 95)]
+    );
+
+    // One JSON object and YAML documents after it: read as before (kubectl's decoder also
+    // reads the rest as YAML after a single JSON object).
+    let run = check_with_stdin(
+        &["-o", "json", "-"],
+        Some(
+            b"{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}\n\
+              ---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  annotations:\n    \
+              traffic.tetrate.io/global: \"yes\"\n",
+        ),
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(codes_at(&run.json()), vec![("EW001".to_owned(), 8, 5)]);
+}
+
+#[test]
+fn an_invalid_json_stream_is_an_input_error_with_its_position() {
+    let ns = |name: &str| {
+        format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {{\"name\": \"{name}\"}}}}\n"
+        )
+    };
+    // A trailing comma in the third object.
+    let text = format!(
+        "{}{}{{\"kind\": \"Namespace\", \"metadata\": {{\"name\": \"c\",}}}}\n",
+        ns("a"),
+        ns("b")
+    );
+    let run = check_with_stdin(&["-"], Some(text.as_bytes()));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stderr,
+        "<stdin>:3:48: error: invalid JSON: trailing comma\n"
+    );
+    let json = check_with_stdin(&["-o", "json", "-"], Some(text.as_bytes()));
+    assert_eq!(
+        json.json()["inputErrors"],
+        serde_json::json!([{
+            "file": "<stdin>",
+            "line": 3,
+            "column": 48,
+            "message": "invalid JSON: trailing comma"
+        }])
+    );
+
+    // Two JSON objects make a JSON stream: YAML after them is an error, as in kubectl.
+    let text = format!("{}{}---\nkind: Namespace\n", ns("a"), ns("b"));
+    let run = check_with_stdin(&["-"], Some(text.as_bytes()));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stderr,
+        "<stdin>:3:2: error: invalid JSON: invalid number\n"
+    );
+
+    // Cut short: the position is the end of the text.
+    let text = format!("{}{}{{\"kind\": ", ns("a"), ns("b"));
+    let run = check_with_stdin(&["-"], Some(text.as_bytes()));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("<stdin>:3:10: error: invalid JSON: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_byte_order_mark_after_a_separator_is_accepted() {
+    // `cat a.yaml b.yaml` where b.yaml was saved with a BOM: kubectl splits the stream at
+    // `---` lines and reads each part on its own, BOM and all.
+    let text = "\u{feff}apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations:\n    \
+                traffic.tetrate.io/global: \"yes\"\n\
+                ---\n\
+                \u{feff}apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n  annotations:\n    \
+                traffic.tetrate.io/global: \"yes\"\n\
+                --- # a comment\n\
+                \u{feff}{apiVersion: v1, kind: Namespace, metadata: {name: c, annotations: \
+                {traffic.tetrate.io/global: \"yes\"}}}\n";
+    let run = check_with_stdin(&["-o", "json", "-"], Some(text.as_bytes()));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["inputErrors"], serde_json::json!([]));
+    // Lines exact; columns in characters as an editor shows them (the BOM is not one).
+    assert_eq!(
+        codes_at(&report),
+        vec![
+            ("EW001".to_owned(), 6, 5),
+            ("EW001".to_owned(), 13, 5),
+            ("EW001".to_owned(), 15, 69),
+        ]
+    );
 }

@@ -76,7 +76,72 @@ const PIECES: &[&str] = &[
     "\"",
     "'",
     "\n",
+    // A byte-order mark, which may start a document after a `---` line.
+    "\u{feff}",
 ];
+
+/// Pieces of JSON streams (the reader splits a text that starts with `{` into JSON values).
+const JSON_PIECES: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"kind\": \"Service\"",
+    "\"kind\": \"Namespace\"",
+    "\"apiVersion\": \"v1\"",
+    "\"metadata\": {\"name\": \"j\"",
+    "\"labels\": {\"traffic.tetrate.io/global\": \"yes\"}",
+    "\"ü\"",
+    "null",
+    "1e3",
+    " ",
+    "\n",
+    "\r\n",
+    "---\n",
+    "# comment\n",
+    "kind: Service\n",
+];
+
+fn json_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(JSON_PIECES), 0..60)
+        .prop_map(|p| format!("{{{}", p.concat()))
+}
+
+/// A JSON stream of Services, each labelled with a value EW013 reports, laid out with the
+/// separators given (one line each, back to back, blank lines, CRLF, indentation).
+fn json_stream() -> impl Strategy<Value = String> {
+    let separator = prop::sample::select(&["", " ", "\n", "\n\n  ", "\r\n", "\t\n "][..]);
+    let name = prop::sample::select(&["a", "ü-é", "日本"][..]);
+    let pretty = any::<bool>();
+    prop::collection::vec((separator, name, pretty), 1..8).prop_map(|objects| {
+        objects
+            .into_iter()
+            .map(|(sep, name, pretty)| {
+                let nl = if pretty { "\n  " } else { " " };
+                format!(
+                    "{sep}{{\"apiVersion\": \"v1\",{nl}\"kind\": \"Service\",{nl}\"metadata\": \
+                     {{\"name\": \"{name}\",{nl}\"labels\": {{\"traffic.tetrate.io/global\": \"yes\"}}}}}}"
+                )
+            })
+            .collect()
+    })
+}
+
+/// (line, column in characters) of every occurrence of `needle`.
+fn positions_of(text: &str, needle: &str) -> Vec<(usize, usize)> {
+    text.match_indices(needle)
+        .map(|(at, _)| {
+            let before = &text[..at];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            (
+                before.matches('\n').count() + 1,
+                text[line_start..at].chars().count() + 1,
+            )
+        })
+        .collect()
+}
 
 fn manifest_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(PIECES), 0..60).prop_map(|p| p.concat())
@@ -93,6 +158,33 @@ proptest! {
     #[test]
     fn never_panics_on_manifest_pieces(text in manifest_soup()) {
         read_and_check(&text);
+    }
+
+    #[test]
+    fn never_panics_on_json_stream_pieces(text in json_soup()) {
+        read_and_check(&text);
+    }
+
+    #[test]
+    fn json_stream_findings_are_at_their_keys(text in json_stream()) {
+        let name: Arc<str> = Arc::from("stream.json");
+        let parsed = manifests::parse(&name, 0, &text, &ReadOptions::default())
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let inputs = manifests::Inputs {
+            files: vec![name],
+            documents: parsed.documents,
+            manifests: parsed.manifests,
+            errors: Vec::new(),
+        };
+        let outcome = check::check(&inputs, None, &Config::default());
+        // The same name twice is also a duplicate-object finding, at the name.
+        let got: Vec<(usize, usize)> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.code.as_str() == "EW013")
+            .map(|f| (f.pos.line, f.pos.column))
+            .collect();
+        prop_assert_eq!(got, positions_of(&text, "\"traffic.tetrate.io/global\""));
     }
 }
 

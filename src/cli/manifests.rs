@@ -1,11 +1,12 @@
-//! Reading manifests: files, directories and standard input, multi-document YAML, JSON,
-//! `kind: List`, into the Namespaces and Services the rules judge, each with the positions of
-//! its keys so every finding can name a file, a line and a column.
+//! Reading manifests: files, directories and standard input, multi-document YAML, JSON (one
+//! object or a stream of them), `kind: List`, into the Namespaces and Services the rules judge,
+//! each with the positions of its keys so every finding can name a file, a line and a column.
 //!
 //! Shared by `check` and the commands built on it (explain, diff): [`read`] gives an
 //! [`Inputs`]; each [`Manifest`] carries its object, its effective namespace and its
 //! [`Positions`].
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
@@ -13,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde::de::IgnoredAny;
 
-use super::yaml::{self, Node, Pos, Resolved, Value};
+use super::yaml::{self, Node, Offset, Pos, Resolved, Value};
 use crate::rules::keys;
 use crate::rules::{Field, Meta, ObjectView, ResourceKind, SpecView, StrMap, TextPosition};
 
@@ -67,7 +69,9 @@ pub struct Manifest {
     pub file_index: usize,
     pub kind: ResourceKind,
     pub object: ObjectView,
-    /// For a Service: its `metadata.namespace`, or the default. `None` for a Namespace.
+    /// For a Service: its `metadata.namespace`, or the default when it has none or an empty
+    /// one (also written into `object.metadata.namespace`, as kube-apiserver does). `None` for
+    /// a Namespace.
     pub namespace: Option<String>,
     pub positions: Positions,
     /// What Kubernetes itself would refuse in the `traffic.tetrate.io/` keys (a boolean where a
@@ -437,19 +441,226 @@ pub fn parse(
         file_index,
         options,
     };
-    let mut manifests = Vec::new();
-    let documents = yaml::for_each_document(text, |doc| {
-        reader.document(&doc.root, &mut manifests);
-    })
-    .map_err(|e| InputError {
+    let parts = split(text).map_err(|e| InputError {
         file: file.clone(),
         pos: Some(e.pos),
-        message: format!("invalid YAML: {}", e.message),
+        message: format!("invalid JSON: {}", e.message),
     })?;
+    let mut manifests = Vec::new();
+    let mut documents = 0;
+    for part in parts {
+        documents += yaml::for_each_document_at(&part.text, part.at, |doc| {
+            reader.document(&doc.root, &mut manifests);
+        })
+        .map_err(|e| InputError {
+            file: file.clone(),
+            pos: Some(e.pos),
+            message: format!("invalid YAML: {}", e.message),
+        })?;
+    }
     Ok(Parsed {
         documents,
         manifests,
     })
+}
+
+/// A piece of a text that the YAML reader parses on its own, and where it starts.
+struct Part<'a> {
+    text: Cow<'a, str>,
+    at: Offset,
+}
+
+/// Why a JSON stream is not one, and where.
+struct JsonError {
+    pos: Pos,
+    message: String,
+}
+
+/// Splits a text as kubectl's YAMLOrJSONDecoder reads it. A text whose first non-blank
+/// character is `{` is a stream of JSON values (`jq -c '.items[]'`, objects back to back), each
+/// one a document; after a single JSON value the decoder reads the rest as YAML (so one JSON
+/// object, or one followed by `---` and YAML, reads as it always did). Anything else is a YAML
+/// stream. JSON is YAML: every part goes to the YAML reader, at its place in the text, so
+/// positions stay exact.
+fn split(text: &str) -> Result<Vec<Part<'_>>, JsonError> {
+    let whole = || {
+        vec![Part {
+            text: without_document_boms(text),
+            at: Offset::default(),
+        }]
+    };
+    if !text.trim_start().starts_with('{') {
+        return Ok(whole());
+    }
+    let mut values: Vec<(usize, usize)> = Vec::new();
+    // Values are skipped, not built: like kubectl, which keeps each one as raw bytes, a number
+    // no float can hold (`1e400`) is no error.
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
+    let failure = loop {
+        let from = stream.byte_offset();
+        match stream.next() {
+            None => break None,
+            Some(Ok(IgnoredAny)) => {
+                let skipped =
+                    text[from..].len() - text[from..].trim_start_matches(JSON_BLANK).len();
+                values.push((from + skipped, stream.byte_offset()));
+            }
+            Some(Err(e)) => break Some((from, e)),
+        }
+    };
+    let mut lines = Lines::new(text);
+    match (values.as_slice(), failure) {
+        // Not JSON from the start, or one value alone: YAML reads it (JSON is YAML).
+        ([], _) | ([_], None) => Ok(whole()),
+        // One JSON value, then something else: the decoder reads the rest as YAML, from the
+        // end of the value's line (or the first character after it that is not blank).
+        (&[(start, end)], Some(_)) => {
+            let after = &text[end..];
+            let blank = after
+                .char_indices()
+                .find(|&(_, c)| c == '\n' || !c.is_whitespace())
+                .map_or(after.len(), |(i, c)| if c == '\n' { i + 1 } else { i });
+            let rest = end + blank;
+            Ok(vec![
+                Part {
+                    text: Cow::Borrowed(&text[start..end]),
+                    at: lines.offset_of(start),
+                },
+                Part {
+                    text: without_document_boms(&text[rest..]),
+                    at: lines.offset_of(rest),
+                },
+            ])
+        }
+        // Two values or more make a JSON stream: what follows must be JSON too.
+        (_, Some((from, e))) => Err(json_error(text, from, &e)),
+        (values, None) => Ok(values
+            .iter()
+            .map(|&(start, end)| Part {
+                text: Cow::Borrowed(&text[start..end]),
+                at: lines.offset_of(start),
+            })
+            .collect()),
+    }
+}
+
+/// Whitespace between JSON values.
+const JSON_BLANK: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// A serde_json error at its place in `text`, columns in characters. `from` is where the value
+/// that failed starts (blanks before it included).
+fn json_error(text: &str, from: usize, e: &serde_json::Error) -> JsonError {
+    let message_of = |e: &serde_json::Error| {
+        let full = e.to_string();
+        full.strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+            .unwrap_or(&full)
+            .to_owned()
+    };
+    // Skipping a value says less than building it (`key must be a string` for what is a
+    // trailing comma): when building the same value fails at the same place, its words.
+    let mut message = message_of(e);
+    if let Some(Err(built)) = serde_json::Deserializer::from_str(&text[from..])
+        .into_iter::<serde_json::Value>()
+        .next()
+    {
+        let before = &text[..from];
+        let line = before.matches('\n').count() + built.line();
+        let column = match built.line() {
+            1 => from - before.rfind('\n').map_or(0, |i| i + 1) + built.column(),
+            _ => built.column(),
+        };
+        if (line, column) == (e.line(), e.column()) {
+            message = message_of(&built);
+        }
+    }
+    // Cut short: the end of the text.
+    if e.is_eof() {
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        return JsonError {
+            pos: Pos {
+                line: text.matches('\n').count() + 1,
+                column: text[line_start..].chars().count() + 1,
+            },
+            message,
+        };
+    }
+    // serde_json counts the column in bytes, up to and including the character it stopped at.
+    let line_start = text
+        .match_indices('\n')
+        .nth(e.line().saturating_sub(2))
+        .filter(|_| e.line() > 1)
+        .map_or(0, |(i, _)| i + 1);
+    let line = &text[line_start..];
+    let mut end = e.column().min(line.len());
+    while !line.is_char_boundary(end) {
+        end += 1;
+    }
+    JsonError {
+        pos: Pos {
+            line: e.line().max(1),
+            column: line[..end].chars().count().max(1),
+        },
+        message,
+    }
+}
+
+/// Counts lines and columns forward through a text, for offsets that only grow (so a stream
+/// of many values on one line costs one pass, not one per value).
+struct Lines<'a> {
+    text: &'a str,
+    at: usize,
+    offset: Offset,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            at: 0,
+            offset: Offset::default(),
+        }
+    }
+
+    /// Where byte `index` (not before the last one asked for) is: lines before its line, and
+    /// characters before it on its line.
+    fn offset_of(&mut self, index: usize) -> Offset {
+        let between = &self.text[self.at..index];
+        match between.rfind('\n') {
+            Some(last) => {
+                self.offset.lines += between.matches('\n').count();
+                self.offset.columns = between[last + 1..].chars().count();
+            }
+            None => self.offset.columns += between.chars().count(),
+        }
+        self.at = index;
+        self.offset
+    }
+}
+
+/// The text without the byte-order marks that start a document after a `---` line: kubectl
+/// splits a stream at those lines and decodes each part on its own, so a file saved with a
+/// BOM and appended to another (`cat a.yaml b.yaml`) reads as it does alone. Removing the
+/// mark keeps every line where it is, and columns as an editor shows them.
+fn without_document_boms(text: &str) -> Cow<'_, str> {
+    const BOM: char = '\u{feff}';
+    if !text.contains(BOM) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut after_separator = false;
+    for line in text.split_inclusive('\n') {
+        let line = match line.strip_prefix(BOM) {
+            Some(rest) if after_separator => rest,
+            _ => line,
+        };
+        // kubectl's separator: `---` at the start of a line, then only blanks or a comment.
+        after_separator = line
+            .strip_prefix("---")
+            .map(str::trim)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('#'));
+        out.push_str(line);
+    }
+    Cow::Owned(out)
 }
 
 struct Reader<'a> {
@@ -493,13 +704,16 @@ impl Reader<'_> {
             .get("apiVersion")
             .and_then(Node::as_text)
             .or(default_api_version);
-        // `v1` is the core group; without apiVersion, assume it (kubectl would refuse the
-        // document, so judging it costs nothing and may save a round trip).
-        let group = api_version
-            .and_then(|v| v.rsplit_once('/').map(|(g, _)| g))
-            .unwrap_or("");
+        // Only the core API's `v1` (group "", version "v1"): a group-less `v2` or `v1beta1` is
+        // not it, whatever its kind. Without apiVersion (or with an empty one), assume `v1`:
+        // kubectl would refuse the document, so judging it costs nothing and may save a round
+        // trip.
+        let (group, version) = match api_version.filter(|v| !v.is_empty()) {
+            None => ("", "v1"),
+            Some(v) => v.rsplit_once('/').unwrap_or(("", v)),
+        };
         let kind = ResourceKind::from_group_kind(group, kind_text);
-        if kind == ResourceKind::Other {
+        if kind == ResourceKind::Other || version != "v1" {
             return None;
         }
 
@@ -547,14 +761,20 @@ impl Reader<'_> {
                 type_: ty.and_then(|t| t.value.as_text()).map(str::to_owned),
             }
         });
+        // A Service without a namespace, or with `namespace: ""` (Helm's quoted empty value),
+        // is created in the request's namespace; kube-apiserver writes that into the object's
+        // metadata before admission, so the rules see it there, as the webhook does.
         let namespace = match kind {
             ResourceKind::Namespace => None,
-            _ => Some(
-                meta.namespace
-                    .clone()
+            _ => {
+                let ns = meta
+                    .namespace
+                    .take()
                     .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| self.options.default_namespace.clone()),
-            ),
+                    .unwrap_or_else(|| self.options.default_namespace.clone());
+                meta.namespace = Some(ns.clone());
+                Some(ns)
+            }
         };
         Some(Manifest {
             file: self.file.clone(),
@@ -875,13 +1095,147 @@ mod tests {
         let ms = parse(
             &name,
             0,
-            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: other}\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: other}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: c, namespace: \"\"}\n",
             &opts,
         )
         .unwrap()
         .manifests;
-        assert_eq!(ms[0].namespace.as_deref(), Some("shop"));
-        assert_eq!(ms[1].namespace.as_deref(), Some("other"));
-        assert_eq!(ms[0].object.metadata.namespace, None);
+        let namespaces: Vec<(Option<&str>, Option<&str>)> = ms
+            .iter()
+            .map(|m| {
+                (
+                    m.namespace.as_deref(),
+                    m.object.metadata.namespace.as_deref(),
+                )
+            })
+            .collect();
+        // In the object too, as kube-apiserver fills it in before admission: an empty one is
+        // none.
+        assert_eq!(
+            namespaces,
+            vec![
+                (Some("shop"), Some("shop")),
+                (Some("other"), Some("other")),
+                (Some("shop"), Some("shop")),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_core_v1_counts() {
+        let ms = parse_one(
+            "kind: Namespace\nmetadata: {name: none}\n---\n\
+             apiVersion: \"\"\nkind: Namespace\nmetadata: {name: empty}\n---\n\
+             apiVersion: /v1\nkind: Namespace\nmetadata: {name: slash}\n---\n\
+             apiVersion: v2\nkind: Namespace\nmetadata: {name: v2}\n---\n\
+             apiVersion: v1beta1\nkind: Service\nmetadata: {name: v1beta1}\n---\n\
+             apiVersion: /v2\nkind: Service\nmetadata: {name: slash-v2}\n---\n\
+             apiVersion: core/v1\nkind: Service\nmetadata: {name: core}\n---\n\
+             apiVersion: v2\nkind: List\nitems:\n- {kind: Service, metadata: {name: in-v2-list}}\n\
+             - {apiVersion: v1, kind: Service, metadata: {name: v1-in-v2-list}}\n",
+        );
+        let names: Vec<&str> = ms.iter().map(|m| m.object.name()).collect();
+        assert_eq!(names, vec!["none", "empty", "slash", "v1-in-v2-list"]);
+    }
+
+    fn codes(ms: &[Manifest]) -> Vec<(&str, Pos)> {
+        ms.iter()
+            .map(|m| {
+                (
+                    m.object.name(),
+                    m.positions.of_field(&Field::Label(keys::GLOBAL.into())),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_json_stream_is_one_document_a_value() {
+        let name: Arc<str> = Arc::from("s.json");
+        let text = "\n  {\"kind\": \"Service\", \"metadata\": {\"name\": \"a\", \"labels\": {\"traffic.tetrate.io/global\": \"x\"}}}\n\
+                    {\"kind\": \"Service\",\n \"metadata\": {\"name\": \"b\", \"labels\": {\"traffic.tetrate.io/global\": \"x\"}}}\
+                    {\"kind\": \"Service\", \"metadata\": {\"name\": \"ü\", \"labels\": {\"traffic.tetrate.io/global\": \"x\"}}}\n\
+                    [1, 2]\n\
+                    {\"kind\": \"ConfigMap\", \"data\": {\"n\": 1e400}}\n\
+                    null\n";
+        let parsed = parse(&name, 0, text, &ReadOptions::default()).expect("a JSON stream");
+        // The list and null are values too; null is no document.
+        assert_eq!(parsed.documents, 5);
+        assert_eq!(
+            codes(&parsed.manifests),
+            vec![("a", pos(2, 60)), ("b", pos(4, 39)), ("ü", pos(4, 131))]
+        );
+        assert_eq!(parsed.manifests[1].positions.start, pos(3, 1));
+        assert_eq!(parsed.manifests[2].positions.start, pos(4, 74));
+    }
+
+    #[test]
+    fn one_json_value_alone_or_then_yaml() {
+        let name: Arc<str> = Arc::from("s.json");
+        for (text, want) in [
+            // A single object, with blank lines around it.
+            (
+                "\n{\"kind\": \"Service\", \"metadata\": {\"name\": \"a\", \"labels\": {\"traffic.tetrate.io/global\": \"x\"}}}\n\n",
+                vec![("a", pos(2, 58))],
+            ),
+            // One object, then YAML: kubectl reads the rest as YAML after one JSON value, from
+            // the first character after it that is not blank, or the next line.
+            (
+                "{\"kind\": \"Service\", \"metadata\": {\"name\": \"a\"}} # a comment\n---\n\
+                 kind: Service\nmetadata:\n  name: b\n  labels:\n    traffic.tetrate.io/global: x\n",
+                vec![("a", pos(1, 21)), ("b", pos(7, 5))],
+            ),
+            (
+                "{\"kind\": \"Service\", \"metadata\": {\"name\": \"a\"}}\n\
+                 kind: Service\nmetadata:\n  name: b\n  labels:\n    traffic.tetrate.io/global: x\n",
+                vec![("a", pos(1, 21)), ("b", pos(6, 5))],
+            ),
+            // Not JSON at all (YAML flow style): YAML.
+            (
+                "{kind: Service, metadata: {name: a, labels: {traffic.tetrate.io/global: x}}}\n",
+                vec![("a", pos(1, 46))],
+            ),
+        ] {
+            let parsed = parse(&name, 0, text, &ReadOptions::default()).expect(text);
+            assert_eq!(codes(&parsed.manifests), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_json_stream_says_where() {
+        let name: Arc<str> = Arc::from("s.json");
+        let fail = |text: &str| parse(&name, 0, text, &ReadOptions::default()).expect_err(text);
+        let err = |text: &str| {
+            let e = fail(text);
+            assert!(e.message.starts_with("invalid JSON: "), "{}", e.message);
+            e.pos.expect("a position")
+        };
+        assert_eq!(err("{}\n{}\n{\"a\": 1,}\n"), pos(3, 9));
+        // In the words of a JSON parser that builds the value, where it stops at the same place.
+        assert_eq!(
+            fail("{}\n{\"n\": 1e400}\n  {\"a\": [1,]}\n").message,
+            "invalid JSON: trailing comma"
+        );
+        // Columns in characters.
+        assert_eq!(err("{}\n{}\n{\"ä\": 1,}\n"), pos(3, 9));
+        assert_eq!(err("{}\n{}\n  {\"a\": \n"), pos(4, 1));
+        assert_eq!(err("{}{}x"), pos(1, 5));
+        assert_eq!(err("{}\n{}\n---\n"), pos(3, 2));
+    }
+
+    #[test]
+    fn a_byte_order_mark_may_start_a_later_document() {
+        let ms = parse_one(
+            "kind: Service\nmetadata: {name: a}\n---\n\
+             \u{feff}kind: Service\nmetadata: {name: b, labels: {traffic.tetrate.io/global: x}}\n\
+             ---   # comment\r\n\
+             \u{feff}{kind: Service, metadata: {name: c, labels: {traffic.tetrate.io/global: x}}}\n",
+        );
+        assert_eq!(codes(&ms)[1..], [("b", pos(5, 30)), ("c", pos(7, 46))]);
+        // Anywhere else it is still refused, as in kubectl: inside a document.
+        let name: Arc<str> = Arc::from("t.yaml");
+        let text = "kind: Service\n\u{feff}metadata: {name: a}\n";
+        assert!(parse(&name, 0, text, &ReadOptions::default()).is_err());
     }
 }

@@ -24,11 +24,22 @@ pub struct Pos {
     pub column: usize,
 }
 
-impl Pos {
-    fn of(marker: &saphyr_parser::Marker) -> Pos {
+/// Where a text parsed on its own starts in its file (a part of a JSON stream): positions in
+/// the part are moved by this much, so they name the file's lines and columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offset {
+    /// Lines of the file before the part's first line.
+    pub lines: usize,
+    /// Characters before the part on its first line.
+    pub columns: usize,
+}
+
+impl Offset {
+    fn pos(self, marker: &saphyr_parser::Marker) -> Pos {
+        let line = marker.line().max(1);
         Pos {
-            line: marker.line().max(1),
-            column: marker.col() + 1,
+            line: line + self.lines,
+            column: marker.col() + 1 + if line == 1 { self.columns } else { 0 },
         }
     }
 }
@@ -334,10 +345,18 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, SyntaxError> {
 /// Like [`parse_stream`], handing each document to `visit` as soon as it is complete, so a
 /// large stream never holds more than one tree. Documents before a syntax error have been
 /// visited when the error is returned. Returns how many documents were visited.
-pub fn for_each_document(
+pub fn for_each_document(text: &str, visit: impl FnMut(Document)) -> Result<usize, SyntaxError> {
+    for_each_document_at(text, Offset::default(), visit)
+}
+
+/// Like [`for_each_document`], for a text that starts at `offset` in its file: every position
+/// (of nodes and of the syntax error) is a position in the file.
+pub fn for_each_document_at(
     text: &str,
+    offset: Offset,
     mut visit: impl FnMut(Document),
 ) -> Result<usize, SyntaxError> {
+    let pos = |marker: &saphyr_parser::Marker| offset.pos(marker);
     let mut documents = 0;
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Rc<Node>> = HashMap::new();
@@ -345,7 +364,7 @@ pub fn for_each_document(
 
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| SyntaxError {
-            pos: Pos::of(e.marker()),
+            pos: pos(e.marker()),
             message: e.info().to_owned(),
         })?;
         let complete: Option<(Rc<Node>, usize)> = match event {
@@ -370,7 +389,7 @@ pub fn for_each_document(
                 // The parser lets these through; Kubernetes' YAML reader refuses them.
                 None => {
                     return Err(SyntaxError {
-                        pos: Pos::of(&span.start),
+                        pos: pos(&span.start),
                         message: "this alias refers to an anchor of another document (anchors \
                                   do not cross `---`) or to the collection that contains it"
                             .into(),
@@ -389,34 +408,36 @@ pub fn for_each_document(
                             core_tag,
                             source_chars: span_chars(&span),
                         }),
-                        start: Pos::of(&span.start),
-                        end: Pos::of(&span.end),
+                        start: pos(&span.start),
+                        end: pos(&span.end),
                     }),
                     anchor,
                 ))
             }
             Event::SequenceStart(anchor, _) => {
+                let start = pos(&span.start);
                 push_frame(
                     &mut stack,
                     Frame::Seq {
                         anchor,
-                        start: Pos::of(&span.start),
+                        start,
                         items: Vec::new(),
                     },
-                    &span,
+                    start,
                 )?;
                 None
             }
             Event::MappingStart(anchor, _) => {
+                let start = pos(&span.start);
                 push_frame(
                     &mut stack,
                     Frame::Map {
                         anchor,
-                        start: Pos::of(&span.start),
+                        start,
                         entries: Vec::new(),
                         key: None,
                     },
-                    &span,
+                    start,
                 )?;
                 None
             }
@@ -429,7 +450,7 @@ pub fn for_each_document(
                     Rc::new(Node {
                         value: Value::Seq(items),
                         start,
-                        end: Pos::of(&span.end),
+                        end: pos(&span.end),
                     }),
                     anchor,
                 )),
@@ -442,7 +463,7 @@ pub fn for_each_document(
                     Rc::new(Node {
                         value: Value::Map(entries),
                         start,
-                        end: Pos::of(&span.end),
+                        end: pos(&span.end),
                     }),
                     anchor,
                 )),
@@ -474,10 +495,10 @@ pub fn for_each_document(
     Ok(documents)
 }
 
-fn push_frame(stack: &mut Vec<Frame>, frame: Frame, span: &Span) -> Result<(), SyntaxError> {
+fn push_frame(stack: &mut Vec<Frame>, frame: Frame, at: Pos) -> Result<(), SyntaxError> {
     if stack.len() >= MAX_DEPTH {
         return Err(SyntaxError {
-            pos: Pos::of(&span.start),
+            pos: at,
             message: format!("collections nested more than {MAX_DEPTH} levels deep"),
         });
     }
@@ -548,6 +569,31 @@ mod tests {
         assert!(parse_stream("a: &x 1\n---\nb: *x\n").is_err());
         assert!(parse_stream("a: &x [*x]\n").is_err());
         assert!(parse_stream("a: &x 1\nb: *x\n").is_ok());
+    }
+
+    #[test]
+    fn an_offset_moves_every_position_into_the_file() {
+        // A part that starts on line 3, after 4 characters: its first line is shifted right,
+        // every line down.
+        let at = Offset {
+            lines: 2,
+            columns: 4,
+        };
+        let mut roots = Vec::new();
+        for_each_document_at("{a: 1,\n b: 2}", at, |doc| roots.push(doc.root)).unwrap();
+        let root = &roots[0];
+        assert_eq!(root.start, Pos { line: 3, column: 5 });
+        assert_eq!(
+            root.get_entry("a").unwrap().key_node.start,
+            Pos { line: 3, column: 6 }
+        );
+        assert_eq!(
+            root.get_entry("b").unwrap().key_node.start,
+            Pos { line: 4, column: 2 }
+        );
+        let err = for_each_document_at("{a: [}", at, |_| {}).unwrap_err();
+        assert_eq!(err.pos.line, 3);
+        assert!(err.pos.column > 4, "{err:?}");
     }
 
     #[test]
