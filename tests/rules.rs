@@ -889,6 +889,24 @@ fn ew013_fix_keeps_the_meaning_of_a_near_boolean() {
     );
 }
 
+/// An empty metadata.namespace is no namespace: the request's namespace names the Service.
+#[test]
+fn an_empty_object_namespace_falls_back_to_the_requests() {
+    let mut v = fixture("service-payment-api.json");
+    v["metadata"]["namespace"] = json!("");
+    v["metadata"]["labels"] = map(&[(GLOBAL, "True")]);
+    let obj: ObjectView = serde_json::from_value(v).unwrap();
+    let d = rules::validate(
+        &Review::create(ResourceKind::Service, &obj).with_namespace(Some("payments")),
+        &Config::default(),
+        &NoCluster,
+    );
+    assert_eq!(ids(&d), vec![RuleId::EW013]);
+    let m = &d.violations[0].message;
+    assert!(m.starts_with("Service \"payments/payment-api\""), "{m}");
+    assert!(m.contains("-n payments"), "{m}");
+}
+
 #[test]
 fn ew012_gateway_keys_on_a_service() {
     for place in ["label", "annotation"] {

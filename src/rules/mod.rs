@@ -142,8 +142,11 @@ impl<'a> Review<'a> {
                 } else {
                     obj.and_then(|o| o.kind.clone()).unwrap_or_default()
                 },
+                // An empty namespace is no namespace (Helm's unset quoted value): the
+                // request's then.
                 namespace: obj
                     .and_then(|o| o.metadata.namespace.as_deref())
+                    .filter(|n| !n.is_empty())
                     .or(self.namespace)
                     .filter(|n| !n.is_empty())
                     .map(str::to_owned),
