@@ -1749,9 +1749,28 @@ fn mutation_leaves_alone_what_it_must() {
             ("traffic.tetrate.io/east-west-gateway-name", "gw"),
         ],
         vec![(GLOBAL, "true"), ("traffic.tetrate.io/eastwest-gw", "gw")],
+        // Keys the defaults do not derive from, but which the validating webhook denies
+        // (EW007, EW008, EW009): "the inputs are valid" is the whole Namespace's keys.
+        vec![(GLOBAL, "true"), (CLOUD, "a: [")],
+        vec![(GLOBAL, "true"), (CLOUD, "Bad Key!: x")],
+        vec![(GLOBAL, "true"), (CLOUD, "example.com/lb: x")],
     ] {
         assert!(mutate(&ew_ns(&bad)).is_none(), "{bad:?}");
     }
+    // A gateway key or global written as a label (EW012): no defaults either.
+    assert!(mutate(&ns(&[(GLOBAL, "true")], &[(NAME, "gw")])).is_none());
+    assert!(mutate(&ns(&[(DEPLOY, "true")], &[(GLOBAL, "true")])).is_none());
+    // Cloud annotations that only draw an EW010 warning do not stop them.
+    assert!(
+        mutate(&ew_ns(&[
+            (GLOBAL, "true"),
+            (
+                CLOUD,
+                "service.beta.kubernetes.io/aws-load-balancer-tpye: nlb"
+            )
+        ]))
+        .is_some()
+    );
     // An unknown key that is no gateway key's misspelling does not stop the defaults.
     assert!(
         mutate(&ew_ns(&[

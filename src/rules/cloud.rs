@@ -627,6 +627,19 @@ fn take_scalar(
     }
 }
 
+/// Whether the text passes EW007..EW009 (the deny rules; EW010 only warns).
+pub(crate) fn is_valid(text: &str, config: &super::Config) -> bool {
+    parse_yaml(text).is_ok_and(|entries| {
+        entries.iter().all(|e| {
+            names::qualified_name(&e.key).is_ok()
+                && config
+                    .cloud_annotation_prefixes
+                    .iter()
+                    .any(|p| e.key.starts_with(p.as_str()))
+        })
+    })
+}
+
 /// EW007..EW010 on the annotation's text.
 pub(crate) fn check(text: &str, config: &super::Config, out: &mut Report<'_>) {
     let field = || Field::Annotation(keys::GATEWAY_CLOUD_ANNOTATIONS.to_owned());

@@ -4,12 +4,16 @@
 //!
 //! Never overwrites a key, never touches a Namespace without a `traffic.tetrate.io/` key,
 //! never patches invalid input (the validating side rejects it), and is idempotent: a second
-//! pass over its own output has nothing to add.
+//! pass over its own output has nothing to add. Invalid input is any the validating webhook
+//! would deny for the Namespace's own keys (EW001..EW009, EW011, EW012), whatever the
+//! configuration downgrades: in a warn-only rollout a broken Namespace is stored as written,
+//! not half-completed with defaults.
 
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, Patch, PatchOperation};
 use serde_json::Value;
 
+use super::cloud;
 use super::config::Config;
 use super::decision::Mutation;
 use super::gateway;
@@ -40,6 +44,11 @@ pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutatio
         (keys::GATEWAY_NAMESPACE, gw.namespace),
         (keys::GATEWAY_DEPLOY, gw.deploy),
     ];
+    // The rest of the checks only where there is something to add (the common UPDATE has all
+    // four keys already).
+    if wanted.iter().all(|(key, _)| ann.contains_key(key)) || !rest_valid(ns, config) {
+        return None;
+    }
     let mut ops = Vec::new();
     let mut defaulted = Vec::new();
     for (key, value) in wanted {
@@ -71,6 +80,16 @@ fn misspells_a_gateway_key(ann: &StrMap) -> bool {
         !keys::is_known(k)
             && (keys::is_eastwest(k) || keys::nearest_known(k).is_some_and(keys::is_gateway_key))
     })
+}
+
+/// The keys the defaults do not derive from are valid too: the cloud annotations (EW007..EW009
+/// would not fire) and no gateway key or `global` written as a label (EW012, EW011).
+fn rest_valid(ns: &ObjectView, config: &Config) -> bool {
+    ns.labels().is_none_or(|labels| {
+        !keys::tetrate_entries(labels).any(|(k, _)| keys::is_known(k) || keys::is_eastwest(k))
+    }) && ns
+        .annotation(keys::GATEWAY_CLOUD_ANNOTATIONS)
+        .is_none_or(|text| cloud::is_valid(text, config))
 }
 
 /// The inputs the defaults derive from are valid (EW001..EW006 would not fire).
