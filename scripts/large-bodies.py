@@ -6,7 +6,8 @@ usage: scripts/large-bodies.py BINARY [CLIENTS=16] [BODY_BYTES=7900000] [ROUNDS=
 Starts BINARY serve on 127.0.0.1 (free ports, its own self-signed certificate), sends ROUNDS
 rounds of CLIENTS concurrent POST /validate requests, each a copy of
 examples/review-namespace-denied.json padded with an annotation to about BODY_BYTES, then
-prints the answers' status codes and the server's peak resident memory (VmHWM). Loopback only,
+prints the answers' status codes (or "closed while sending" for a request refused before its
+whole body was sent) and the server's peak resident memory (VmHWM). Loopback only,
 bounded by CLIENTS x ROUNDS requests; the server is stopped at the end. BENCHMARKS.md
 ("memory with many large bodies at once") has its figures.
 """
@@ -65,11 +66,17 @@ def main():
 
         def send():
             c = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
-            c.request("POST", "/validate", body, {"Content-Type": "application/json"})
-            r = c.getresponse()
-            r.read()
+            try:
+                c.request("POST", "/validate", body, {"Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                outcome = r.status
+            except OSError:
+                # Refused (503) before the whole body was sent: the server answers and closes
+                # while the client is still writing, so the client sees a broken connection.
+                outcome = "closed while sending"
             with lock:
-                codes[r.status] += 1
+                codes[outcome] += 1
 
         for _ in range(rounds):
             threads = [threading.Thread(target=send) for _ in range(clients)]

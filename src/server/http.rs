@@ -4,9 +4,8 @@
 //! `POST /validate` and `POST /mutate`; any other path is 404 and any other method 405, each
 //! with a one-line reason. The body is read under three limits: `--max-body-bytes` (413, also
 //! checked against `Content-Length` before reading), a deadline, the smaller of
-//! `--request-timeout` and the `?timeout=` kube-apiserver appends (408), and a budget of body
-//! bytes held at once across all requests ([`BodyBudget`]; a request over it waits, within
-//! its deadline, then 503).
+//! `--request-timeout` and the `?timeout=` kube-apiserver appends (408), and a budget for
+//! the large bodies held at once across all requests ([`BodyBudget`]; past it, 503 at once).
 
 use std::any::Any;
 use std::fmt;
@@ -47,18 +46,24 @@ pub struct App {
     pub lookups: Option<Arc<ClusterCache>>,
 }
 
-/// The bytes of request bodies held in memory at once, across all requests: each body's bytes
-/// are reserved as they arrive and released with its answer. `--max-body-bytes` bounds one
-/// request; this bounds the sum, so many large bodies at once (a client anywhere in the
-/// cluster can reach the port) wait their turn instead of growing the process past the pod's
-/// memory limit. Four bodies at the limit fit at once (32 MiB at the default 8 MiB), far more
-/// than kube-apiserver sends: real reviews are a few KiB.
+/// The bytes of large request bodies held in memory at once, across all requests.
+/// `--max-body-bytes` bounds one request; this bounds the sum, so many large bodies at once (a
+/// client anywhere in the cluster can reach the port) cannot grow the process past the pod's
+/// memory limit. Two bodies at the limit fit at once (16 MiB at the default 8 MiB).
+///
+/// Real reviews are a few KiB, and they never touch it: a body is counted only once more than
+/// [`BodyBudget::UNBUDGETED_BYTES`] of it has arrived, and then with the bytes that have
+/// arrived (never a declared length, which an idle client could claim without sending). A
+/// large body that does not fit is answered 503 at once rather than queued, so no request
+/// waits on another and none can hold the others up.
 #[derive(Clone)]
 pub struct BodyBudget(Arc<Semaphore>);
 
 impl BodyBudget {
     /// Bodies held at once at the largest size allowed.
-    pub const LARGEST_BODIES: usize = 4;
+    pub const LARGEST_BODIES: usize = 2;
+    /// What a body may hold before it counts: far above any real review.
+    pub const UNBUDGETED_BYTES: usize = 64 * 1024;
 
     pub fn for_limit(max_body_bytes: usize) -> Self {
         let bytes = max_body_bytes
@@ -67,21 +72,20 @@ impl BodyBudget {
         BodyBudget(Arc::new(Semaphore::new(bytes)))
     }
 
-    /// Reserves `bytes` more for the request holding `held`, waiting while the budget is spent.
-    async fn reserve(&self, bytes: usize, held: &mut Option<OwnedSemaphorePermit>) {
-        // A frame is far smaller than u32::MAX bytes; a larger one is reserved in parts.
-        let mut left = bytes;
-        while left > 0 {
-            let part = left.min(u32::MAX as usize);
-            left -= part;
-            // The semaphore is never closed; if it were, the body would go unbudgeted.
-            let Ok(permit) = self.0.clone().acquire_many_owned(part as u32).await else {
-                return;
-            };
-            match held {
-                Some(h) => h.merge(permit),
-                None => *held = Some(permit),
+    /// Reserves `bytes` more for the request holding `held`, if they fit now.
+    fn try_reserve(&self, bytes: usize, held: &mut Option<OwnedSemaphorePermit>) -> bool {
+        let Ok(bytes) = u32::try_from(bytes) else {
+            return false;
+        };
+        match self.0.clone().try_acquire_many_owned(bytes) {
+            Ok(permit) => {
+                match held {
+                    Some(h) => h.merge(permit),
+                    None => *held = Some(permit),
+                }
+                true
             }
+            Err(_) => false,
         }
     }
 }
@@ -198,16 +202,7 @@ async fn read_body(
         return Err(too_large(&length));
     }
     let deadline = deadline(parts.uri.query(), app.request_timeout);
-    let mut waiting_for_budget = false;
-    // `declared` is at most `limit` here.
-    let declared = declared.map_or(0, |length| length as usize);
-    let read = collect(
-        body,
-        limit,
-        declared,
-        &app.body_budget,
-        &mut waiting_for_budget,
-    );
+    let read = collect(body, limit, &app.body_budget);
     match tokio::time::timeout(deadline, read).await {
         Ok(Ok(held)) => Ok(held),
         Ok(Err(BodyError::TooLarge)) => Err(too_large(&format!("more than {limit}"))),
@@ -215,12 +210,13 @@ async fn read_body(
             400,
             format!("reading the request body: {e}"),
         )),
-        Err(_) if waiting_for_budget => Err(Answer::bad_request(
+        Ok(Err(BodyError::Busy)) => Err(Answer::bad_request(
             503,
             format!(
-                "too many large request bodies at once: this one waited {deadline:?} for room \
-                 (at most {} bytes of bodies are held at once)",
-                limit.saturating_mul(BodyBudget::LARGEST_BODIES)
+                "too many large request bodies at once: at most {} bytes of bodies over {} \
+                 bytes are held at once; retry",
+                limit.saturating_mul(BodyBudget::LARGEST_BODIES),
+                BodyBudget::UNBUDGETED_BYTES
             ),
         )),
         Err(_) => Err(Answer::bad_request(
@@ -233,36 +229,19 @@ async fn read_body(
 enum BodyError {
     TooLarge,
     Read(axum::Error),
+    /// A large body that does not fit in the budget now.
+    Busy,
 }
 
-/// Reads the body frame by frame within the budget: the declared `Content-Length` is reserved
-/// whole before the first byte is read (kube-apiserver always sends one), so requests that
-/// wait hold nothing and cannot starve each other half-read; bytes past it (a body without a
-/// length) are reserved as they arrive. `waiting` is true while a reservation waits, so a
-/// deadline hit there is told apart from a slow client. A body of one frame (the common case)
-/// is kept as it came, without a copy.
-async fn collect(
-    mut body: Body,
-    limit: usize,
-    declared: usize,
-    budget: &BodyBudget,
-    waiting: &mut bool,
-) -> Result<HeldBody, BodyError> {
+/// Reads the body frame by frame; past [`BodyBudget::UNBUDGETED_BYTES`], every byte kept is
+/// first reserved in the budget, or the request is refused (503) at once. A body of one frame
+/// (the common case) is kept as it came, without a copy.
+async fn collect(mut body: Body, limit: usize, budget: &BodyBudget) -> Result<HeldBody, BodyError> {
     let mut reserved = None;
     let mut reserved_bytes = 0usize;
     let mut first: Option<Bytes> = None;
     let mut rest: Vec<u8> = Vec::new();
-    let mut size = declared;
-    loop {
-        if size > reserved_bytes {
-            *waiting = true;
-            budget.reserve(size - reserved_bytes, &mut reserved).await;
-            *waiting = false;
-            reserved_bytes = size;
-        }
-        let Some(frame) = body.frame().await else {
-            break;
-        };
+    while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(BodyError::Read)?.into_data() else {
             continue; // trailers
         };
@@ -270,12 +249,17 @@ async fn collect(
         if kept > limit {
             return Err(BodyError::TooLarge);
         }
-        size = size.max(kept);
+        if kept > BodyBudget::UNBUDGETED_BYTES {
+            if !budget.try_reserve(kept - reserved_bytes, &mut reserved) {
+                return Err(BodyError::Busy);
+            }
+            reserved_bytes = kept;
+        }
         match &first {
             None if rest.is_empty() => first = Some(data),
             _ => {
                 if let Some(f) = first.take() {
-                    rest.reserve(size);
+                    rest.reserve(kept);
                     rest.extend_from_slice(&f);
                 }
                 rest.extend_from_slice(&data);
@@ -580,19 +564,49 @@ mod tests {
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     }
 
-    /// With the budget spent, a request waits for room within its deadline, then gets a 503
-    /// that says why; a body's share comes back with its answer.
+    /// A declared length reserves nothing: a client that claims 1 MiB and sends nothing holds
+    /// no budget while it waits (four such connections had held it all, a review found).
     #[tokio::test]
-    async fn the_body_budget_holds_requests_back_and_is_given_back() {
-        let budget = BodyBudget::for_limit(1024);
+    async fn a_declared_length_alone_holds_no_budget() {
+        let limit = 1 << 20;
+        let budget = BodyBudget::for_limit(limit);
         let everything = budget.0.available_permits();
-        assert_eq!(everything, 1024 * BodyBudget::LARGEST_BODIES);
+        let router = app_with(limit, budget.clone());
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/validate")
+            .header(header::CONTENT_LENGTH, limit.to_string())
+            .body(Body::from_stream(futures_util::stream::pending::<
+                Result<Bytes, std::io::Error>,
+            >()))
+            .unwrap();
+        let waiting =
+            tokio::spawn(async move { call_guarded(router, request, &Metrics::new()).await });
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiting.is_finished());
+        assert_eq!(budget.0.available_permits(), everything);
+        waiting.abort();
+    }
+
+    /// Reviews of real size never touch the budget: with it spent (four idle clients may
+    /// claim 8 MiB each, but they hold nothing until their bytes arrive), a 4 KiB review is
+    /// answered at once, and a large body that does not fit is refused with a 503 at once,
+    /// never queued. A body's share comes back with its answer.
+    #[tokio::test]
+    async fn the_body_budget_refuses_large_bodies_at_once_and_never_small_ones() {
+        let limit = 1 << 20;
+        let budget = BodyBudget::for_limit(limit);
+        let everything = budget.0.available_permits();
+        assert_eq!(everything, limit * BodyBudget::LARGEST_BODIES);
+        let large = vec![b'{'; BodyBudget::UNBUDGETED_BYTES + 1];
 
         let (status, _) = send(
-            app_with(1024, budget.clone()),
+            app_with(limit, budget.clone()),
             "POST",
             "/validate",
-            vec![b'{'; 100],
+            large.clone(),
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -608,11 +622,19 @@ mod tests {
             .acquire_many_owned(everything as u32)
             .await
             .unwrap();
+        let review = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/review-namespace-denied.json"
+        ))
+        .unwrap();
+        let (status, body) =
+            send(app_with(limit, budget.clone()), "POST", "/validate", review).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         let (status, body) = send(
-            app_with(1024, budget.clone()),
+            app_with(limit, budget.clone()),
             "POST",
-            "/validate?timeout=200ms",
-            vec![b'{'; 100],
+            "/validate",
+            large.clone(),
         )
         .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -622,13 +644,7 @@ mod tests {
         );
         drop(held);
         assert_eq!(budget.0.available_permits(), everything);
-        let (status, _) = send(
-            app_with(1024, budget.clone()),
-            "POST",
-            "/validate",
-            vec![b'{'; 100],
-        )
-        .await;
+        let (status, _) = send(app_with(limit, budget.clone()), "POST", "/validate", large).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
