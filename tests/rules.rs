@@ -857,6 +857,13 @@ fn ew012_fixes_keep_what_the_agent_reads() {
     );
     let m = message(&check_ns(&ns(&[(GLOBAL, "off")], &[])));
     assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
+    // A value that means neither: the fix keeps what the agent does today (off), and says
+    // so; copied as written it never exposes a whole Namespace.
+    let m = message(&check_ns(&ns(&[(GLOBAL, "nope")], &[])));
+    assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
+    assert!(m.contains("\"nope\" is neither true nor false"), "{m}");
+    let m = message(&check_ns(&ns(&[(DEPLOY, "maybe")], &[(NAME, "gw")])));
+    assert!(m.contains(&format!("{DEPLOY}=true && ")), "{m}");
     // A gateway value that needs quoting for the shell is quoted.
     let m = message(&check_ns(&ns(&[(SELECTOR, "app=gw")], &[(NAME, "gw")])));
     assert!(m.contains(&format!("{SELECTOR}=app=gw && ")), "{m}");
@@ -885,6 +892,13 @@ fn ew013_fix_keeps_the_meaning_of_a_near_boolean() {
     let m = &d.violations[0].message;
     assert!(
         m.contains("traffic.tetrate.io/global=false --overwrite"),
+        "{m}"
+    );
+    // Unclear: not exposed today, so the fix writes false.
+    let d = check_svc(&svc(&[(GLOBAL, "nope")], &[], "ClusterIP"), &NoCluster);
+    let m = &d.violations[0].message;
+    assert!(
+        m.contains("traffic.tetrate.io/global=false --overwrite (\"nope\""),
         "{m}"
     );
 }
@@ -1240,7 +1254,8 @@ fn ew021_a_new_selector_with_the_old_derived_name_says_so() {
     let v = only(&d, RuleId::EW021);
     assert_eq!(v.len(), 1, "{:#?}", d.violations);
     assert!(
-        v[0].message.contains("derived from the old selector's app"),
+        v[0].message
+            .contains("the old selector's app (what the name is"),
         "{}",
         v[0].message
     );
@@ -1261,7 +1276,7 @@ fn ew021_a_new_selector_with_the_old_derived_name_says_so() {
     assert!(
         !only(&d, RuleId::EW021)[0]
             .message
-            .contains("derived from the old")
+            .contains("the old selector's app")
     );
 }
 

@@ -248,17 +248,19 @@ fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
                 None => {
                     // The value as the annotation wants it: a near-boolean as the boolean it
                     // means (the label `True` would be refused as an annotation by EW001).
-                    let value = match k {
-                        keys::GLOBAL | keys::GATEWAY_DEPLOY => {
-                            intended_bool(v).unwrap_or("true").to_owned()
-                        }
-                        _ => shell_word(v),
+                    // An unclear value: as a label it does nothing, so east-west stays off
+                    // and the gateway is deployed (the default).
+                    let (value, note) = match k {
+                        keys::GLOBAL => bool_for_fix(v, "false"),
+                        keys::GATEWAY_DEPLOY => bool_for_fix(v, "true"),
+                        _ => ("", String::new()),
                     };
+                    let value = if value.is_empty() { shell_word(v) } else { value.to_owned() };
                     finding
                         .message(format!(
                             "{k} is written as a label; {why}. Fix: move it from metadata.labels \
                              to metadata.annotations: kubectl annotate namespace {name} \
-                             {k}={value} && kubectl label namespace {name} {k}-"
+                             {k}={value} && kubectl label namespace {name} {k}-{note}"
                         ))
                         .summary(format!("{k} must be an annotation, not a label: kubectl annotate namespace {name} {k}={value}"))
                 }
@@ -326,6 +328,23 @@ pub(crate) fn intended_bool(v: &str) -> Option<&'static str> {
             Some("false")
         }
         _ => None,
+    }
+}
+
+/// The value a fix writes for a boolean key whose value `v` is misplaced or not exactly
+/// `true`/`false`: the boolean `v` plainly means, else `today` (what the agent does now, which
+/// the fix then keeps: a copied fix never exposes more than the user asked for), with a note
+/// saying so.
+pub(crate) fn bool_for_fix(v: &str, today: &'static str) -> (&'static str, String) {
+    match intended_bool(v) {
+        Some(b) => (b, String::new()),
+        None => (
+            today,
+            format!(
+                " ({} is neither true nor false; {today} keeps what the agent does today)",
+                quote(v)
+            ),
+        ),
     }
 }
 

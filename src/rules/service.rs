@@ -8,7 +8,7 @@ use super::decision::Field;
 use super::exposure;
 use super::ids::RuleId;
 use super::keys;
-use super::namespace::intended_bool;
+use super::namespace::bool_for_fix;
 use super::namespace::unknown_key;
 use super::object::ObjectView;
 use super::report::{Finding, Report, quote, shell_word};
@@ -27,16 +27,17 @@ pub(crate) fn check(
         for (k, v) in keys::tetrate_entries(labels) {
             if k == keys::GLOBAL {
                 if v != "true" && v != "false" {
+                    // Not "true" is not exposed today: an unclear value is fixed as false.
+                    let (value, note) = bool_for_fix(v, "false");
                     out.push(
                         Finding::new(RuleId::EW013, Field::Label(k.to_owned()), Some(v))
                             .message(format!(
                                 "label {k} is {}; expected exactly \"true\" or \"false\" (lower \
                                  case). The agent reads anything else as not \"true\": unless its \
                                  Namespace is namespace-level, the Service is not exposed. Fix: kubectl \
-                                 label service {name}{} {k}={} --overwrite",
+                                 label service {name}{} {k}={value} --overwrite{note}",
                                 quote(v),
                                 ns_flag(),
-                                intended_bool(v).unwrap_or("true")
                             ))
                             .summary(format!(
                                 "label {k} is {}; use \"true\" or \"false\"",
@@ -76,7 +77,8 @@ pub(crate) fn check(
                             "{k} is read only as a label; remove the annotation: kubectl annotate service {name}{ns_flag} {k}-"
                         )),
                     None => {
-                        let value = intended_bool(v).unwrap_or("true");
+                        // As an annotation it exposes nothing today.
+                        let (value, note) = bool_for_fix(v, "false");
                         finding
                             .message(format!(
                                 "{k} is written as an annotation; the agent only reads it as a \
@@ -84,7 +86,7 @@ pub(crate) fn check(
                                  namespace-level, this Service is not exposed. Fix: move it from \
                                  metadata.annotations to metadata.labels: kubectl label service \
                                  {name}{ns_flag} {k}={value} && kubectl annotate service \
-                                 {name}{ns_flag} {k}-"
+                                 {name}{ns_flag} {k}-{note}"
                             ))
                             .summary(format!("{k} must be a label: kubectl label service {name}{ns_flag} {k}={value}"))
                     }

@@ -172,8 +172,9 @@ pub(crate) fn check_namespace(
             let new_app = app(&after.workload_selector).unwrap_or_default();
             (
                 format!(
-                    ". The gateway name stays {}, derived from the old selector's app: change it \
-                     to {} too, or remove {} and it is derived from the new selector again",
+                    ". The gateway name stays {}, the old selector's app (what the name is \
+                     derived from when it is not set): change it to {} too, or remove {} and it is \
+                     derived from the new selector",
                     quote(&after.name),
                     quote(new_app),
                     keys::GATEWAY_NAME
