@@ -289,6 +289,7 @@ fn first_valid_ca(pem: &str) -> Option<String> {
 fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
     let dir = &args.out;
     create_private_dir(dir)?;
+    let had_patch = dir.join(PATCH_FILE).exists();
     let previous = previous_ca(dir);
     let issued = issue(&args.service, &args.namespace, args.days)?;
 
@@ -346,6 +347,14 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
             s,
             "  {PATCH_FILE}: caBundle trusts the new CA and the previous one, so pods still \
              serving the old certificate keep working during the rollout"
+        );
+    } else if had_patch {
+        // A rerun that finds no previous CA loses the overlap: say so, never silently.
+        let _ = writeln!(
+            s,
+            "  warning: no valid previous CA in {CA_CERT_FILE} or the old {PATCH_FILE}, so the \
+             caBundle trusts only the new CA: pods still serving the old certificate fail \
+             until they load the new Secret (certs/README.md, Rotation)"
         );
     }
     let _ = writeln!(

@@ -497,8 +497,11 @@ fn rerun_with_only_the_committed_patch_keeps_the_previous_ca() {
         format!("{head}caBundle: \"{forged}\"{tail}"),
     )
     .expect("write");
-    certs_into(out, &[]);
+    let run = certs_into(out, &[]);
     assert_eq!(bundle_of(out, 0).len(), 1);
+    // ...and says so.
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(said.contains("warning: no valid previous CA"), "{said}");
 }
 
 #[test]
