@@ -268,9 +268,16 @@ fn previous_ca(dir: &Path) -> Option<String> {
     {
         return Some(ca);
     }
+    // Read as a formatter may have left it: `caBundle:` then the value plain or in either
+    // quotes.
     let patch = fs::read_to_string(dir.join(PATCH_FILE)).ok()?;
-    let (_, rest) = patch.split_once("caBundle: \"")?;
-    let (encoded, _) = rest.split_once('"')?;
+    let (_, rest) = patch.split_once("caBundle:")?;
+    let value = rest.trim_start_matches([' ', '\t']);
+    let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
+    let encoded = value
+        .split(['"', '\'', '\n', '\r', ' ', '\t'])
+        .next()
+        .unwrap_or_default();
     let bundle = String::from_utf8(BASE64.decode(encoded).ok()?).ok()?;
     first_valid_ca(&bundle)
 }

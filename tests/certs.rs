@@ -485,6 +485,20 @@ fn rerun_with_only_the_committed_patch_keeps_the_previous_ca() {
         assert_eq!(bundle, vec![ca2.clone(), ca1.clone()]);
         assert!(verifies(&bundle, &leaf1, &svc));
     }
+    // A formatter that drops the quotes (yq, kustomize cfg fmt) changes nothing.
+    let ca2_patch = read(out, "cabundle-patch.yaml");
+    std::fs::remove_file(out.join("ca.crt")).expect("ca.crt");
+    std::fs::write(
+        out.join("cabundle-patch.yaml"),
+        ca2_patch
+            .replace("caBundle: \"", "caBundle: ")
+            .replace("=\"\n", "=\n")
+            .replace("\"\n", "\n"),
+    )
+    .expect("write");
+    certs_into(out, &[]);
+    let ca3 = one_cert(&read(out, "ca.crt"));
+    assert_eq!(bundle_of(out, 0), vec![ca3, ca2.clone()]);
     // A patch whose bundle holds no CA (edited by hand) carries nothing.
     std::fs::remove_file(out.join("ca.crt")).expect("ca.crt");
     let patch = read(out, "cabundle-patch.yaml");
