@@ -37,7 +37,7 @@ pub struct App {
     pub cluster: Arc<dyn ClusterView + Send + Sync>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
-    /// Body bytes held at once, across requests.
+    /// The large request bodies held at once, across requests.
     pub body_budget: BodyBudget,
     /// Upper bound on reading a request; kube-apiserver's `?timeout=` can only shorten it.
     pub request_timeout: Duration,
