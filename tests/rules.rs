@@ -1394,6 +1394,45 @@ fn ew022_service_level_exposure_changes() {
     );
 }
 
+/// An ExternalName Service is not exposed (no endpoints), as explain and diff count it: EW022
+/// follows a type change, names it as the cause, and never says a labelled ExternalName
+/// Service "becomes exposed" next to EW040 (found by a review of explain against check).
+#[test]
+fn ew022_counts_an_external_name_service_as_not_exposed() {
+    let cluster =
+        FakeCluster::default().with_namespace("payments", &[("tetrate.io/rev", "default")], &[]);
+    let labelled = svc(&[(GLOBAL, "true")], &[], "ClusterIP");
+    let external = svc(&[(GLOBAL, "true")], &[], "ExternalName");
+    let plain_external = svc(&[], &[], "ExternalName");
+    let d = check_svc(&external, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW040], "{:#?}", d.violations);
+    let d = svc_update(&plain_external, &external, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW040], "{:#?}", d.violations);
+    let d = svc_update(&external, &labelled, &cluster);
+    assert_eq!(ids(&d), vec![RuleId::EW022]);
+    let m = &d.violations[0].message;
+    assert!(
+        m.contains("becomes exposed cross-cluster: it is no longer type ExternalName"),
+        "{m}"
+    );
+    let d = svc_update(&labelled, &external, &cluster);
+    let v = only(&d, RuleId::EW022);
+    assert!(
+        v[0].message
+            .contains("stops being exposed cross-cluster: it is now type ExternalName"),
+        "{}",
+        v[0].message
+    );
+    // In a namespace-level Namespace: nothing about exposure, EW040 only.
+    let level = FakeCluster::default().with_namespace(
+        "payments",
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true")],
+    );
+    let d = svc_update(&plain_external, &external, &level);
+    assert_eq!(ids(&d), vec![RuleId::EW040], "{:#?}", d.violations);
+}
+
 #[test]
 fn ew022_label_changes_nothing_in_a_namespace_level_namespace() {
     let cluster = FakeCluster::default().with_namespace(

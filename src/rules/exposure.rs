@@ -53,7 +53,14 @@ pub fn is_labelled(service: &ObjectView) -> bool {
     service.label(keys::GLOBAL) == Some("true")
 }
 
-/// Whether a Service is exposed cross-cluster, given its Namespace's mode.
+/// Whether a Service is an ExternalName Service: a DNS alias with no endpoints, so nothing to
+/// expose cross-cluster whatever its label or its Namespace's mode (EW040).
+pub fn is_external_name(service: &ObjectView) -> bool {
+    service.service_type() == Some("ExternalName")
+}
+
+/// Whether a Service is exposed cross-cluster, given its Namespace's mode (as `explain` and
+/// `diff` count it: never an ExternalName Service).
 pub fn is_exposed(service: &ObjectView, namespace_level: bool) -> bool {
-    namespace_level || is_labelled(service)
+    !is_external_name(service) && (namespace_level || is_labelled(service))
 }

@@ -19,6 +19,20 @@ impl<'a> WorkloadSelector<'a> {
     }
 }
 
+/// Whether two workload selectors hold the same pairs (in any order); two texts that do not
+/// parse are the same only as written.
+pub fn same_pairs(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (parse(a), parse(b)) {
+        (Ok(a), Ok(b)) => {
+            a.pairs.len() == b.pairs.len() && a.pairs.iter().all(|p| b.pairs.contains(p))
+        }
+        _ => false,
+    }
+}
+
 /// One thing wrong with a selector, in words, with a corrected form where one is obvious.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SelectorProblem {

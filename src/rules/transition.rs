@@ -142,18 +142,20 @@ pub(crate) fn check_namespace(
     ]
     .into_iter()
     // The same pairs in another order select the same pods: nothing moves.
-    .filter(|&(_, key, a, b)| a != b && !(key == keys::GATEWAY_SELECTOR && same_pairs(a, b)))
+    .filter(|&(_, key, a, b)| {
+        a != b && !(key == keys::GATEWAY_SELECTOR && selector::same_pairs(a, b))
+    })
     .collect();
     // A new name with the selector still derived from the old one (written down by the
     // defaults patch, or by hand): the new gateway would select the old gateway's pods.
     let stale_selector = before.name != after.name
-        && same_pairs(&before.workload_selector, &after.workload_selector)
+        && selector::same_pairs(&before.workload_selector, &after.workload_selector)
         && app(&after.workload_selector) == Some(&*before.name);
     // The mirror: a new selector `app` with the name still derived from the old one (the
     // defaults patch wrote it down), so the name no longer follows the selector as it would
     // without the annotation.
     let stale_name = before.name == after.name
-        && !same_pairs(&before.workload_selector, &after.workload_selector)
+        && !selector::same_pairs(&before.workload_selector, &after.workload_selector)
         && app(&before.workload_selector) == Some(&*before.name)
         && app(&after.workload_selector).is_some_and(|a| a != after.name);
     for (what, key, from, to) in changes {
@@ -208,20 +210,6 @@ fn app(selector: &str) -> Option<&str> {
     selector::parse(selector).ok().and_then(|s| s.app())
 }
 
-/// Whether two workload selectors hold the same pairs (in any order); two texts that do not
-/// parse are the same only as written.
-fn same_pairs(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (selector::parse(a), selector::parse(b)) {
-        (Ok(a), Ok(b)) => {
-            a.pairs.len() == b.pairs.len() && a.pairs.iter().all(|p| b.pairs.contains(p))
-        }
-        _ => false,
-    }
-}
-
 /// EW022: a Service write that changes its own exposure, judged with its Namespace's mode.
 pub(crate) fn check_service(
     old: Option<&ObjectView>,
@@ -252,6 +240,10 @@ pub(crate) fn check_service(
     // `format!` cost more than the rest of the decision (issue 6's benchmark).
     let name = new.name();
     if namespace_level {
+        // An ExternalName Service is not exposed either way (EW040 says so when labelled).
+        if exposure::is_external_name(new) {
+            return;
+        }
         if was_labelled != is_labelled || (old.is_none() && is_labelled) {
             let what = if old.is_none() {
                 " becomes exposed cross-cluster"
@@ -293,7 +285,34 @@ pub(crate) fn check_service(
     if was_exposed != is_exposed {
         let g = keys::GLOBAL;
         let quoted;
-        let (what, why): (&str, [&str; 7]) = if is_exposed {
+        // The label as it was, and the type changed: the type is the cause.
+        let (what, why): (&str, [&str; 7]) = if is_exposed && was_labelled {
+            (
+                " becomes exposed cross-cluster",
+                [
+                    "it is no longer type ExternalName, and it is labelled ",
+                    g,
+                    ": \"true\" (Namespace \"",
+                    ns,
+                    "\" is service-level)",
+                    "",
+                    "",
+                ],
+            )
+        } else if !is_exposed && is_labelled {
+            (
+                " stops being exposed cross-cluster",
+                [
+                    "it is now type ExternalName, which has no endpoints to expose (Namespace \"",
+                    ns,
+                    "\" is service-level); callers in other clusters lose it",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+            )
+        } else if is_exposed {
             (
                 " becomes exposed cross-cluster",
                 [
