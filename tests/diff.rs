@@ -254,6 +254,17 @@ fn json_mode_changes() {
     assert_eq!(gw["after"]["name"], "east-west-gateway");
 }
 
+/// The same selector pairs in another order select the same pods: no gateway change (as
+/// EW021 reads it; a review found diff reporting it as moved).
+#[test]
+fn reordered_selector_pairs_are_no_gateway_change() {
+    let report = diff_set("reorder", &["-o", "json"]).json();
+    let s = &report["summary"];
+    assert_eq!(s["gatewaysMoved"], 0, "{report:#}");
+    assert_eq!(s["gatewaysUpdated"], 0, "{report:#}");
+    assert_eq!(report["gateways"], json!([]), "{report:#}");
+}
+
 #[test]
 fn json_gateway_changes() {
     let report = diff_set("gateway", &["-o", "json"]).json();

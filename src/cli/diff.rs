@@ -756,7 +756,7 @@ fn gateway_change(
         (Some(b), Some(a)) => {
             let moved = b.name != a.name
                 || b.namespace != a.namespace
-                || b.workload_selector != a.workload_selector
+                || !same_selector(&b.workload_selector, &a.workload_selector)
                 || b.error != a.error;
             if moved {
                 (
@@ -780,7 +780,7 @@ fn gateway_change(
         if b.namespace != a.namespace {
             changed.push("namespace");
         }
-        if b.workload_selector != a.workload_selector {
+        if !same_selector(&b.workload_selector, &a.workload_selector) {
             changed.push("workloadSelector");
         }
         if b.deploy != a.deploy {
@@ -1371,6 +1371,14 @@ fn write_json(report: &Report, exit_code: u8, out: &mut dyn Write) -> io::Result
         input_errors: json_input_errors(&report.input_errors),
     };
     write_json_value(&doc, out)
+}
+
+/// The same pairs in another order select the same pods: not a change (as EW021 reads it).
+fn same_selector(before: &Option<String>, after: &Option<String>) -> bool {
+    match (before, after) {
+        (Some(b), Some(a)) => crate::rules::selector::same_pairs(b, a),
+        (b, a) => b == a,
+    }
 }
 
 #[cfg(test)]
