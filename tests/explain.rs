@@ -531,3 +531,59 @@ fn yaml_names_an_invalid_gateway_name_as_check_does() {
         assert!(run.stdout.contains(&expected), "{expected}\n{}", run.stdout);
     }
 }
+
+/// A gateway whose name, namespace or selector no Kubernetes object can carry is one the agent
+/// cannot set up, and every format says so alike: text never "deployed by the agent", JSON an
+/// `error` and no WorkspaceSetting, YAML no WorkspaceSetting (found by a review: EW003 got a
+/// normal WorkspaceSetting, and JSON an `error` of null for all three).
+#[test]
+fn a_gateway_the_agent_cannot_set_up_reads_the_same_in_every_format() {
+    for (annotation, value, rule) in [
+        ("eastwest-gateway-name", "Prod_GW", "EW004"),
+        ("eastwest-gateway-namespace", "Custom_GWs", "EW003"),
+        ("eastwest-gateway-workload-selector", "app = gw1", "EW005"),
+    ] {
+        let manifest = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bad\n  labels: {{tetrate.io/rev: default}}\n  \
+             annotations:\n    traffic.tetrate.io/global: \"true\"\n    traffic.tetrate.io/eastwest-gateway-name: gw1\n    \
+             traffic.tetrate.io/{annotation}: \"{value}\"\n"
+        );
+        let text = run_with_stdin(&["explain", "-"], Some(manifest.as_bytes()));
+        assert!(
+            !text.stdout.contains("deployed by the agent"),
+            "{annotation}: {}",
+            text.stdout
+        );
+        assert!(
+            text.stdout.contains("which the agent cannot set up"),
+            "{annotation}: {}",
+            text.stdout
+        );
+        assert!(text.stdout.contains(rule), "{annotation}: {}", text.stdout);
+        let json =
+            run_with_stdin(&["explain", "-o", "json", "-"], Some(manifest.as_bytes())).json();
+        let ns = &json["namespaces"][0];
+        assert_eq!(
+            ns["workspace"]["settingName"],
+            Value::Null,
+            "{annotation}: {ns:#}"
+        );
+        assert!(
+            ns["gateway"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(rule)),
+            "{annotation}: {ns:#}"
+        );
+        let yaml = run_with_stdin(&["explain", "-o", "yaml", "-"], Some(manifest.as_bytes()));
+        assert!(
+            yaml.stdout.contains("# Namespace bad: no WorkspaceSetting"),
+            "{annotation}: {}",
+            yaml.stdout
+        );
+        assert!(
+            !yaml.stdout.contains("kind: WorkspaceSetting"),
+            "{annotation}: {}",
+            yaml.stdout
+        );
+    }
+}

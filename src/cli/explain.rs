@@ -330,13 +330,15 @@ fn write_namespace_text(
             let unused = gateway_unused(ns)
                 .map(|u| format!(" ({u})"))
                 .unwrap_or_default();
+            // Settings no Kubernetes object can carry: say so, never "deployed by the agent".
+            let outcome = match exposure::gateway_problem(&ns.gateway) {
+                Some(problem) => format!("which the agent cannot set up: {problem}"),
+                None => deploy_text(&gw.deploy).to_owned(),
+            };
             writeln!(
                 out,
-                "  gateway{unused}: {} in namespace {}, workload selector {}, {}",
-                gw.name,
-                gw.namespace,
-                gw.workload_selector,
-                deploy_text(&gw.deploy)
+                "  gateway{unused}: {} in namespace {}, workload selector {}, {outcome}",
+                gw.name, gw.namespace, gw.workload_selector,
             )?;
             write_gateway_sources(gw, out)?;
         }
@@ -636,11 +638,11 @@ struct JsonGateway<'a> {
     workload_selector_source: Option<Source>,
     deploy: Option<&'a str>,
     deploy_source: Option<Source>,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 impl<'a> JsonGateway<'a> {
-    fn new(in_use: bool, gw: Option<&'a GatewaySettings<'a>>, error: Option<&'static str>) -> Self {
+    fn new(in_use: bool, gw: Option<&'a GatewaySettings<'a>>, error: Option<String>) -> Self {
         JsonGateway {
             in_use,
             name: gw.map(|g| &*g.name),
@@ -744,6 +746,7 @@ fn json_problem<'a>(f: &'a Finding) -> JsonProblem<'a> {
 }
 
 fn json_namespace<'a>(e: &Explanation<'a>, ns: &'a NamespaceModel) -> JsonNamespace<'a> {
+    let problem = exposure::gateway_problem(&ns.gateway);
     let workspace = JsonWorkspace {
         created: ns.workspace(),
         trigger_label: match &ns.trigger {
@@ -751,16 +754,16 @@ fn json_namespace<'a>(e: &Explanation<'a>, ns: &'a NamespaceModel) -> JsonNamesp
             _ => None,
         },
         name: (ns.workspace() == Some(true)).then(|| ns.workspace_name()),
-        setting_name: ns.gateway_in_use().then(|| ns.workspace_setting_name()),
+        // As the YAML output: no WorkspaceSetting for a gateway the agent cannot set up.
+        setting_name: (ns.gateway_in_use() && problem.is_none())
+            .then(|| ns.workspace_setting_name()),
         reason: workspace_text(ns, e.config),
     };
     let gateway = match &ns.gateway {
-        GatewayState::Settings(gw) => Some(JsonGateway::new(ns.gateway_in_use(), Some(gw), None)),
-        GatewayState::Underivable(why) => Some(JsonGateway::new(
-            ns.gateway_in_use(),
-            None,
-            Some(exposure::derive_error_text(why)),
-        )),
+        GatewayState::Settings(gw) => {
+            Some(JsonGateway::new(ns.gateway_in_use(), Some(gw), problem))
+        }
+        GatewayState::Underivable(_) => Some(JsonGateway::new(ns.gateway_in_use(), None, problem)),
         GatewayState::Unknown => None,
     };
     JsonNamespace {
@@ -963,13 +966,10 @@ fn write_namespace_yaml(
         }
         GatewayState::Unknown => return skip("the gateway is unknown".into()),
     };
-    // The name first: a derived selector of an invalid name (`app=<65 characters>`) is
-    // malformed too, but the name is what to fix, and what check reports.
-    if crate::rules::names::dns1123_label(&gw.name).is_err() {
-        return skip(format!(
-            "the gateway name {} is not a DNS-1123 label (EW004)",
-            q(&gw.name)
-        ));
+    // A name, namespace or selector no Kubernetes object can carry: no WorkspaceSetting (the
+    // text and JSON outputs say the same).
+    if let Some(problem) = exposure::gateway_problem(&ns.gateway) {
+        return skip(problem);
     }
     let labels = match selector::parse(&gw.workload_selector) {
         Ok(sel) => sel.pairs,

@@ -576,6 +576,37 @@ pub fn mode_why(ns: &NamespaceModel) -> String {
 }
 
 /// Why the gateway of a Namespace cannot be derived.
+/// Why the agent cannot set up the gateway, when it cannot: settings that do not derive
+/// (EW005, EW006), or a name, namespace or selector no Kubernetes object can carry (EW004,
+/// EW003, EW005). The name first: a derived selector of an invalid name is malformed too, but
+/// the name is what to fix, and what check reports.
+pub fn gateway_problem(gateway: &GatewayState) -> Option<String> {
+    let gw = match gateway {
+        GatewayState::Settings(gw) => gw,
+        GatewayState::Underivable(e) => return Some(derive_error_text(e).to_owned()),
+        GatewayState::Unknown => return None,
+    };
+    let q = |s: &str| format!("{s:?}");
+    if crate::rules::names::dns1123_label(&gw.name).is_err() {
+        Some(format!(
+            "the gateway name {} is not a DNS-1123 label (EW004)",
+            q(&gw.name)
+        ))
+    } else if crate::rules::names::dns1123_label(&gw.namespace).is_err() {
+        Some(format!(
+            "the gateway namespace {} is not a DNS-1123 label (EW003)",
+            q(&gw.namespace)
+        ))
+    } else if crate::rules::selector::parse(&gw.workload_selector).is_err() {
+        Some(format!(
+            "the workload selector {} is malformed (EW005)",
+            q(&gw.workload_selector)
+        ))
+    } else {
+        None
+    }
+}
+
 pub fn derive_error_text(e: &DeriveError) -> &'static str {
     match e {
         DeriveError::InvalidSelector => {
