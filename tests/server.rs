@@ -595,6 +595,20 @@ async fn certificate_rotation_by_secret_symlink_swap_needs_no_restart() {
     assert!(refused, "the broken pair was not reported");
     assert_eq!(served(&[b"h2"]).await, second.der);
 
+    // An expired certificate, even with its own key, is refused as a reload: the good one in
+    // use stays (a review found it swapped in and counted a success).
+    let expired = server.ca.expired_server_cert("webhook-expired");
+    secret.swap(&expired.cert_pem, &expired.key_pem);
+    let refused = eventually(Duration::from_secs(5), || async {
+        metric(
+            &server.metrics().await,
+            "eastwest_guard_tls_cert_reloads_total{result=\"failure\"}",
+        ) == Some(2.0)
+    })
+    .await;
+    assert!(refused, "the expired certificate was not refused");
+    assert_eq!(served(&[b"h2"]).await, second.der);
+
     stop_tx.send_replace(true);
     let (sent, failed) = sender.await.unwrap();
     assert!(

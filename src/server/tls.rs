@@ -40,8 +40,9 @@ pub struct LoadedCert {
 }
 
 impl LoadedCert {
-    /// Whether the leaf's notAfter has passed (it is still served: refusing to start or to
-    /// reload would not make clients accept it, and the log and metric say what is wrong).
+    /// Whether the leaf's notAfter has passed. At start it is still served (refusing to start
+    /// would not make clients accept it; the log and metric say what is wrong); as a reload it
+    /// is refused, and the certificate in use stays.
     pub fn is_expired(&self) -> bool {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -292,12 +293,15 @@ impl Reloader {
             }
             loaded = seen;
             match load_pair(&cert_pem, &key_pem, &self.provider) {
+                // An expired replacement would make every handshake fail while the one in use
+                // may still be good: refused like a broken pair, so the reload alert fires.
+                Ok(cert) if cert.is_expired() => {
+                    self.metrics.cert_reloaded(false);
+                    tracing::error!(cert = %self.cert_path.display(), certificate = %cert.description, "new serving certificate has expired; keeping the one in use");
+                }
                 Ok(cert) => {
                     self.resolver.replace(&cert);
                     self.metrics.cert_expiry.set(cert.not_after);
-                    if cert.is_expired() {
-                        tracing::warn!(certificate = %cert.description, "the new serving certificate has expired");
-                    }
                     self.metrics.cert_reloaded(true);
                     tracing::info!(cert = %self.cert_path.display(), certificate = %cert.description, "serving certificate reloaded");
                 }

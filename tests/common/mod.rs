@@ -102,6 +102,17 @@ impl Ca {
         self.sign(params, KeyPair::generate().unwrap())
     }
 
+    /// A serving certificate for `localhost` that expired in 2000.
+    pub fn expired_server_cert(&self, tag: &str) -> Leaf {
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, tag);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.not_before = rcgen::date_time_ymd(1999, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2000, 1, 1);
+        self.sign(params, KeyPair::generate().unwrap())
+    }
+
     /// A serving certificate for an existing public key (e.g. an RSA key made by openssl).
     pub fn server_cert_for(&self, key: KeyPair) -> Leaf {
         let mut params =
