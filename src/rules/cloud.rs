@@ -638,14 +638,18 @@ fn take_scalar(
 /// Whether the text passes EW007..EW009 (the deny rules; EW010 only warns).
 pub(crate) fn is_valid(text: &str, config: &super::Config) -> bool {
     parse_yaml(text).is_ok_and(|entries| {
-        entries.iter().all(|e| {
-            names::qualified_name(&e.key).is_ok()
-                && config
-                    .cloud_annotation_prefixes
-                    .iter()
-                    .any(|p| e.key.starts_with(p.as_str()))
-        })
+        entries
+            .iter()
+            .all(|e| names::qualified_name(&e.key).is_ok() && has_supported_prefix(&e.key, config))
     })
+}
+
+/// Whether a cloud annotation key is under one of the supported prefixes (EW009).
+fn has_supported_prefix(key: &str, config: &super::Config) -> bool {
+    config
+        .cloud_annotation_prefixes
+        .iter()
+        .any(|p| key.starts_with(p.as_str()))
 }
 
 /// EW007..EW010 on the annotation's text.
@@ -694,11 +698,7 @@ pub(crate) fn check(text: &str, config: &super::Config, out: &mut Report<'_>) {
             );
             continue;
         }
-        if !config
-            .cloud_annotation_prefixes
-            .iter()
-            .any(|p| key.starts_with(p.as_str()))
-        {
+        if !has_supported_prefix(key, config) {
             out.push(
                 Finding::new(RuleId::EW009, key_field(), Some(key))
                     .at(Some(entry.position))
