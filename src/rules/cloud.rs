@@ -320,10 +320,21 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
             Event::MappingEnd => in_top_map = false,
             _ if !in_top_map => {}
             Event::Scalar(raw, style, anchor, tag) => {
-                let binary = tag
+                let core_tag = tag
                     .as_ref()
-                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "binary");
-                let value = if binary {
+                    .filter(|t| t.is_yaml_core_schema())
+                    .map(|t| t.suffix.as_str());
+                if let Some(name) = core_tag.filter(|name| !tag_holds(name, &raw)) {
+                    problems.push(YamlProblem {
+                        what: format!(
+                            "is not valid YAML for the agent: Go's YAML cannot decode {} as a \
+                             !!{name}; remove the tag (values are strings)",
+                            quote(&raw)
+                        ),
+                        position: Some(at),
+                    });
+                }
+                let value = if core_tag == Some("binary") {
                     // Go's YAML decodes a `!!binary` value into the string it holds: the agent
                     // sees the decoded text, so that is what is judged.
                     match decode_binary(&raw) {
@@ -582,6 +593,57 @@ fn end_marker_first(text: &str) -> Option<YamlProblem> {
 
 fn is_null(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Whether a scalar with the explicit core tag `!!name` is one Go's YAML decodes. It refuses
+/// content its tag cannot hold (`!!int nlb`: "cannot decode !!str `nlb` as a !!int"), which
+/// sends the agent to its fallback. Checked conservatively, as both yaml.v2 (YAML 1.1) and
+/// yaml.v3 read the forms: a decimal integer without leading zeros, a decimal float or
+/// `.inf`/`.nan`, `true`/`false`, a `YYYY-MM-DD` date. `!!binary` is decoded separately;
+/// `!!str`, `!!null` and tags Go does not resolve leave the text as it is.
+fn tag_holds(name: &str, raw: &str) -> bool {
+    fn digits(s: &str) -> bool {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    }
+    let unsigned = |s: &str| s.strip_prefix(['-', '+']).unwrap_or(s).to_owned();
+    match name {
+        "int" => {
+            let n = unsigned(raw);
+            digits(&n) && (n == "0" || !n.starts_with('0'))
+        }
+        "float" => {
+            let n = unsigned(raw);
+            if matches!(n.as_str(), ".inf" | ".Inf" | ".INF")
+                || matches!(raw, ".nan" | ".NaN" | ".NAN")
+            {
+                return true;
+            }
+            let (mantissa, exponent) = match n.split_once(['e', 'E']) {
+                Some((m, e)) => (m, Some(e.strip_prefix(['-', '+']).unwrap_or(e))),
+                None => (n.as_str(), None),
+            };
+            let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+            (digits(whole) || (whole.is_empty() && digits(fraction)))
+                && (fraction.is_empty() || digits(fraction))
+                && exponent.is_none_or(digits)
+        }
+        "bool" => matches!(
+            raw,
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        ),
+        "timestamp" => {
+            let b = raw.as_bytes();
+            b.len() == 10
+                && b.iter().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        *c == b'-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                })
+        }
+        _ => true,
+    }
 }
 
 /// A `!!binary` scalar's value as Go's YAML decodes it: `base64.StdEncoding`, which skips
@@ -1073,6 +1135,49 @@ mod tests {
                 problems[0].what.contains("!!binary"),
                 "{bad:?}: {problems:?}"
             );
+        }
+    }
+
+    /// Go's YAML refuses a scalar its explicit core tag cannot hold, so the agent falls back
+    /// to reading lines (and gets `"!!int nlb"`): a review found these passing.
+    #[test]
+    fn core_tags_that_cannot_hold_their_value_are_refused() {
+        for bad in [
+            "a.io/x: !!int nlb\n",
+            "a.io/x: !!int \"nlb\"\n",
+            "a.io/x: !!int 4.5\n",
+            "a.io/x: !!bool internal\n",
+            "a.io/x: !!float nlb\n",
+            "a.io/x: !!timestamp nlb\n",
+            "!!int a.io/x: nlb\n",
+            "a.io/x: ok\nb.io/y: !!int nlb\n",
+        ] {
+            let problems = parse_yaml(bad).unwrap_err();
+            assert!(
+                problems[0].what.contains("cannot decode"),
+                "{bad:?}: {problems:?}"
+            );
+        }
+        let problems = parse_yaml("a.io/x: ok\nb.io/y: !!int nlb\n").unwrap_err();
+        assert_eq!(
+            problems[0].position,
+            Some(TextPosition { line: 2, column: 9 })
+        );
+        // What the tag can hold is read as the text written; other tags leave it alone.
+        for (good, value) in [
+            ("a.io/x: !!int 42\n", "42"),
+            ("a.io/x: !!int -7\n", "-7"),
+            ("a.io/x: !!float 42\n", "42"),
+            ("a.io/x: !!float 4.5e3\n", "4.5e3"),
+            ("a.io/x: !!float .inf\n", ".inf"),
+            ("a.io/x: !!bool true\n", "true"),
+            ("a.io/x: !!timestamp 2026-12-01\n", "2026-12-01"),
+            ("a.io/x: !!str 42\n", "42"),
+            ("a.io/x: !!null nlb\n", "nlb"),
+            ("a.io/x: !local nlb\n", "nlb"),
+        ] {
+            let e = parse_yaml(good).unwrap_or_else(|p| panic!("{good:?}: {p:?}"));
+            assert_eq!(e[0].value, value, "{good:?}");
         }
     }
 
