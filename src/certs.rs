@@ -10,8 +10,9 @@
 //! The CA key lives only in memory: it signs the one serving certificate and is dropped, so
 //! no file anywhere can mint another certificate the API server would trust. Rotation makes a
 //! new CA each time; the `caBundle` keeps the previous CA (read from the old `ca.crt` in the
-//! output directory, or from the old `cabundle-patch.yaml`) next to the new one, so the API server trusts both the old and the new
-//! serving certificate while the pods pick up the new Secret. `certs/README.md` has the steps.
+//! output directory, or from the old caBundle patches) next to the new one, so the API server
+//! trusts both the old and the new serving certificate while the pods pick up the new Secret.
+//! `certs/README.md` has the steps.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -50,7 +51,13 @@ pub const CA_CERT_FILE: &str = "ca.crt";
 pub const TLS_CERT_FILE: &str = "tls.crt";
 pub const TLS_KEY_FILE: &str = "tls.key";
 pub const SECRET_FILE: &str = "secret.yaml";
-pub const PATCH_FILE: &str = "cabundle-patch.yaml";
+/// The caBundle patches, one document a file: the kustomize of kubectl 1.30 and older (5.0)
+/// cannot read a patch file of two documents.
+pub const VALIDATING_PATCH_FILE: &str = "cabundle-patch-validating.yaml";
+pub const MUTATING_PATCH_FILE: &str = "cabundle-patch-mutating.yaml";
+/// What runs before the split wrote: both patches in one file. Read for the previous CA, and
+/// removed once the two files are written (the kustomization no longer lists it).
+pub const OLD_PATCH_FILE: &str = "cabundle-patch.yaml";
 pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 
 /// Certificates are valid from this long before they are made, so a node or API server whose
@@ -259,8 +266,9 @@ fn random_serial() -> Result<SerialNumber, CertsError> {
 
 /// The CA a previous run left in `DIR/ca.crt`, if it is still a CA that has not expired: the
 /// serving certificate it signed may still be in use, so the new `caBundle` keeps trusting it.
-/// Without `ca.crt` (a GitOps checkout holds only the committed `cabundle-patch.yaml`), the
-/// CA that run made is read from the first certificate of the patch's `caBundle`.
+/// Without `ca.crt` (a GitOps checkout holds only the committed patches), the CA that run made
+/// is read from the first certificate of a patch's `caBundle`: the validating one, else the
+/// mutating one, else the single file of older runs.
 fn previous_ca(dir: &Path) -> Option<String> {
     if let Some(ca) = fs::read_to_string(dir.join(CA_CERT_FILE))
         .ok()
@@ -268,9 +276,14 @@ fn previous_ca(dir: &Path) -> Option<String> {
     {
         return Some(ca);
     }
-    // Read as a formatter may have left it: `caBundle:` then the value plain or in either
-    // quotes.
-    let patch = fs::read_to_string(dir.join(PATCH_FILE)).ok()?;
+    [VALIDATING_PATCH_FILE, MUTATING_PATCH_FILE, OLD_PATCH_FILE]
+        .iter()
+        .find_map(|file| ca_of_patch(&fs::read_to_string(dir.join(file)).ok()?))
+}
+
+/// The first CA of a patch's `caBundle`, read as a formatter may have left it: `caBundle:`
+/// then the value plain or in either quotes.
+fn ca_of_patch(patch: &str) -> Option<String> {
     let (_, rest) = patch.split_once("caBundle:")?;
     let value = rest.trim_start_matches([' ', '\t']);
     let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
@@ -296,7 +309,9 @@ fn first_valid_ca(pem: &str) -> Option<String> {
 fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
     let dir = &args.out;
     create_private_dir(dir)?;
-    let had_patch = dir.join(PATCH_FILE).exists();
+    let had_patch = [VALIDATING_PATCH_FILE, MUTATING_PATCH_FILE, OLD_PATCH_FILE]
+        .iter()
+        .any(|file| dir.join(file).exists());
     let previous = previous_ca(dir);
     let issued = issue(&args.service, &args.namespace, args.days)?;
 
@@ -317,11 +332,24 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
         render_secret(&generated, args, &issued).as_bytes(),
         0o600,
     )?;
-    write_atomic(
-        &dir.join(PATCH_FILE),
-        render_cabundle_patch(&generated, &bundle).as_bytes(),
-        0o644,
-    )?;
+    for (file, kind, webhook) in [
+        (
+            VALIDATING_PATCH_FILE,
+            "ValidatingWebhookConfiguration",
+            VALIDATING_WEBHOOK_NAME,
+        ),
+        (
+            MUTATING_PATCH_FILE,
+            "MutatingWebhookConfiguration",
+            MUTATING_WEBHOOK_NAME,
+        ),
+    ] {
+        write_atomic(
+            &dir.join(file),
+            render_cabundle_patch(&generated, kind, webhook, &bundle).as_bytes(),
+            0o644,
+        )?;
+    }
     write_atomic(
         &dir.join(KUSTOMIZATION_FILE),
         render_kustomization(&generated).as_bytes(),
@@ -330,6 +358,13 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
     // Written last: its presence means the set above is complete, and the next run reads it
     // as the previous CA.
     write_atomic(&dir.join(CA_CERT_FILE), issued.ca_pem.as_bytes(), 0o644)?;
+    // The single patch file of older runs: its CA is in the new bundle, and the kustomization
+    // no longer lists it. Left behind, it would be committed as if it were still in use.
+    let removed_old_patch = match fs::remove_file(dir.join(OLD_PATCH_FILE)) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io_err(&dir.join(OLD_PATCH_FILE))(e)),
+    };
     // Whatever directory this is, git leaves it alone: it holds a private key.
     write_atomic(
         &dir.join(".gitignore"),
@@ -349,17 +384,25 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
         s,
         "  {TLS_KEY_FILE} and {SECRET_FILE} hold the private key (mode 0600; never commit them)"
     );
+    if removed_old_patch {
+        let _ = writeln!(
+            s,
+            "  removed the old {OLD_PATCH_FILE}: the patches are now {VALIDATING_PATCH_FILE} \
+             and {MUTATING_PATCH_FILE} (commit both, and the removal)"
+        );
+    }
     if previous.is_some() {
         let _ = writeln!(
             s,
-            "  {PATCH_FILE}: caBundle trusts the new CA and the previous one, so pods still \
-             serving the old certificate keep working during the rollout"
+            "  {VALIDATING_PATCH_FILE}, {MUTATING_PATCH_FILE}: caBundle trusts the new CA and \
+             the previous one, so pods still serving the old certificate keep working during \
+             the rollout"
         );
     } else if had_patch {
         // A rerun that finds no previous CA loses the overlap: say so, never silently.
         let _ = writeln!(
             s,
-            "  warning: no valid previous CA in {CA_CERT_FILE} or the old {PATCH_FILE}, so the \
+            "  warning: no valid previous CA in {CA_CERT_FILE} or the old patches, so the \
              caBundle trusts only the new CA: pods still serving the old certificate fail \
              until they load the new Secret (certs/README.md, Rotation)"
         );
@@ -451,29 +494,20 @@ fn render_secret(header: &str, args: &CertsArgs, issued: &Issued) -> String {
     )
 }
 
-/// Strategic-merge patches for both webhook configurations; `webhooks` merges on `name`, so
+/// The strategic-merge patch of one webhook configuration; `webhooks` merges on `name`, so
 /// only `clientConfig.caBundle` changes.
-fn render_cabundle_patch(header: &str, bundle_pem: &str) -> String {
+fn render_cabundle_patch(header: &str, kind: &str, webhook: &str, bundle_pem: &str) -> String {
     let bundle = BASE64.encode(bundle_pem);
-    let mut s = String::from(header);
-    for (kind, webhook) in [
-        ("ValidatingWebhookConfiguration", VALIDATING_WEBHOOK_NAME),
-        ("MutatingWebhookConfiguration", MUTATING_WEBHOOK_NAME),
-    ] {
-        let _ = write!(
-            s,
-            "---\n\
-             apiVersion: admissionregistration.k8s.io/v1\n\
-             kind: {kind}\n\
-             metadata:\n\
-             \x20 name: {WEBHOOK_CONFIGURATION_NAME}\n\
-             webhooks:\n\
-             \x20 - name: {webhook}\n\
-             \x20   clientConfig:\n\
-             \x20     caBundle: \"{bundle}\"\n"
-        );
-    }
-    s
+    format!(
+        "{header}apiVersion: admissionregistration.k8s.io/v1\n\
+         kind: {kind}\n\
+         metadata:\n\
+         \x20 name: {WEBHOOK_CONFIGURATION_NAME}\n\
+         webhooks:\n\
+         \x20 - name: {webhook}\n\
+         \x20   clientConfig:\n\
+         \x20     caBundle: \"{bundle}\"\n"
+    )
 }
 
 /// A kustomize Component: the self-managed overlay lists this directory under `components`,
@@ -485,7 +519,8 @@ fn render_kustomization(header: &str) -> String {
          resources:\n\
          \x20 - {SECRET_FILE}\n\
          patches:\n\
-         \x20 - path: {PATCH_FILE}\n"
+         \x20 - path: {VALIDATING_PATCH_FILE}\n\
+         \x20 - path: {MUTATING_PATCH_FILE}\n"
     )
 }
 

