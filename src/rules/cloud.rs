@@ -627,10 +627,7 @@ fn tag_holds(name: &str, raw: &str) -> bool {
                 && (fraction.is_empty() || digits(fraction))
                 && exponent.is_none_or(digits)
         }
-        "bool" => matches!(
-            raw,
-            "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-        ),
+        "bool" => matches!(raw, "true" | "True" | "TRUE" | "false" | "False" | "FALSE"),
         "timestamp" => {
             let b = raw.as_bytes();
             b.len() == 10
