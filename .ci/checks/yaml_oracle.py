@@ -63,11 +63,18 @@ def texts(seed, count):
         yield "\n".join(lines) + rnd.choice(["\n", "", "\n\n"])
 
 
+def is_empty_document(node):
+    """A document with nothing in it (after `---`: nothing, a comment, `~`, `null`)."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
 def libyaml_verdict(text):
-    """(refuses, flat_map): whether libyaml's parser refuses the text, and if not, whether it
-    is one flat map of distinct scalar keys to scalars (what the guard must accept)."""
+    """(refuses, flat_map): whether the text must be refused, because libyaml's parser refuses
+    it or a document after the first holds anything (Go's YAML reads the first only, so that
+    is lost), and if not, whether the first document is one flat map of distinct scalar keys
+    to scalars (what the guard must accept)."""
     try:
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+        nodes = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
     except yaml.composer.ComposerError as e:
         # PyYAML's composer refuses a redefined anchor; YAML allows it, and so does Go's.
         if "found duplicate anchor" in str(e):
@@ -75,6 +82,9 @@ def libyaml_verdict(text):
         return True, False
     except yaml.YAMLError:
         return True, False
+    if any(not is_empty_document(n) for n in nodes[1:]):
+        return True, False
+    node = nodes[0] if nodes else None
     if not isinstance(node, yaml.MappingNode) or not node.value:
         return False, False
     pairs = node.value

@@ -255,6 +255,8 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     let mut top_seen = false;
     let mut in_top_map = false;
     let mut documents = 0usize;
+    // Where the second document starts, until something in a later document is found.
+    let mut second_document: Option<TextPosition> = None;
     let mut expect = Expect::Key;
 
     for item in Parser::new_from_str(text) {
@@ -286,13 +288,21 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents == 2 {
+                    second_document = Some(at);
+                }
+            }
+            // The agent's YAML reads the first document only. A later one that holds
+            // anything is lost settings; an empty one (a trailing `---`) loses nothing.
+            Event::Scalar(value, ScalarStyle::Plain, _, None)
+                if documents > 1 && is_null(&value) => {}
+            _ if documents > 1 => {
+                if let Some(at) = second_document.take() {
                     problems.push(YamlProblem {
                         what: SECOND_DOCUMENT.into(),
                         position: Some(at),
                     });
                 }
             }
-            _ if documents > 1 => {}
             Event::MappingStart(..) if !top_seen => {
                 top_seen = true;
                 in_top_map = true;
@@ -487,7 +497,7 @@ fn unreadable_character(text: &str) -> Option<YamlProblem> {
 /// text; inside one, only a tab before the scalar's indentation (after it, a tab is text). That
 /// also refuses a quoted value or a flow map continued on a tab-indented line, which Go's YAML
 /// reads; indenting with spaces fixes every case. Only the first document is looked at: Go's
-/// YAML reads no further (a second document is an EW007 of its own).
+/// YAML reads no further (a second document that holds anything is an EW007 of its own).
 fn tab_indentation(text: &str) -> Option<YamlProblem> {
     let problem = |line: usize, column: usize| YamlProblem {
         what: "is not valid YAML for the agent: a tab in the indentation, which Go's YAML \
@@ -1131,6 +1141,37 @@ mod tests {
             assert!(
                 problems[0].what.contains("!!binary"),
                 "{bad:?}: {problems:?}"
+            );
+        }
+    }
+
+    /// The agent's YAML reads the first document: a later one that holds anything is lost,
+    /// and refused; an empty one (a trailing `---`, as templates leave) loses nothing (a review
+    /// found it refused with "put every annotation in one map").
+    #[test]
+    fn only_a_later_document_with_something_in_it_is_refused() {
+        for good in [
+            "a.io/x: nlb\n---\n",
+            "a.io/x: nlb\n---\n# nothing here\n",
+            "a.io/x: nlb\n---\n~\n",
+            "a.io/x: nlb\n---\n---\n",
+            "a.io/x: nlb\n...\n---\n",
+        ] {
+            let e = parse_yaml(good).unwrap_or_else(|p| panic!("{good:?}: {p:?}"));
+            assert_eq!(e.len(), 1, "{good:?}");
+        }
+        for bad in [
+            "a.io/x: nlb\n---\nb.io/y: z\n",
+            "a.io/x: nlb\n---\n---\nb.io/y: z\n",
+            "a.io/x: nlb\n---\n''\n",
+            "a.io/x: nlb\n---\n- z\n",
+        ] {
+            let problems = parse_yaml(bad).unwrap_err();
+            assert!(problems[0].is_second_document(), "{bad:?}: {problems:?}");
+            assert_eq!(
+                problems[0].position,
+                Some(TextPosition { line: 2, column: 1 }),
+                "{bad:?}"
             );
         }
     }
