@@ -688,3 +688,36 @@ fn namespace_manifest_removed_but_services_kept() {
         "removed"
     );
 }
+
+/// An object twice in the input: the last copy counts, as `kubectl apply` of the input leaves
+/// it (a review found the gate passing a Service whose second copy was labelled).
+#[test]
+fn the_last_copy_of_a_repeated_object_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: pay, labels: {istio-injection: enabled}}\n";
+    let plain = "apiVersion: v1\nkind: Service\nmetadata: {name: ledger, namespace: pay}\n";
+    let labelled = "apiVersion: v1\nkind: Service\nmetadata: {name: ledger, namespace: pay, \
+                    labels: {traffic.tetrate.io/global: \"true\"}}\n";
+    let old = dir.path().join("old.yaml");
+    let new = dir.path().join("new.yaml");
+    std::fs::write(&old, format!("{ns}---\n{plain}")).expect("write");
+    std::fs::write(&new, format!("{ns}---\n{plain}---\n{labelled}")).expect("write");
+    let (old, new) = (old.to_str().expect("utf-8"), new.to_str().expect("utf-8"));
+    let run = ewg(&["diff", "--old", old, "--new", new, "-o", "json"]);
+    let report = run.json();
+    assert_eq!(
+        services(&report["newlyExposed"]),
+        vec!["pay/ledger"],
+        "{report:#}"
+    );
+    let gate = ewg(&["diff", "--old", old, "--new", new, "--fail-on-new-exposure"]);
+    assert_eq!(gate.code, 1, "{}", gate.stdout);
+    // The other way round: the unlabelled copy last is what the cluster keeps.
+    std::fs::write(new, format!("{ns}---\n{labelled}---\n{plain}")).expect("write");
+    let report = ewg(&["diff", "--old", old, "--new", new, "-o", "json"]).json();
+    assert!(services(&report["newlyExposed"]).is_empty(), "{report:#}");
+    // explain agrees.
+    let explained = ewg(&["explain", new, "-o", "json"]).json();
+    assert_eq!(explained["summary"]["exposed"], 0, "{explained:#}");
+    assert_eq!(explained["summary"]["notExposed"], 1, "{explained:#}");
+}

@@ -20,17 +20,13 @@ pub struct InputCluster {
 }
 
 impl InputCluster {
-    /// The view over `manifests`. When an object appears twice, the first one counts (the
-    /// duplicate is reported on its own).
+    /// The view over `manifests`. When an object appears twice, the last one counts, as
+    /// `kubectl apply` of the input leaves it (the duplicate is reported on its own).
     pub fn new<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Self {
         let mut view = InputCluster::default();
-        let mut seen = std::collections::HashSet::new();
+        // Where each named Service is in its Namespace's list, so a later copy replaces it.
+        let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
         for m in manifests {
-            if let Some(key) = m.key()
-                && !seen.insert(key)
-            {
-                continue;
-            }
             match m.kind {
                 ResourceKind::Namespace => {
                     let name = m.object.name();
@@ -46,10 +42,22 @@ impl InputCluster {
                 }
                 ResourceKind::Service => {
                     if let Some(ns) = &m.namespace {
-                        view.services
-                            .entry(ns.clone())
-                            .or_default()
-                            .push((m.object.name().to_owned(), exposure::is_labelled(&m.object)));
+                        let name = m.object.name();
+                        let labelled = exposure::is_labelled(&m.object);
+                        let services = view.services.entry(ns.clone()).or_default();
+                        // A later copy replaces the earlier; unnamed ones are each their own.
+                        let earlier = (!name.is_empty())
+                            .then(|| at.get(&(ns.clone(), name.to_owned())).copied())
+                            .flatten();
+                        match earlier {
+                            Some(i) => services[i].1 = labelled,
+                            None => {
+                                if !name.is_empty() {
+                                    at.insert((ns.clone(), name.to_owned()), services.len());
+                                }
+                                services.push((name.to_owned(), labelled));
+                            }
+                        }
                     }
                 }
                 ResourceKind::Other => {}

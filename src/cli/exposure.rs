@@ -11,7 +11,7 @@
 //! Namespace is not in the input is judged by its label alone, and its Namespace is marked
 //! unknown (it may be namespace-level, or lack a trigger label, in the cluster).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::manifests::{Inputs, Manifest};
@@ -250,16 +250,14 @@ pub fn model(inputs: &Inputs, config: &Config) -> Model {
     model_of(&inputs.manifests, config)
 }
 
-/// [`model`] over manifests. When an object appears twice, the first one counts (check reports
-/// the duplicate). Objects without a name (`generateName`) are left out: nothing can refer to
-/// them.
+/// [`model`] over manifests. When an object appears twice, the last one counts, as `kubectl
+/// apply` of the input leaves it (check reports the duplicate). Objects without a name
+/// (`generateName`) are left out: nothing can refer to them.
 pub fn model_of(manifests: &[Manifest], config: &Config) -> Model {
-    let mut seen = HashSet::new();
     let mut namespaces: BTreeMap<String, &Manifest> = BTreeMap::new();
     let mut services: BTreeMap<String, BTreeMap<String, &Manifest>> = BTreeMap::new();
     for m in manifests {
-        let Some(key) = m.key() else { continue };
-        if !seen.insert(key) {
+        if m.key().is_none() {
             continue;
         }
         match m.kind {
