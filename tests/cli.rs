@@ -996,3 +996,20 @@ fn a_byte_order_mark_after_a_separator_is_accepted() {
         ]
     );
 }
+
+/// A Service labelled `"false"` in a namespace-level Namespace is exposed all the same: the
+/// opt-out keeps nothing private, and check says so with or without --old (other new Services
+/// there stay unremarked, as issue 5 asks).
+#[test]
+fn a_false_label_in_a_namespace_level_namespace_is_reported() {
+    let input = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels: {istio-injection: enabled}\n  annotations: {traffic.tetrate.io/global: \"true\"}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: secret-db\n  namespace: payments\n  labels: {traffic.tetrate.io/global: \"false\"}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: payments}\n";
+    let run = check_with_stdin(&["-o", "json", "-"], Some(input));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        codes_at(&report),
+        vec![("EW022".to_owned(), 13, 12)],
+        "{report:#}"
+    );
+    assert_eq!(report["findings"][0]["object"]["name"], "secret-db");
+}

@@ -2016,3 +2016,219 @@ fn ew022_messages_word_for_word() {
             ))
     );
 }
+
+// --- fixes that work as written (a black-box review of the messages, sixth session) -------
+
+/// EW004's "remove it" names what removing it gives, and is not offered where it gives EW006.
+#[test]
+fn ew004_remove_it_says_what_the_name_becomes() {
+    let msg = |ann: &[(&str, &str)]| {
+        only(&check_ns(&ew_ns(ann)), RuleId::EW004)[0]
+            .message
+            .clone()
+    };
+    let m = msg(&[(NAME, "Bad_Name")]);
+    assert!(
+        m.contains("remove it to use the default \"east-west-gateway\""),
+        "{m}"
+    );
+    let m = msg(&[(NAME, "Bad_Name"), (SELECTOR, "app=edge,tier=x")]);
+    assert!(
+        m.contains("remove it to use the selector's app value \"edge\""),
+        "{m}"
+    );
+    let m = msg(&[(NAME, "Bad_Name"), (SELECTOR, "istio=eastwestgateway")]);
+    assert!(!m.contains("remove it"), "{m}");
+}
+
+/// EW006: naming the gateway keeps the selector; adding `app=` narrows it to pods that carry
+/// both labels, so that fix comes second, with its condition.
+#[test]
+fn ew006_offers_the_name_first() {
+    let d = check_ns(&ew_ns(&[(SELECTOR, "istio=eastwestgateway")]));
+    let v = &only(&d, RuleId::EW006)[0];
+    let fix = v
+        .message
+        .split_once("Fix: ")
+        .map(|(_, f)| f)
+        .unwrap_or_default();
+    assert!(fix.starts_with(&format!("set {NAME}")), "{}", v.message);
+    assert!(
+        fix.contains("if the gateway's pods carry that label"),
+        "{}",
+        v.message
+    );
+    assert!(v.summary.ends_with("set the name"), "{}", v.summary);
+}
+
+/// EW012 with the key both as a label and as an annotation: the annotation is what is read,
+/// and the message no longer says east-west stays off when the annotation turns it on.
+#[test]
+fn ew012_label_and_annotation_says_the_annotation_is_read() {
+    let d = check_ns(&ns(
+        &[("tetrate.io/rev", "default"), (GLOBAL, "true")],
+        &[(GLOBAL, "true")],
+    ));
+    let m = &only(&d, RuleId::EW012)[0].message;
+    assert!(m.contains("reads the annotation (\"true\")"), "{m}");
+    assert!(!m.contains("stays off"), "{m}");
+    // Alone as a label, it still says so.
+    let d = check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "true")], &[]));
+    assert!(only(&d, RuleId::EW012)[0].message.contains("stays off"));
+}
+
+/// EW011 on a Service: a gateway key it is near belongs on the Namespace (EW012 would refuse
+/// it on the Service), and the summary is short whatever the key.
+#[test]
+fn ew011_on_a_service_points_gateway_keys_to_the_namespace() {
+    let typo = format!("{P}eastwest-gateway-nmae");
+    let d = check_svc(&svc(&[], &[(&typo, "gw")], "ClusterIP"), &NoCluster);
+    let m = &only(&d, RuleId::EW011)[0].message;
+    assert!(m.contains(&format!("did you mean \"{NAME}\"")), "{m}");
+    assert!(m.contains("set it on the Service's Namespace"), "{m}");
+    let other = format!("{P}somethingelse");
+    let d = check_svc(&svc(&[], &[(&other, "x")], "ClusterIP"), &NoCluster);
+    let v = &only(&d, RuleId::EW011)[0];
+    assert!(
+        v.message.contains(&format!("the label {GLOBAL}")),
+        "{}",
+        v.message
+    );
+    let d = check_ns(&ew_ns(&[(&other, "x")]));
+    let v = &only(&d, RuleId::EW011)[0];
+    assert!(v.message.contains("known keys are"), "{}", v.message);
+    assert!(
+        v.summary.len() <= 120,
+        "{} ({})",
+        v.summary,
+        v.summary.len()
+    );
+}
+
+/// EW030's fix: a trigger key already there with another value is overwritten on purpose
+/// (kubectl refuses it without --overwrite), with what that also changes; adding another
+/// trigger label would move the sidecars as silently.
+#[test]
+fn ew030_fix_with_a_revision_label_already_set() {
+    let d = check_ns(&ns(&[("tetrate.io/rev", "canary")], &[(GLOBAL, "true")]));
+    let v = &only(&d, RuleId::EW030)[0];
+    assert!(
+        v.message
+            .contains("kubectl label namespace payments tetrate.io/rev=default --overwrite"),
+        "{}",
+        v.message
+    );
+    assert!(
+        v.message.contains("it has tetrate.io/rev=canary"),
+        "{}",
+        v.message
+    );
+    assert!(!v.summary.contains(" ("), "{}", v.summary);
+    let d = check_ns(&ns(&[], &[(GLOBAL, "true")]));
+    let v = &only(&d, RuleId::EW030)[0];
+    assert!(
+        v.message
+            .ends_with("Fix: kubectl label namespace payments tetrate.io/rev=default"),
+        "{}",
+        v.message
+    );
+}
+
+/// An object with only `generateName` has no name a command could use yet: `<name>`, which
+/// a shell refuses, instead of an empty word that makes kubectl act on something else.
+#[test]
+fn fix_commands_for_an_object_without_a_name() {
+    let mut v = fixture("service-payment-api.json");
+    v["metadata"].as_object_mut().unwrap().remove("name");
+    v["metadata"]["generateName"] = json!("api-");
+    v["metadata"]["labels"] = map(&[]);
+    v["metadata"]["annotations"] = map(&[(GLOBAL, "true")]);
+    let obj: ObjectView = serde_json::from_value(v).unwrap();
+    let d = check_svc(&obj, &NoCluster);
+    let m = &only(&d, RuleId::EW012)[0].message;
+    assert!(
+        m.contains("kubectl label service <name> -n payments"),
+        "{m}"
+    );
+}
+
+/// EW022: a `"false"` label written in a namespace-level Namespace keeps nothing private, on
+/// CREATE as on UPDATE (a review found the CREATE silent).
+#[test]
+fn ew022_a_false_label_in_a_namespace_level_namespace() {
+    let cluster = FakeCluster::default().with_namespace(
+        "payments",
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true")],
+    );
+    let private = svc(&[(GLOBAL, "false")], &[], "ClusterIP");
+    let d = check_svc(&private, &cluster);
+    let v = only(&d, RuleId::EW022);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    assert!(
+        v[0].message.contains("has no effect here"),
+        "{}",
+        v[0].message
+    );
+    // Unchanged "false" on an UPDATE: nothing new to say.
+    let d = rules::validate(
+        &Review::update(ResourceKind::Service, &private, &private),
+        &Config::default(),
+        &cluster,
+    );
+    assert!(only(&d, RuleId::EW022).is_empty(), "{:#?}", d.violations);
+    // A plain Service there: exposed like every other, as issue 6 wants, no warning.
+    let d = check_svc(&svc(&[], &[], "ClusterIP"), &cluster);
+    assert!(only(&d, RuleId::EW022).is_empty(), "{:#?}", d.violations);
+}
+
+/// EW021 in manifests: where the mutating webhook wrote the derived selector into the
+/// Namespace, renaming the gateway in git leaves the selector behind; the warning says so and
+/// how to move it. In a review, the old object is the cluster's and already shows it.
+#[test]
+fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
+    let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw1")]);
+    let new = ew_ns(&[(GLOBAL, "true"), (NAME, "gw2")]);
+    let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(Origin::Manifests);
+    let d = rules::validate(&review, &Config::default(), &NoCluster);
+    let v = only(&d, RuleId::EW021);
+    let name = v
+        .iter()
+        .find(|v| v.field == Field::Annotation(NAME.into()))
+        .expect("the name change");
+    assert!(
+        name.message
+            .contains(&format!("set {SELECTOR} to \"app=gw2\" in this manifest")),
+        "{}",
+        name.message
+    );
+    let d = update_ns(&old, &new, &NoCluster);
+    for v in only(&d, RuleId::EW021) {
+        assert!(!v.message.contains("in this manifest"), "{}", v.message);
+    }
+    // The stale selector the webhook sees says how to fix it in the warning itself.
+    let pinned = ew_ns(&[(GLOBAL, "true"), (NAME, "gw2"), (SELECTOR, "app=gw1")]);
+    let old_pinned = ew_ns(&[(GLOBAL, "true"), (NAME, "gw1"), (SELECTOR, "app=gw1")]);
+    let d = update_ns(&old_pinned, &pinned, &NoCluster);
+    let v = only(&d, RuleId::EW021);
+    assert!(
+        v.iter().any(|v| v
+            .summary
+            .contains("selector still \"app=gw1\": set it to \"app=gw2\" too")),
+        "{v:#?}"
+    );
+}
+
+/// EW010: a cloud annotation written with no value becomes an empty annotation on the
+/// gateway Service; almost always a forgotten value.
+#[test]
+fn ew010_a_cloud_annotation_without_a_value() {
+    let d = cloud(
+        "service.beta.kubernetes.io/aws-load-balancer-type: nlb\n\
+         service.beta.kubernetes.io/aws-load-balancer-ssl-cert:\n",
+    );
+    let v = only(&d, RuleId::EW010);
+    assert_eq!(v.len(), 1, "{:#?}", d.violations);
+    assert!(v[0].message.contains("has no value"), "{}", v[0].message);
+    assert_eq!(v[0].level, Level::Warn);
+}

@@ -258,7 +258,8 @@ fn judge(
     // EW022 reports a change of exposure. Without --old there is no "before": every labelled
     // Service would "become exposed" on every run, so stay quiet. With --old, a Service that is
     // new in this change does become exposed, except next to a namespace-level Namespace,
-    // which issue 5 says is fine: say nothing.
+    // which issue 5 says is fine: say nothing. But a `"false"` label there is an opt-out that
+    // keeps nothing private, with or without --old: that is said.
     let quiet_ew022 = operation == Operation::Create
         && (!have_old
             || m.namespace
@@ -266,7 +267,7 @@ fn judge(
                 .is_some_and(|ns| view.is_namespace_level(ns)));
 
     for v in decision.violations {
-        if quiet_ew022 && v.rule == RuleId::EW022 {
+        if quiet_ew022 && v.rule == RuleId::EW022 && v.value.as_deref() != Some("false") {
             continue;
         }
         findings.push(Finding {

@@ -264,12 +264,17 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
             Ok(ev) => ev,
             Err(e) => {
                 let m = e.marker();
+                // An error found at the end of the text (a last line that is no `key: value`)
+                // is reported on the line after the last: point at the last line instead.
+                let lines = text.lines().count().max(1);
+                let (line, column) = if m.line() > lines {
+                    (lines, 1)
+                } else {
+                    (m.line(), m.col() + 1)
+                };
                 problems.push(YamlProblem {
                     what: format!("is not valid YAML: {}", e.info()),
-                    position: Some(TextPosition {
-                        line: m.line(),
-                        column: m.col() + 1,
-                    }),
+                    position: Some(TextPosition { line, column }),
                 });
                 return Err(problems);
             }
@@ -883,6 +888,26 @@ fn lint(entry: &CloudEntry, out: &mut Report<'_>) {
                             doc.values.describe()
                         )),
                 );
+            } else if entry.value.is_empty() {
+                // `key:` with nothing after it: YAML's null, which the agent writes as an
+                // empty annotation; almost always a value that was forgotten (a review found it
+                // passing silently where a key with listed values warned).
+                out.push(
+                    Finding::new(RuleId::EW010, field(), Some(""))
+                        .at(Some(entry.position))
+                        .message(format!(
+                            "cloud annotation {} (line {}) has no value, so the gateway Service \
+                             gets it as an empty annotation: give it the value {} documents, \
+                             or remove the line",
+                            quote(key),
+                            entry.position.line,
+                            doc.cloud.name()
+                        ))
+                        .summary(format!(
+                            "{} has no value",
+                            key.rsplit('/').next().unwrap_or(key)
+                        )),
+                );
             }
         }
     }
@@ -1141,6 +1166,22 @@ mod tests {
             assert!(
                 problems[0].what.contains("!!binary"),
                 "{bad:?}: {problems:?}"
+            );
+        }
+    }
+
+    /// A parse error found at the end of the text points at the last line, not past it.
+    #[test]
+    fn an_error_at_the_end_points_at_the_last_line() {
+        for text in [
+            "a.io/x: b\nc.io/y: d\nbad line\n",
+            "a.io/x: b\nc.io/y: d\nbad line",
+        ] {
+            let problems = parse_yaml(text).unwrap_err();
+            assert_eq!(
+                problems[0].position,
+                Some(TextPosition { line: 3, column: 1 }),
+                "{text:?}: {problems:?}"
             );
         }
     }

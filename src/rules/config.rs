@@ -59,6 +59,33 @@ impl Config {
     }
 
     /// Whether a Namespace's labels carry one of the trigger labels; returns the first match.
+    /// The fix for a Namespace with none of the trigger labels: `kubectl label namespace NS
+    /// k=v`. Where it carries a trigger key with another value (`tetrate.io/rev: canary`),
+    /// that key, with `--overwrite` (kubectl refuses it without) and a note that the label
+    /// also picks its sidecars' revision: adding another trigger label instead
+    /// (`istio-injection=enabled`) would move them as silently.
+    pub fn trigger_fix(&self, labels: Option<&super::meta::StrMap>, namespace: &str) -> String {
+        let present = self.trigger_labels.iter().find_map(|(k, v)| {
+            let has = labels?.get(k)?;
+            Some((k.as_str(), v.as_str(), has))
+        });
+        match present {
+            Some((k, v, has)) => format!(
+                "kubectl label namespace {namespace} {k}={v} --overwrite (it has {k}={has}, \
+                 which is not a trigger label; the label also picks the revision of its \
+                 sidecars)"
+            ),
+            None => {
+                let (k, v) = self
+                    .trigger_labels
+                    .first()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .unwrap_or(("tetrate.io/rev", "default"));
+                format!("kubectl label namespace {namespace} {k}={v}")
+            }
+        }
+    }
+
     pub fn trigger_label<'a>(
         &'a self,
         labels: Option<&super::meta::StrMap>,

@@ -18,7 +18,7 @@ pub(crate) fn check(
     cluster: &dyn ClusterView,
     out: &mut Report<'_>,
 ) {
-    let name = ns.name().to_owned();
+    let name = ns.name_for_commands().to_owned();
     check_labels(ns, &name, out);
     check_unknown_annotations(ns, out);
 
@@ -97,6 +97,24 @@ pub(crate) fn check(
     if let Some(v) = given_name
         && let Err(why) = names::dns1123_label(v)
     {
+        // Without the name, the gateway is named from the selector's app value, or by
+        // default when there is no selector; a selector without app has no name at all.
+        let without_it = match ann(keys::GATEWAY_SELECTOR).map(selector::parse) {
+            None => format!(
+                ", or remove it to use the default \"{}\"",
+                config.default_gateway_name
+            ),
+            Some(Ok(sel)) => match sel.app() {
+                Some(app) if names::dns1123_label(app).is_ok() => {
+                    format!(
+                        ", or remove it to use the selector's app value {}",
+                        quote(app)
+                    )
+                }
+                _ => String::new(),
+            },
+            Some(Err(_)) => String::new(),
+        };
         out.push(
             Finding::new(
                 RuleId::EW004,
@@ -105,10 +123,9 @@ pub(crate) fn check(
             )
             .message(format!(
                 "annotation {} is {}: a gateway name {why}. Fix: use a name such as \
-                         \"payments-east-west\", or remove it to use the default \"{}\"",
+                         \"payments-east-west\"{without_it}",
                 keys::GATEWAY_NAME,
                 quote(v),
-                config.default_gateway_name
             ))
             .summary(format!("gateway name {} is not a DNS-1123 label", quote(v))),
         );
@@ -139,15 +156,18 @@ pub(crate) fn check(
                     )
                     .message(format!(
                         "annotation {} is {} and has no `app` key, and {} is not set, so the \
-                             gateway name cannot be derived. Fix: add app=<gateway name> to the \
-                             selector (e.g. \"app={},{v}\"), or set {}",
+                             gateway name cannot be derived. Fix: set {} (e.g. \"{}\"), or add \
+                             app=<gateway name> to the selector (e.g. \"app={},{v}\") if the \
+                             gateway's pods carry that label: a selector matches only pods with \
+                             every pair",
                         keys::GATEWAY_SELECTOR,
                         quote(v),
                         keys::GATEWAY_NAME,
+                        keys::GATEWAY_NAME,
                         config.default_gateway_name,
-                        keys::GATEWAY_NAME
+                        config.default_gateway_name,
                     ))
-                    .summary("selector has no app key and no gateway name is set: add app=<name>"),
+                    .summary("selector has no app key and no gateway name is set: set the name"),
                 ),
                 (Some(app), None) => {
                     if let Err(why) = names::dns1123_label(app) {
@@ -174,11 +194,7 @@ pub(crate) fn check(
 
     let namespace_level = ann(keys::GLOBAL) == Some("true");
     if namespace_level && config.trigger_label(ns.labels()).is_none() {
-        let (k, v) = config
-            .trigger_labels
-            .first()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .unwrap_or(("tetrate.io/rev", "default"));
+        let fix = config.trigger_fix(ns.labels(), &name);
         let all = config
             .trigger_labels
             .iter()
@@ -186,13 +202,20 @@ pub(crate) fn check(
             .collect::<Vec<_>>()
             .join(", ");
         out.push(
-            Finding::new(RuleId::EW030, Field::Annotation(keys::GLOBAL.into()), Some("true"))
-                .message(format!(
-                    "has {}: \"true\" but none of the trigger labels ({all}), so the agent creates \
-                     no workspace and nothing is exposed. Fix: kubectl label namespace {name} {k}={v}",
-                    keys::GLOBAL
-                ))
-                .summary(format!("east-west on but no trigger label: kubectl label namespace {name} {k}={v}")),
+            Finding::new(
+                RuleId::EW030,
+                Field::Annotation(keys::GLOBAL.into()),
+                Some("true"),
+            )
+            .message(format!(
+                "has {}: \"true\" but none of the trigger labels ({all}), so the agent creates \
+                     no workspace and nothing is exposed. Fix: {fix}",
+                keys::GLOBAL
+            ))
+            .summary(format!(
+                "east-west on but no trigger label: {}",
+                short_fix(&fix)
+            )),
         );
     }
 
@@ -219,17 +242,27 @@ pub(crate) fn check(
     }
 }
 
+/// A fix command without its parenthesised note, for a summary.
+pub(crate) fn short_fix(fix: &str) -> &str {
+    fix.split_once(" (").map_or(fix, |(command, _)| command)
+}
+
 /// `traffic.tetrate.io/` keys written as Namespace labels: every one belongs in annotations
 /// (EW012), unless it is unknown (EW011).
 fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
     let Some(labels) = ns.labels() else { return };
     for (k, v) in keys::tetrate_entries(labels) {
         if keys::is_known(k) {
-            let why = if k == keys::GLOBAL {
-                "the agent reads it only as a Namespace annotation (as a label it means nothing to \
-                 the agent, and east-west stays off)"
+            let (why, why_alone) = if k == keys::GLOBAL {
+                (
+                    "the agent reads it only as a Namespace annotation",
+                    " (as a label it means nothing to the agent, and east-west stays off)",
+                )
             } else {
-                "gateway settings are read only from Namespace annotations"
+                (
+                    "gateway settings are read only from Namespace annotations",
+                    "",
+                )
             };
             let finding = Finding::new(RuleId::EW012, Field::Label(k.to_owned()), Some(v));
             // With the annotation there too, it is what the agent reads: the fix is to drop
@@ -258,7 +291,7 @@ fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
                     let value = if value.is_empty() { shell_word(v) } else { value.to_owned() };
                     finding
                         .message(format!(
-                            "{k} is written as a label; {why}. Fix: move it from metadata.labels \
+                            "{k} is written as a label; {why}{why_alone}. Fix: move it from metadata.labels \
                              to metadata.annotations: kubectl annotate namespace {name} \
                              {k}={value} && kubectl label namespace {name} {k}-{note}"
                         ))
@@ -267,7 +300,7 @@ fn check_labels(ns: &ObjectView, name: &str, out: &mut Report<'_>) {
             };
             out.push(finding);
         } else {
-            unknown_key(k, v, Field::Label(k.to_owned()), out);
+            unknown_key(k, v, Field::Label(k.to_owned()), OnKind::Namespace, out);
         }
     }
 }
@@ -276,14 +309,27 @@ fn check_unknown_annotations(ns: &ObjectView, out: &mut Report<'_>) {
     let Some(ann) = ns.annotations() else { return };
     for (k, v) in keys::tetrate_entries(ann) {
         if !keys::is_known(k) {
-            unknown_key(k, v, Field::Annotation(k.to_owned()), out);
+            unknown_key(
+                k,
+                v,
+                Field::Annotation(k.to_owned()),
+                OnKind::Namespace,
+                out,
+            );
         }
     }
 }
 
+/// Which object an unknown key is on: the keys the agent reads differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnKind {
+    Namespace,
+    Service,
+}
+
 /// EW011: deny for an unknown `eastwest-*` key (a typo of a gateway setting, silently ignored),
 /// warn for other unknown `traffic.tetrate.io/` keys.
-pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report<'_>) {
+pub(crate) fn unknown_key(key: &str, value: &str, field: Field, on: OnKind, out: &mut Report<'_>) {
     let level = if keys::is_eastwest(key) {
         Level::Deny
     } else {
@@ -293,9 +339,27 @@ pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report
         out.push(Finding::counted(RuleId::EW011, field).level(level));
         return;
     }
-    let hint = match keys::nearest_known(key) {
+    // On a Service the agent reads only the `global` label: a gateway key it is near belongs
+    // on the Namespace (EW012 would refuse it here).
+    let near = keys::nearest_known(key);
+    let hint = match (near, on) {
+        (Some(near), OnKind::Service) if keys::is_gateway_key(near) => format!(
+            "did you mean \"{near}\"? That is a gateway setting, read only from the Namespace's \
+             annotations: set it on the Service's Namespace"
+        ),
+        (Some(near), _) => format!("did you mean \"{near}\"?"),
+        (None, OnKind::Service) => format!(
+            "the one key the agent reads on a Service is the label {}; gateway settings go on \
+             the Namespace",
+            keys::GLOBAL
+        ),
+        (None, OnKind::Namespace) => format!("known keys are {}", keys::KNOWN.join(", ")),
+    };
+    // The summary (kubectl's warning, kept under 120 characters where it can be) names the
+    // nearest key, not the whole list.
+    let short_hint = match near {
         Some(near) => format!("did you mean \"{near}\"?"),
-        None => format!("known keys are {}", keys::KNOWN.join(", ")),
+        None => "not a key the agent reads".to_owned(),
     };
     let place = match &field {
         Field::Label(_) => "label",
@@ -316,7 +380,7 @@ pub(crate) fn unknown_key(key: &str, value: &str, field: Field, out: &mut Report
             .message(format!(
                 "{place} {key} is not a key the agent knows, so it is silently ignored: {hint}"
             ))
-            .summary(format!("unknown key {key}: {hint}")),
+            .summary(format!("unknown key {key}: {short_hint}")),
     );
 }
 

@@ -42,6 +42,16 @@ impl ObjectView {
         self.metadata.name.as_deref().unwrap_or("")
     }
 
+    /// The name as a fix's kubectl command writes it: `<name>` for an object that has none yet
+    /// (a CREATE with `generateName`), so a pasted command fails loudly instead of naming
+    /// nothing (or, with other flags, the wrong objects).
+    pub fn name_for_commands(&self) -> &str {
+        match self.name() {
+            "" => "<name>",
+            name => name,
+        }
+    }
+
     pub fn labels(&self) -> Option<&StrMap> {
         self.metadata.labels.as_ref()
     }

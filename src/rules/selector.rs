@@ -54,7 +54,7 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector<'_>, Vec<SelectorProblem>> {
     // Spaces anywhere break the agent's split; report once, then look for more problems in
     // the text without them so one pass finds everything.
     if raw.chars().any(char::is_whitespace) {
-        let squeezed: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let squeezed = without_whitespace(raw);
         problems.push(SelectorProblem {
             what: format!(
                 "contains whitespace; the agent does not trim, so write it without spaces: \
@@ -70,6 +70,23 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector<'_>, Vec<SelectorProblem>> {
     } else {
         Err(problems)
     }
+}
+
+/// `raw` without its whitespace, as it was most likely meant: a space between two whole pairs
+/// (`app=gw tier=x`) was a missing `,`; any other (`app = gw`, `app=gw, tier=x`) goes.
+fn without_whitespace(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for token in raw.split(char::is_whitespace).filter(|t| !t.is_empty()) {
+        let previous_is_pair = out
+            .rsplit(',')
+            .next()
+            .is_some_and(|last| last.contains('=') && !last.ends_with('='));
+        if previous_is_pair && !token.starts_with([',', '=']) && token.contains('=') {
+            out.push(',');
+        }
+        out.push_str(token);
+    }
+    out
 }
 
 /// The valid pairs of `text` (no whitespace in it), each problem pushed to `problems`.
@@ -197,6 +214,21 @@ mod tests {
         assert_eq!(problems("").len(), 1);
         assert_eq!(problems("   ").len(), 1);
         assert!(problems("app = gw")[0].contains("whitespace"));
+        // The suggestion is what was meant, and only it is judged further (a review found
+        // "app=gw tier=x" told to become "app=gwtier=x", then that judged invalid).
+        for (raw, meant) in [
+            ("app = gw", "app=gw"),
+            ("app=gw tier=x", "app=gw,tier=x"),
+            ("app=gw, tier=x", "app=gw,tier=x"),
+            ("app=gw ,tier=x", "app=gw,tier=x"),
+            (" app=gw\t", "app=gw"),
+            ("app= gw", "app=gw"),
+            ("app=gw x", "app=gwx"),
+        ] {
+            assert_eq!(without_whitespace(raw), meant, "{raw:?}");
+        }
+        assert_eq!(problems("app=gw tier=x").len(), 1);
+        assert!(problems("app=gw tier=x")[0].contains("\"app=gw,tier=x\""));
         assert!(problems("app=gw,,tier=x")[0].contains("empty pair"));
         assert!(problems("app=gw,")[0].contains("empty pair"));
         assert!(problems("app")[0].contains("no '='"));

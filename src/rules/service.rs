@@ -8,8 +8,8 @@ use super::decision::Field;
 use super::exposure;
 use super::ids::RuleId;
 use super::keys;
-use super::namespace::bool_for_fix;
-use super::namespace::unknown_key;
+use super::namespace::{OnKind, unknown_key};
+use super::namespace::{bool_for_fix, short_fix};
 use super::object::ObjectView;
 use super::report::{Finding, Report, quote, shell_word};
 
@@ -20,7 +20,7 @@ pub(crate) fn check(
     namespace_facts: &Lookup<Arc<NamespaceFacts>>,
     out: &mut Report<'_>,
 ) {
-    let name = svc.name();
+    let name = svc.name_for_commands();
     let ns_flag = || namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
 
     if let Some(labels) = svc.labels() {
@@ -53,7 +53,7 @@ pub(crate) fn check(
                     namespace,
                 ));
             } else {
-                unknown_key(k, v, Field::Label(k.to_owned()), out);
+                unknown_key(k, v, Field::Label(k.to_owned()), OnKind::Service, out);
             }
         }
     }
@@ -100,7 +100,7 @@ pub(crate) fn check(
                     namespace,
                 ));
             } else {
-                unknown_key(k, v, Field::Annotation(k.to_owned()), out);
+                unknown_key(k, v, Field::Annotation(k.to_owned()), OnKind::Service, out);
             }
         }
     }
@@ -111,11 +111,7 @@ pub(crate) fn check(
             && let Lookup::Found(facts) = namespace_facts
             && config.trigger_label(Some(&facts.labels)).is_none()
         {
-            let (k, v) = config
-                .trigger_labels
-                .first()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .unwrap_or(("tetrate.io/rev", "default"));
+            let fix = config.trigger_fix(Some(&facts.labels), ns);
             out.push(
                 Finding::new(
                     RuleId::EW031,
@@ -125,11 +121,12 @@ pub(crate) fn check(
                 .message(format!(
                     "is labelled {}: \"true\", but its Namespace \"{ns}\" has none of \
                                  the trigger labels, so the agent creates no workspace and the \
-                                 Service is not exposed. Fix: kubectl label namespace {ns} {k}={v}",
+                                 Service is not exposed. Fix: {fix}",
                     keys::GLOBAL
                 ))
                 .summary(format!(
-                    "Namespace {ns} has no trigger label: kubectl label namespace {ns} {k}={v}"
+                    "Namespace {ns} has no trigger label: {}",
+                    short_fix(&fix)
                 )),
             );
         }

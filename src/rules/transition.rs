@@ -168,7 +168,49 @@ pub(crate) fn check_namespace(
                     quote(&after.workload_selector),
                     keys::GATEWAY_SELECTOR
                 ),
-                format!("; selector still {}", quote(&after.workload_selector)),
+                format!(
+                    "; selector still {}: set it to \"app={to}\" too",
+                    quote(&after.workload_selector)
+                ),
+            )
+        } else if origin == Origin::Manifests
+            && key == keys::GATEWAY_NAME
+            && old.annotation(keys::GATEWAY_SELECTOR).is_none()
+            && new.annotation(keys::GATEWAY_SELECTOR).is_none()
+        {
+            // In manifests the selector follows the name, but in a cluster where the mutating
+            // webhook runs, it wrote the derived selector into the Namespace when it was
+            // created, and a written selector stays (a review found CI predicting "app=gw2"
+            // where the cluster keeps "app=gw1").
+            (
+                format!(
+                    ". Where eastwest-guard's mutating webhook runs, the Namespace already \
+                     carries the selector derived from the old name ({} \"{}\"), and it stays: \
+                     set {} to \"app={to}\" in this manifest to move it too",
+                    keys::GATEWAY_SELECTOR,
+                    before.workload_selector,
+                    keys::GATEWAY_SELECTOR
+                ),
+                format!("; set {} to \"app={to}\" too", keys::GATEWAY_SELECTOR),
+            )
+        } else if origin == Origin::Manifests
+            && key == keys::GATEWAY_SELECTOR
+            && before.name != after.name
+            && old.annotation(keys::GATEWAY_NAME).is_none()
+            && new.annotation(keys::GATEWAY_NAME).is_none()
+        {
+            // The mirror: the name derived from the selector's app was written down too.
+            (
+                format!(
+                    ". Where eastwest-guard's mutating webhook runs, the Namespace already \
+                     carries the name derived from the old selector ({} \"{}\"), and it stays: \
+                     set {} to \"{}\" in this manifest to rename it too",
+                    keys::GATEWAY_NAME,
+                    before.name,
+                    keys::GATEWAY_NAME,
+                    after.name
+                ),
+                format!("; set {} to \"{}\" too", keys::GATEWAY_NAME, after.name),
             )
         } else if stale_name && key == keys::GATEWAY_SELECTOR {
             let new_app = app(&after.workload_selector).unwrap_or_default();
@@ -181,7 +223,11 @@ pub(crate) fn check_namespace(
                     quote(new_app),
                     keys::GATEWAY_NAME
                 ),
-                format!("; name still {}", quote(&after.name)),
+                format!(
+                    "; name still {}: set it to {} too",
+                    quote(&after.name),
+                    quote(app(&after.workload_selector).unwrap_or_default())
+                ),
             )
         } else {
             (String::new(), String::new())
@@ -244,7 +290,11 @@ pub(crate) fn check_service(
         if exposure::is_external_name(new) {
             return;
         }
-        if was_labelled != is_labelled || (old.is_none() && is_labelled) {
+        // A "false" label newly written here keeps nothing private, however plainly meant
+        // (a review found it silent on CREATE while the UPDATE from "true" warned).
+        let writes_false = label_value == Some("false")
+            && old.and_then(|o| o.label(keys::GLOBAL)) != Some("false");
+        if was_labelled != is_labelled || (old.is_none() && is_labelled) || writes_false {
             let what = if old.is_none() {
                 " becomes exposed cross-cluster"
             } else {
