@@ -669,27 +669,47 @@ struct Reader<'a> {
     options: &'a ReadOptions,
 }
 
+/// How deep Lists inside Lists are followed (kubectl flattens them all; the YAML reader's own
+/// nesting limit bounds the input anyway).
+const MAX_LIST_DEPTH: usize = 32;
+
 impl Reader<'_> {
     fn document(&self, root: &Node, out: &mut Vec<Manifest>) {
-        if !root.is_map() {
+        self.document_in(root, None, None, 0, out);
+    }
+
+    /// An object, or a List of them. `kind: List` (kubectl's), and typed lists such as
+    /// `ServiceList` whose items may omit their kind; a List inside a List is flattened too,
+    /// as kubectl's resource builder does (a review found a Namespace in one unjudged).
+    fn document_in(
+        &self,
+        node: &Node,
+        default_kind: Option<&str>,
+        default_api_version: Option<&str>,
+        depth: usize,
+        out: &mut Vec<Manifest>,
+    ) {
+        if !node.is_map() {
             return;
         }
-        let kind = root.get("kind").and_then(Node::as_text);
-        let api_version = root.get("apiVersion").and_then(Node::as_text);
-        // `kind: List` (kubectl's), and typed lists such as `ServiceList` whose items may omit
-        // their kind. One level only: kubectl does not nest lists either.
-        if let (Some(list_kind), Some(items)) = (kind, root.get("items").and_then(Node::as_seq))
+        let kind = node.get("kind").and_then(Node::as_text).or(default_kind);
+        let api_version = node
+            .get("apiVersion")
+            .and_then(Node::as_text)
+            .or(default_api_version);
+        if let (Some(list_kind), Some(items)) = (kind, node.get("items").and_then(Node::as_seq))
             && let Some(item_kind) = list_kind.strip_suffix("List")
         {
+            if depth >= MAX_LIST_DEPTH {
+                return;
+            }
             let item_kind = (!item_kind.is_empty()).then_some(item_kind);
             for item in items {
-                if item.is_map() {
-                    out.extend(self.object(item, item_kind, api_version));
-                }
+                self.document_in(item, item_kind, api_version, depth + 1, out);
             }
             return;
         }
-        out.extend(self.object(root, None, None));
+        out.extend(self.object(node, default_kind, default_api_version));
     }
 
     /// A Namespace or Service from a map node; `None` for any other kind.
@@ -722,6 +742,7 @@ impl Reader<'_> {
             ..Positions::default()
         };
         let mut problems = Vec::new();
+        shadowed_keys(node, &mut problems);
         let mut meta = Meta::default();
         if let Some(m) = node.get_entry("metadata") {
             positions.metadata = Some(m.key_node.start);
@@ -811,6 +832,76 @@ impl Place {
         match self {
             Place::Label => "label",
             Place::Annotation => "annotation",
+        }
+    }
+}
+
+/// `traffic.tetrate.io/` keys in a `metadata:`, `labels:` or `annotations:` block that a later
+/// block of the same name replaces: YAML forbids the repeat, Kubernetes' reader keeps the last
+/// block whole, so these keys vanish without a word (kubectl's strict validation refuses the
+/// manifest instead). Reported at each lost key.
+fn shadowed_keys(object: &Node, problems: &mut Vec<ManifestProblem>) {
+    fn earlier<'n>(map: &'n Node, key: &str) -> Vec<(crate::cli::yaml::Entry<'n>, usize)> {
+        let all: Vec<_> = map.entries().into_iter().filter(|e| e.key == key).collect();
+        let Some(last) = all.last().map(|e| e.key_node.start.line) else {
+            return Vec::new();
+        };
+        let n = all.len();
+        all.into_iter().take(n - 1).map(|e| (e, last)).collect()
+    }
+    fn lost(
+        block: &Node,
+        block_name: &str,
+        place: Place,
+        later_line: usize,
+        problems: &mut Vec<ManifestProblem>,
+    ) {
+        if !block.is_map() {
+            return;
+        }
+        for e in block.entries() {
+            if !keys::is_tetrate(e.key) {
+                continue;
+            }
+            problems.push(ManifestProblem {
+                field: place.field(e.key),
+                pos: e.key_node.start,
+                message: format!(
+                    "{} {} is in an earlier `{block_name}:` block, which the one on line \
+                     {later_line} replaces: Kubernetes keeps only the last block, so this key is \
+                     dropped without a word (kubectl's strict validation refuses the manifest). \
+                     Fix: merge the two blocks into one",
+                    place.word(),
+                    e.key
+                ),
+                summary: format!(
+                    "{} {} is dropped: a later `{block_name}:` block replaces this one",
+                    place.word(),
+                    e.key
+                ),
+            });
+        }
+    }
+    let metadata_blocks = object.entries().into_iter().filter(|e| e.key == "metadata");
+    let metadata_blocks: Vec<_> = metadata_blocks.collect();
+    let last_metadata = metadata_blocks.len().saturating_sub(1);
+    for (i, md) in metadata_blocks.into_iter().enumerate() {
+        if i < last_metadata {
+            // A whole earlier `metadata:`: every key in its labels and annotations is lost.
+            let later = object
+                .get_entry("metadata")
+                .map_or(0, |e| e.key_node.start.line);
+            for (name, place) in [("labels", Place::Label), ("annotations", Place::Annotation)] {
+                for e in md.value.entries().into_iter().filter(|e| e.key == name) {
+                    lost(e.value, "metadata", place, later, problems);
+                }
+            }
+            continue;
+        }
+        for (name, place) in [("labels", Place::Label), ("annotations", Place::Annotation)] {
+            for (e, later) in earlier(md.value, name) {
+                lost(e.value, name, place, later, problems);
+            }
         }
     }
 }
@@ -926,6 +1017,56 @@ mod tests {
 
     fn pos(line: usize, column: usize) -> Pos {
         Pos { line, column }
+    }
+
+    /// kubectl's resource builder flattens a List inside a List: so does the reader (a review
+    /// found a Namespace in one never judged).
+    #[test]
+    fn lists_inside_lists_are_read() {
+        let ms = parse_one(
+            "apiVersion: v1\nkind: List\nitems:\n\
+             - apiVersion: v1\n  kind: List\n  items:\n\
+             \x20 - apiVersion: v1\n    kind: Namespace\n    metadata: {name: inner}\n\
+             \x20 - kind: ServiceList\n    apiVersion: v1\n    items:\n\
+             \x20   - metadata: {name: deep, namespace: inner}\n\
+             - {apiVersion: v1, kind: Namespace, metadata: {name: outer}}\n",
+        );
+        let names: Vec<(&str, ResourceKind)> =
+            ms.iter().map(|m| (m.object.name(), m.kind)).collect();
+        assert_eq!(
+            names,
+            [
+                ("inner", ResourceKind::Namespace),
+                ("deep", ResourceKind::Service),
+                ("outer", ResourceKind::Namespace)
+            ]
+        );
+    }
+
+    /// A repeated `metadata:`, `labels:` or `annotations:` block: the last is what Kubernetes
+    /// keeps, and every `traffic.tetrate.io/` key of the earlier ones is reported where it is.
+    #[test]
+    fn keys_in_a_replaced_block_are_reported() {
+        let ms = parse_one(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: da\n  annotations:\n\
+             \x20   traffic.tetrate.io/global: \"true\"\n    owner: a\n  labels: {tetrate.io/rev: default}\n\
+             \x20 annotations:\n    owner: b\n",
+        );
+        assert_eq!(ms[0].problems.len(), 1, "{:?}", ms[0].problems);
+        assert_eq!(ms[0].problems[0].pos, pos(6, 5));
+        assert!(ms[0].problems[0].message.contains("line 9 replaces"));
+        assert_eq!(ms[0].object.annotation(keys::GLOBAL), None);
+        let ms = parse_one(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: {traffic.tetrate.io/global: \"true\"}\n\
+             metadata:\n  name: a\n",
+        );
+        assert_eq!(ms[0].problems.len(), 1, "{:?}", ms[0].problems);
+        assert_eq!(ms[0].problems[0].field, Field::Label(keys::GLOBAL.into()));
+        // Not repeated: nothing to say; repeated without our keys: nothing either.
+        let ms = parse_one(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: {app: x}\n  labels: {app: y}\n",
+        );
+        assert!(ms[0].problems.is_empty(), "{:?}", ms[0].problems);
     }
 
     #[test]
