@@ -1013,3 +1013,33 @@ fn a_false_label_in_a_namespace_level_namespace_is_reported() {
     );
     assert_eq!(report["findings"][0]["object"]["name"], "secret-db");
 }
+
+/// Of an object repeated on the `--old` side, the last copy is what the cluster has (kubectl
+/// applies the copies in order), as explain and diff read it: a review found check judging the
+/// first, so a namespace-level Namespace leaving that mode passed without EW020.
+#[test]
+fn the_last_copy_on_the_old_side_is_what_changes_are_judged_against() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ns = |global: &str| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: pay\n  labels: {{tetrate.io/rev: default}}\n  annotations: {{traffic.tetrate.io/global: \"{global}\"}}\n"
+        )
+    };
+    let old = dir.path().join("old.yaml");
+    let new = dir.path().join("new.yaml");
+    std::fs::write(&old, format!("{}---\n{}", ns("false"), ns("true"))).expect("write");
+    std::fs::write(&new, ns("false")).expect("write");
+    let run = check(&[
+        "--old",
+        old.to_str().expect("utf-8"),
+        new.to_str().expect("utf-8"),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert!(
+        codes_at(&report).iter().any(|(code, _, _)| code == "EW020"),
+        "{report:#}"
+    );
+}

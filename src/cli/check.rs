@@ -166,10 +166,12 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
     let old_index: HashMap<ObjectKey, &Manifest> = match old {
         Some(old) => {
             outcome.input_errors.extend(old.errors.iter().cloned());
+            // Of a repeated object, the last copy is what `kubectl apply` left, as explain and
+            // diff read it.
             let mut index = HashMap::new();
             for m in &old.manifests {
                 if let Some(key) = m.key() {
-                    index.entry(key).or_insert(m);
+                    index.insert(key, m);
                 }
             }
             index

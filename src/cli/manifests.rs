@@ -849,8 +849,11 @@ fn shadowed_keys(object: &Node, problems: &mut Vec<ManifestProblem>) {
         let n = all.len();
         all.into_iter().take(n - 1).map(|e| (e, last)).collect()
     }
+    /// The `traffic.tetrate.io/` keys of `block` that `kept` (the block Kubernetes keeps)
+    /// does not hold with the same value.
     fn lost(
         block: &Node,
+        kept: Option<&Node>,
         block_name: &str,
         place: Place,
         later_line: usize,
@@ -861,6 +864,12 @@ fn shadowed_keys(object: &Node, problems: &mut Vec<ManifestProblem>) {
         }
         for e in block.entries() {
             if !keys::is_tetrate(e.key) {
+                continue;
+            }
+            let same = kept
+                .and_then(|k| k.get(e.key))
+                .is_some_and(|v| v.as_text().is_some() && v.as_text() == e.value.as_text());
+            if same {
                 continue;
             }
             problems.push(ManifestProblem {
@@ -885,22 +894,26 @@ fn shadowed_keys(object: &Node, problems: &mut Vec<ManifestProblem>) {
     let metadata_blocks = object.entries().into_iter().filter(|e| e.key == "metadata");
     let metadata_blocks: Vec<_> = metadata_blocks.collect();
     let last_metadata = metadata_blocks.len().saturating_sub(1);
+    let kept_metadata = object.get("metadata");
     for (i, md) in metadata_blocks.into_iter().enumerate() {
         if i < last_metadata {
-            // A whole earlier `metadata:`: every key in its labels and annotations is lost.
+            // A whole earlier `metadata:`: its labels and annotations are lost, but for what
+            // the kept one says the same.
             let later = object
                 .get_entry("metadata")
                 .map_or(0, |e| e.key_node.start.line);
             for (name, place) in [("labels", Place::Label), ("annotations", Place::Annotation)] {
+                let kept = kept_metadata.and_then(|m| m.get(name));
                 for e in md.value.entries().into_iter().filter(|e| e.key == name) {
-                    lost(e.value, "metadata", place, later, problems);
+                    lost(e.value, kept, "metadata", place, later, problems);
                 }
             }
             continue;
         }
         for (name, place) in [("labels", Place::Label), ("annotations", Place::Annotation)] {
+            let kept = md.value.get(name);
             for (e, later) in earlier(md.value, name) {
-                lost(e.value, name, place, later, problems);
+                lost(e.value, kept, name, place, later, problems);
             }
         }
     }
@@ -1062,6 +1075,19 @@ mod tests {
         );
         assert_eq!(ms[0].problems.len(), 1, "{:?}", ms[0].problems);
         assert_eq!(ms[0].problems[0].field, Field::Label(keys::GLOBAL.into()));
+        // The kept block says the same: nothing is lost. Another value is.
+        let ms = parse_one(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: da\n  annotations:\n\
+             \x20   traffic.tetrate.io/global: \"true\"\n  annotations:\n\
+             \x20   traffic.tetrate.io/global: \"true\"\n    owner: b\n",
+        );
+        assert!(ms[0].problems.is_empty(), "{:?}", ms[0].problems);
+        let ms = parse_one(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: da\n  annotations:\n\
+             \x20   traffic.tetrate.io/global: \"true\"\n  annotations:\n\
+             \x20   traffic.tetrate.io/global: \"false\"\n",
+        );
+        assert_eq!(ms[0].problems.len(), 1, "{:?}", ms[0].problems);
         // Not repeated: nothing to say; repeated without our keys: nothing either.
         let ms = parse_one(
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: {app: x}\n  labels: {app: y}\n",
