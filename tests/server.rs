@@ -1130,3 +1130,91 @@ async fn refused_requests_with_bodies_keep_http1_connections_usable() {
     let _ = writer.await;
     server.stop().await;
 }
+
+/// The rest of a body refused with a 413 is read while the request still counts as in flight:
+/// a review found the connection watchdog taking those bytes for a next request's head and
+/// closing the connection after --header-read-timeout, counted as slow headers. A body whose
+/// declared length is past what is read after the 413, or that waits for `100 Continue`, is
+/// not read: the answer says `Connection: close`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_body_refused_with_413_is_read_past_the_header_timeout() {
+    let mut server = TestServer::start(&[
+        "--max-body-bytes",
+        "65536",
+        "--header-read-timeout",
+        "1s",
+        "--request-timeout",
+        "20s",
+    ])
+    .await;
+    let good = review("namespace-create-plain");
+    let size = 140_000;
+    let mut tls = raw_http1(&server).await;
+    let mut head = http1_head("/validate", &format!("content-length: {size}\r\n")).into_bytes();
+    head.extend(std::iter::repeat_n(b' ', 70_000));
+    tls.write_all(&head).await.unwrap();
+    let (got, head, _) = read_http1_response(&mut tls, Duration::from_secs(10))
+        .await
+        .expect("the 413");
+    assert_eq!(got, 413, "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    // The rest, slower than the header timeout allows a head to arrive.
+    for _ in 0..7 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tls.write_all(&[b' '; 10_000]).await.unwrap();
+    }
+    let mut next =
+        http1_head("/validate", &format!("content-length: {}\r\n", good.len())).into_bytes();
+    next.extend_from_slice(&good);
+    tls.write_all(&next).await.unwrap();
+    let (got, _, body) = read_http1_response(&mut tls, Duration::from_secs(10))
+        .await
+        .expect("the next request on the same connection");
+    assert_eq!(got, 200, "{}", String::from_utf8_lossy(&body));
+    let metrics = server.metrics().await;
+    let slow = metric(
+        &metrics,
+        "eastwest_guard_connections_closed_by_server_total{reason=\"header_read_timeout\"}",
+    )
+    .unwrap_or(0.0);
+    assert_eq!(slow, 0.0, "{metrics}");
+
+    // Declared past four times the limit, or waiting for 100 Continue: not read, and said so.
+    for extra in [
+        format!("content-length: {}\r\n", 65_536 * 4 + 1),
+        "content-length: 100000\r\nexpect: 100-continue\r\n".to_owned(),
+    ] {
+        let mut tls = raw_http1(&server).await;
+        tls.write_all(http1_head("/validate", &extra).as_bytes())
+            .await
+            .unwrap();
+        let (got, head, _) = read_http1_response(&mut tls, Duration::from_secs(10))
+            .await
+            .expect("the 413");
+        assert_eq!(got, 413, "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("connection: close"),
+            "{extra}: {head}"
+        );
+    }
+    // A 404 with a body waiting for 100 Continue: answered at once, not invited.
+    let mut tls = raw_http1(&server).await;
+    tls.write_all(
+        b"POST /nope HTTP/1.1\r\nhost: localhost\r\ncontent-length: 10000000\r\nexpect: 100-continue\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    // (An invitation would be read here as a response of status 100.)
+    let (got, head, _) = read_http1_response(&mut tls, Duration::from_secs(10))
+        .await
+        .expect("the 404");
+    assert_eq!(got, 404, "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    server.stop().await;
+}

@@ -149,20 +149,50 @@ async fn method_not_allowed(request: Request) -> Response {
     .await
 }
 
+/// Held by a request while it counts as in flight for its connection's watchdog (set by the
+/// listener); a refused body read after the answer keeps a clone, so its bytes are not taken
+/// for the head of a next request.
+#[derive(Clone)]
+pub struct InFlightToken(pub Arc<dyn Send + Sync>);
+
 /// A 404 or 405, after reading what the client sent with it: an unread body made hyper close
 /// the keep-alive connection without a word, so the next request on it failed (a review found
-/// 3 to 18 of 20 failing). A body too large or too slow to read is not waited for; an HTTP/1.1
-/// answer then says `Connection: close`.
+/// 3 to 18 of 20 failing). A body declared too large, or one the client waits to be invited to
+/// send (`Expect: 100-continue`), is not read, nor one too slow to read: an HTTP/1.1 answer
+/// then says `Connection: close`.
 async fn refuse(request: Request, status: StatusCode, body: &'static str) -> Response {
     let version = request.version();
-    let read = drain(request.into_body(), DRAIN_BYTES, DRAIN_TIME).await;
+    let readable = declared_length(request.headers()).is_none_or(|n| n <= DRAIN_BYTES as u64)
+        && !expects_continue(request.headers());
+    let read = readable && drain(request.into_body(), DRAIN_BYTES, DRAIN_TIME).await;
     let mut response = text(status, body);
-    if !read && version <= axum::http::Version::HTTP_11 {
+    if !read {
+        close_after(&mut response, version);
+    }
+    response
+}
+
+/// Says `Connection: close` on an HTTP/1.x answer (HTTP/2 has no such header).
+fn close_after(response: &mut Response, version: axum::http::Version) {
+    if version <= axum::http::Version::HTTP_11 {
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    response
+}
+
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+fn expects_continue(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
 /// What [`refuse`] reads of a body it does not need.
@@ -192,12 +222,32 @@ async fn drain(mut body: Body, bytes: usize, time: Duration) -> bool {
 }
 
 /// The rest of a body refused as too large, read and dropped after the 413 is sent (up to
-/// [`LINGER_LIMITS`] times the limit, within the request's deadline), as nginx's lingering
-/// close does: a client that sends the whole body before reading the answer (Go's, so
-/// kube-apiserver's, sends no `Expect: 100-continue`) got a reset connection instead of the
-/// 413, over HTTP/2 a reset stream. Past the bound the connection is closed.
-fn linger(body: Body, limit: usize, deadline: Duration) {
-    tokio::spawn(drain(body, limit.saturating_mul(LINGER_LIMITS), deadline));
+/// [`LINGER_LIMITS`] times the limit, within what is left of the request's deadline), as
+/// nginx's lingering close does: a client that sends the whole body before reading the answer
+/// (Go's, so kube-apiserver's, sends no `Expect: 100-continue`) got a reset connection instead
+/// of the 413, over HTTP/2 a reset stream. The request stays in flight meanwhile (`token`).
+/// Past the bound the connection is closed.
+fn linger(body: Body, limit: usize, left: Duration, token: Option<InFlightToken>) {
+    tokio::spawn(async move {
+        drain(body, limit.saturating_mul(LINGER_LIMITS), left).await;
+        drop(token);
+    });
+}
+
+/// A refused request's answer, and whether its connection closes after it (the body is not
+/// read: declared beyond what [`linger`] reads, or not yet invited with `100 Continue`).
+struct Refused {
+    answer: Answer,
+    close: bool,
+}
+
+impl From<Answer> for Refused {
+    fn from(answer: Answer) -> Self {
+        Refused {
+            answer,
+            close: false,
+        }
+    }
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {
@@ -216,9 +266,12 @@ async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     // The body's budget share is held until the answer is made (parsing it takes memory too).
-    let answer = match read_body(app, &parts, body).await {
-        Ok(held) => admission::answer(endpoint, &held.bytes, &app.config, app.cluster.as_ref()),
-        Err(refused) => refused,
+    let (answer, close) = match read_body(app, &parts, body).await {
+        Ok(held) => (
+            admission::answer(endpoint, &held.bytes, &app.config, app.cluster.as_ref()),
+            false,
+        ),
+        Err(refused) => (refused.answer, refused.close),
     };
     let elapsed = started.elapsed();
     let lookups = match &app.lookups {
@@ -231,14 +284,19 @@ async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
     };
     record(&app.metrics, endpoint, &answer, elapsed);
     log(endpoint, &answer, elapsed, lookups);
-    respond(answer)
+    let mut response = respond(answer);
+    if close {
+        close_after(&mut response, parts.version);
+    }
+    response
 }
 
 async fn read_body(
     app: &App,
     parts: &axum::http::request::Parts,
     mut body: Body,
-) -> Result<HeldBody, Answer> {
+) -> Result<HeldBody, Refused> {
+    let started = Instant::now();
     let limit = app.max_body_bytes;
     let too_large = |size: &dyn fmt::Display| {
         Answer::bad_request(
@@ -248,27 +306,36 @@ async fn read_body(
             ),
         )
     };
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(&parts.headers);
     let deadline = deadline(parts.uri.query(), app.request_timeout);
+    let token = || parts.extensions.get::<InFlightToken>().cloned();
     if let Some(length) = declared.filter(|&length| length > limit as u64) {
-        linger(body, limit, deadline);
-        return Err(too_large(&length));
+        // Read the rest only if it is coming and will fit what `linger` reads.
+        let lingers = length <= limit.saturating_mul(LINGER_LIMITS) as u64
+            && !expects_continue(&parts.headers);
+        if lingers {
+            linger(body, limit, deadline, token());
+        }
+        return Err(Refused {
+            answer: too_large(&length),
+            close: !lingers,
+        });
     }
     let read = collect(&mut body, limit, &app.body_budget);
     match tokio::time::timeout(deadline, read).await {
         Ok(Ok(held)) => Ok(held),
         Ok(Err(BodyError::TooLarge)) => {
-            linger(body, limit, deadline);
-            Err(too_large(&format!("more than {limit}")))
+            linger(
+                body,
+                limit,
+                deadline.saturating_sub(started.elapsed()),
+                token(),
+            );
+            Err(too_large(&format!("more than {limit}")).into())
         }
-        Ok(Err(BodyError::Read(e))) => Err(Answer::bad_request(
-            400,
-            format!("reading the request body: {e}"),
-        )),
+        Ok(Err(BodyError::Read(e))) => {
+            Err(Answer::bad_request(400, format!("reading the request body: {e}")).into())
+        }
         Ok(Err(BodyError::Busy)) => Err(Answer::bad_request(
             503,
             format!(
@@ -277,11 +344,13 @@ async fn read_body(
                 limit.saturating_mul(BodyBudget::LARGEST_BODIES),
                 BodyBudget::UNBUDGETED_BYTES
             ),
-        )),
+        )
+        .into()),
         Err(_) => Err(Answer::bad_request(
             408,
             format!("request body not received within {deadline:?}"),
-        )),
+        )
+        .into()),
     }
 }
 

@@ -281,8 +281,13 @@ async fn serve_connection(
         let router = shared.router.clone();
         let metrics = shared.metrics.clone();
         let activity = activity.clone();
-        hyper::service::service_fn(move |request| {
-            let in_flight = activity.request_started();
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            // Shared with the handler, which keeps a clone while it reads the rest of a
+            // refused body (the watchdog must not take those bytes for a new request's head).
+            let in_flight: Arc<dyn Send + Sync> = Arc::new(activity.request_started());
+            request
+                .extensions_mut()
+                .insert(http::InFlightToken(in_flight.clone()));
             let router = router.clone();
             let metrics = metrics.clone();
             async move {
