@@ -335,15 +335,23 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
             Event::MappingEnd => in_top_map = false,
             _ if !in_top_map => {}
             Event::Scalar(raw, style, anchor, tag) => {
-                let core_tag = tag
-                    .as_ref()
-                    .filter(|t| t.is_yaml_core_schema())
-                    .map(|t| t.suffix.as_str());
+                // `!!int`, or written out: `!<tag:yaml.org,2002:int>`.
+                let core_tag = tag.as_ref().and_then(|t| {
+                    if t.is_yaml_core_schema() {
+                        Some(t.suffix.as_str())
+                    } else if t.handle.is_empty() {
+                        t.suffix.strip_prefix("tag:yaml.org,2002:")
+                    } else {
+                        None
+                    }
+                });
                 if let Some(name) = core_tag.filter(|name| !tag_holds(name, &raw)) {
                     problems.push(YamlProblem {
                         what: format!(
-                            "is not valid YAML for the agent: Go's YAML cannot decode {} as a \
-                             !!{name}; remove the tag (values are strings)",
+                            "is not valid YAML for the agent: {} is tagged !!{name}, which Go's \
+                             YAML refuses unless the value is one (the guard takes only the plain \
+                             forms, such as 42, 4.5, true, 2026-12-01); remove the tag (values \
+                             are strings)",
                             quote(&raw)
                         ),
                         position: Some(at),
@@ -612,10 +620,12 @@ fn is_null(s: &str) -> bool {
 
 /// Whether a scalar with the explicit core tag `!!name` is one Go's YAML decodes. It refuses
 /// content its tag cannot hold (`!!int nlb`: "cannot decode !!str `nlb` as a !!int"), which
-/// sends the agent to its fallback. Checked conservatively, as both yaml.v2 (YAML 1.1) and
-/// yaml.v3 read the forms: a decimal integer without leading zeros, a decimal float or
-/// `.inf`/`.nan`, `true`/`false`, a `YYYY-MM-DD` date. `!!binary` is decoded separately;
-/// `!!str`, `!!null` and tags Go does not resolve leave the text as it is.
+/// sends the agent to its fallback. Checked conservatively, in the forms yaml.v2 (YAML 1.1)
+/// and yaml.v3 both read: a decimal integer without leading zeros that fits 64 bits, a finite
+/// decimal float or `.inf`/`.nan`, `true`/`false`, a null, a `YYYY-MM-DD` date of the calendar.
+/// (Go also reads `0x1F`, `1_000` or a date with a time under those tags: refused here, a
+/// stricter reading.) `!!binary` is decoded separately; `!!str` and tags Go does not resolve
+/// leave the text as it is.
 fn tag_holds(name: &str, raw: &str) -> bool {
     fn digits(s: &str) -> bool {
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
@@ -624,7 +634,10 @@ fn tag_holds(name: &str, raw: &str) -> bool {
     match name {
         "int" => {
             let n = unsigned(raw);
-            digits(&n) && (n == "0" || !n.starts_with('0'))
+            digits(&n)
+                && (n == "0" || !n.starts_with('0'))
+                && (raw.parse::<i64>().is_ok()
+                    || raw.trim_start_matches('+').parse::<u64>().is_ok())
         }
         "float" => {
             let n = unsigned(raw);
@@ -641,7 +654,9 @@ fn tag_holds(name: &str, raw: &str) -> bool {
             (digits(whole) || (whole.is_empty() && digits(fraction)))
                 && (fraction.is_empty() || digits(fraction))
                 && exponent.is_none_or(digits)
+                && raw.parse::<f64>().is_ok_and(f64::is_finite)
         }
+        "null" => is_null(raw),
         "bool" => matches!(raw, "true" | "True" | "TRUE" | "false" | "False" | "FALSE"),
         "timestamp" => {
             let b = raw.as_bytes();
@@ -653,6 +668,7 @@ fn tag_holds(name: &str, raw: &str) -> bool {
                         c.is_ascii_digit()
                     }
                 })
+                && raw.parse::<jiff::civil::Date>().is_ok()
         }
         _ => true,
     }
@@ -1228,12 +1244,18 @@ mod tests {
             "a.io/x: !!bool internal\n",
             "a.io/x: !!float nlb\n",
             "a.io/x: !!timestamp nlb\n",
+            "a.io/x: !!timestamp 2026-13-45\n",
+            "a.io/x: !!timestamp 2026-02-30\n",
+            "a.io/x: !!int 99999999999999999999\n",
+            "a.io/x: !!float 1e400\n",
+            "a.io/x: !!null nlb\n",
+            "a.io/x: !<tag:yaml.org,2002:int> nlb\n",
             "!!int a.io/x: nlb\n",
             "a.io/x: ok\nb.io/y: !!int nlb\n",
         ] {
             let problems = parse_yaml(bad).unwrap_err();
             assert!(
-                problems[0].what.contains("cannot decode"),
+                problems[0].what.contains("which Go's YAML refuses"),
                 "{bad:?}: {problems:?}"
             );
         }
@@ -1252,7 +1274,12 @@ mod tests {
             ("a.io/x: !!bool true\n", "true"),
             ("a.io/x: !!timestamp 2026-12-01\n", "2026-12-01"),
             ("a.io/x: !!str 42\n", "42"),
-            ("a.io/x: !!null nlb\n", "nlb"),
+            (
+                "a.io/x: !!int 18446744073709551615\n",
+                "18446744073709551615",
+            ),
+            ("a.io/x: !!timestamp 2028-02-29\n", "2028-02-29"),
+            ("a.io/x: !<tag:yaml.org,2002:int> 42\n", "42"),
             ("a.io/x: !local nlb\n", "nlb"),
         ] {
             let e = parse_yaml(good).unwrap_or_else(|p| panic!("{good:?}: {p:?}"));
