@@ -265,8 +265,17 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
             Err(e) => {
                 let m = e.marker();
                 // An error found at the end of the text (a last line that is no `key: value`)
-                // is reported on the line after the last: point at the last line instead.
-                let lines = text.lines().count().max(1);
+                // is reported on the line after the last: point at the last line that holds
+                // something (not a blank or comment line) instead.
+                let lines = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| {
+                        let t = l.trim();
+                        !t.is_empty() && !t.starts_with('#')
+                    })
+                    .last()
+                    .map_or(1, |(i, _)| i + 1);
                 let (line, column) = if m.line() > lines {
                     (lines, 1)
                 } else {
@@ -1192,6 +1201,8 @@ mod tests {
         for text in [
             "a.io/x: b\nc.io/y: d\nbad line\n",
             "a.io/x: b\nc.io/y: d\nbad line",
+            "a.io/x: b\nc.io/y: d\nbad line\n\n\n",
+            "a.io/x: b\nc.io/y: d\nbad line\n# a comment\n",
         ] {
             let problems = parse_yaml(text).unwrap_err();
             assert_eq!(
