@@ -2124,6 +2124,16 @@ fn ew030_fix_with_a_revision_label_already_set() {
         v.message
     );
     assert!(!v.summary.contains(" ("), "{}", v.summary);
+    // `istio-injection=disabled` is an opt-out: overwriting it turns injection on, and the
+    // note says so (not "revision").
+    let d = check_ns(&ns(&[("istio-injection", "disabled")], &[(GLOBAL, "true")]));
+    let v = &only(&d, RuleId::EW030)[0];
+    assert!(
+        v.message.contains("istio-injection=enabled --overwrite"),
+        "{}",
+        v.message
+    );
+    assert!(v.message.contains("turns injection on"), "{}", v.message);
     let d = check_ns(&ns(&[], &[(GLOBAL, "true")]));
     let v = &only(&d, RuleId::EW030)[0];
     assert!(
@@ -2202,10 +2212,26 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
         "{}",
         name.message
     );
+    // Said once, on the name: the derived selector's own change would say the opposite.
+    assert_eq!(v.len(), 1, "{v:#?}");
     let d = update_ns(&old, &new, &NoCluster);
     for v in only(&d, RuleId::EW021) {
         assert!(!v.message.contains("in this manifest"), "{}", v.message);
     }
+    // The mirror: the selector's app renamed, the name derived from it.
+    let old_sel = ew_ns(&[(GLOBAL, "true"), (SELECTOR, "app=a")]);
+    let new_sel = ew_ns(&[(GLOBAL, "true"), (SELECTOR, "app=b")]);
+    let review =
+        Review::update(ResourceKind::Namespace, &old_sel, &new_sel).with_origin(Origin::Manifests);
+    let d = rules::validate(&review, &Config::default(), &NoCluster);
+    let v = only(&d, RuleId::EW021);
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert!(
+        v[0].message
+            .contains(&format!("set {NAME} to \"b\" in this manifest")),
+        "{}",
+        v[0].message
+    );
     // The stale selector the webhook sees says how to fix it in the warning itself.
     let pinned = ew_ns(&[(GLOBAL, "true"), (NAME, "gw2"), (SELECTOR, "app=gw1")]);
     let old_pinned = ew_ns(&[(GLOBAL, "true"), (NAME, "gw1"), (SELECTOR, "app=gw1")]);

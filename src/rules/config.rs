@@ -70,11 +70,20 @@ impl Config {
             Some((k.as_str(), v.as_str(), has))
         });
         match present {
-            Some((k, v, has)) => format!(
-                "kubectl label namespace {namespace} {k}={v} --overwrite (it has {k}={has}, \
-                 which is not a trigger label; the label also picks the revision of its \
-                 sidecars)"
-            ),
+            Some((k, v, has)) => {
+                // What else the label decides: a revision label picks the sidecars' revision;
+                // `istio-injection` turns injection on or off (`disabled` is an opt-out).
+                let also = if k.ends_with("/rev") {
+                    "the label also picks the revision of its sidecars"
+                } else {
+                    "the label also decides whether its pods get sidecars: overwriting it turns \
+                     injection on"
+                };
+                format!(
+                    "kubectl label namespace {namespace} {k}={v} --overwrite (it has {k}={has}, \
+                     which is not a trigger label; {also}: make sure that is wanted)"
+                )
+            }
             None => {
                 let (k, v) = self
                     .trigger_labels

@@ -145,6 +145,22 @@ pub(crate) fn check_namespace(
     .filter(|&(_, key, a, b)| {
         a != b && !(key == keys::GATEWAY_SELECTOR && selector::same_pairs(a, b))
     })
+    // In manifests, a key written in neither version that changes only because it is derived
+    // from the other (the selector from the name, or the name from the selector's app) is
+    // said once, on the key that was written: where the mutating webhook runs, the derived
+    // one stays as it was written down (a review found the two warnings contradicting).
+    .filter(|&(_, key, _, _)| {
+        let derived_in_both = |k: &str| old.annotation(k).is_none() && new.annotation(k).is_none();
+        !(origin == Origin::Manifests
+            && ((key == keys::GATEWAY_SELECTOR
+                && derived_in_both(keys::GATEWAY_SELECTOR)
+                && before.name != after.name
+                && !derived_in_both(keys::GATEWAY_NAME))
+                || (key == keys::GATEWAY_NAME
+                    && derived_in_both(keys::GATEWAY_NAME)
+                    && !derived_in_both(keys::GATEWAY_SELECTOR)
+                    && !selector::same_pairs(&before.workload_selector, &after.workload_selector))))
+    })
     .collect();
     // A new name with the selector still derived from the old one (written down by the
     // defaults patch, or by hand): the new gateway would select the old gateway's pods.
