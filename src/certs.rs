@@ -55,8 +55,9 @@ pub const SECRET_FILE: &str = "secret.yaml";
 /// cannot read a patch file of two documents.
 pub const VALIDATING_PATCH_FILE: &str = "cabundle-patch-validating.yaml";
 pub const MUTATING_PATCH_FILE: &str = "cabundle-patch-mutating.yaml";
-/// What runs before the split wrote: both patches in one file. Read for the previous CA, and
-/// removed once the two files are written (the kustomization no longer lists it).
+/// What runs before the split wrote: both patches in one file. Read for the previous CA, and,
+/// where it is there, rewritten with the new bundle too: a GitOps kustomization that lists it
+/// keeps building (and trusting the right CAs) until it is moved to the two files.
 pub const OLD_PATCH_FILE: &str = "cabundle-patch.yaml";
 pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 
@@ -323,7 +324,17 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
         bundle.push_str(prev);
     }
 
-    let generated = render_header(args, &issued.expires_at);
+    let generated = render_header(
+        args,
+        &issued.expires_at,
+        "This directory holds a private key: never commit it.",
+    );
+    // The patches and the Component hold certificates only, and are what GitOps commits.
+    let public = render_header(
+        args,
+        &issued.expires_at,
+        "This file holds no key (tls.key and secret.yaml do: never commit those).",
+    );
     // The key first: if anything fails after, no file refers to a key that is not there.
     write_atomic(&dir.join(TLS_KEY_FILE), issued.key_pem.as_bytes(), 0o600)?;
     write_atomic(&dir.join(TLS_CERT_FILE), issued.cert_pem.as_bytes(), 0o644)?;
@@ -346,13 +357,13 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
     ] {
         write_atomic(
             &dir.join(file),
-            render_cabundle_patch(&generated, kind, webhook, &bundle).as_bytes(),
+            render_cabundle_patch(&public, kind, webhook, &bundle).as_bytes(),
             0o644,
         )?;
     }
     write_atomic(
         &dir.join(KUSTOMIZATION_FILE),
-        render_kustomization(&generated).as_bytes(),
+        render_kustomization(&public).as_bytes(),
         0o644,
     )?;
     // Written last: its presence means the set above is complete, and the next run reads it
@@ -360,11 +371,17 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
     write_atomic(&dir.join(CA_CERT_FILE), issued.ca_pem.as_bytes(), 0o644)?;
     // The single patch file of older runs: its CA is in the new bundle, and the kustomization
     // no longer lists it. Left behind, it would be committed as if it were still in use.
-    let removed_old_patch = match fs::remove_file(dir.join(OLD_PATCH_FILE)) {
-        Ok(()) => true,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(e) => return Err(io_err(&dir.join(OLD_PATCH_FILE))(e)),
-    };
+    let old_patch = dir.join(OLD_PATCH_FILE);
+    let rewrote_old_patch = old_patch.exists();
+    if rewrote_old_patch {
+        let both = [
+            ("ValidatingWebhookConfiguration", VALIDATING_WEBHOOK_NAME),
+            ("MutatingWebhookConfiguration", MUTATING_WEBHOOK_NAME),
+        ]
+        .map(|(kind, webhook)| render_cabundle_patch("", kind, webhook, &bundle))
+        .join("---\n");
+        write_atomic(&old_patch, format!("{public}---\n{both}").as_bytes(), 0o644)?;
+    }
     // Whatever directory this is, git leaves it alone: it holds a private key.
     write_atomic(
         &dir.join(".gitignore"),
@@ -384,11 +401,13 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
         s,
         "  {TLS_KEY_FILE} and {SECRET_FILE} hold the private key (mode 0600; never commit them)"
     );
-    if removed_old_patch {
+    if rewrote_old_patch {
         let _ = writeln!(
             s,
-            "  removed the old {OLD_PATCH_FILE}: the patches are now {VALIDATING_PATCH_FILE} \
-             and {MUTATING_PATCH_FILE} (commit both, and the removal)"
+            "  also rewrote {OLD_PATCH_FILE} (both patches in one file, as earlier versions \
+             wrote it) for kustomizations that list it; kubectl 1.30 and older cannot read a \
+             patch file of two documents: list {VALIDATING_PATCH_FILE} and \
+             {MUTATING_PATCH_FILE} instead (git add -f them), then delete it"
         );
     }
     if previous.is_some() {
@@ -461,11 +480,11 @@ fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), CertsErro
     result
 }
 
-fn render_header(args: &CertsArgs, expires_at: &str) -> String {
+fn render_header(args: &CertsArgs, expires_at: &str, note: &str) -> String {
     format!(
         "# Written by `eastwest-guard certs --service {} --namespace {} --days {}`.\n\
          # The serving certificate expires at {expires_at}; rotate well before then\n\
-         # (certs/README.md). This directory holds a private key: never commit it.\n",
+         # (certs/README.md). {note}\n",
         args.service, args.namespace, args.days
     )
 }

@@ -15,7 +15,7 @@ pub struct RuleFlags {
     #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY", value_parser = BoolishValueParser::new())]
     pub warn_only: bool,
 
-    /// Downgrade one deny rule to a warning (repeatable), e.g. `--warn EW010 --warn EW021`.
+    /// Downgrade one deny rule to a warning (repeatable), e.g. `--warn EW011 --warn EW013`.
     #[arg(
         long = "warn",
         value_name = "RULE_ID",

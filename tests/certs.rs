@@ -595,7 +595,8 @@ fn an_unwritable_output_is_an_error_not_a_panic() {
 
 /// An output directory of a run before the patches were split holds one `cabundle-patch.yaml`
 /// of two documents (and, in a GitOps checkout, nothing else): its CA is carried into the two
-/// new files, and the old file is removed, so nothing stale is left to commit.
+/// new files, and the old file is rewritten with the new bundle too, so a kustomization that
+/// lists it keeps building and trusting the right CAs until it is moved to the new files.
 #[test]
 fn a_single_patch_file_of_an_older_run_is_read_and_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -624,15 +625,28 @@ fn a_single_patch_file_of_an_older_run_is_read_and_replaced() {
 
     let run = certs_into(out, &[]);
     let said = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        said.contains("removed the old cabundle-patch.yaml"),
-        "{said}"
-    );
-    assert!(!out.join("cabundle-patch.yaml").exists());
+    assert!(said.contains("also rewrote cabundle-patch.yaml"), "{said}");
     let ca2 = one_cert(&read(out, "ca.crt"));
     for which in [0, 1] {
         let bundle = bundle_of(out, which);
         assert_eq!(bundle, vec![ca2.clone(), ca1.clone()]);
         assert!(verifies(&bundle, &leaf1, &svc));
     }
+    let old_text = read(out, "cabundle-patch.yaml");
+    let old = yaml_docs(&old_text);
+    assert_eq!(old.len(), 2);
+    for doc in &old {
+        let b64 = doc["webhooks"][0]["clientConfig"]["caBundle"]
+            .as_str()
+            .expect("caBundle");
+        let pem = String::from_utf8(BASE64.decode(b64).expect("base64")).expect("utf-8");
+        assert_eq!(pem_certs(&pem), vec![ca2.clone(), ca1.clone()]);
+    }
+    // The kustomization the command writes lists only the two new files.
+    let k = read(out, "kustomization.yaml");
+    assert!(!k.contains("cabundle-patch.yaml"), "{k}");
+    // A run without the old file does not make one.
+    let fresh = tempfile::tempdir().expect("tempdir");
+    certs_into(fresh.path(), &[]);
+    assert!(!fresh.path().join("cabundle-patch.yaml").exists());
 }

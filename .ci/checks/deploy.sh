@@ -123,17 +123,23 @@ say "rendered manifests/ (= overlays/cert-manager)"
 # document, and the README promises kubectl 1.27: every patch file, ours and the certs
 # subcommand's, holds one. Checked always; rendered too where an older kubectl is installed
 # (Google's kubectl package has kubectl.1.27 to kubectl.1.33; CI machines may have none).
-while IFS= read -r patch; do
-  docs=$("$PY" -c 'import sys, yaml; print(sum(1 for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None))' "$patch")
-  [ "$docs" = 1 ] || die "${patch#"$WORK"/repo/} holds $docs YAML documents: kubectl 1.30 and older need one a patch file"
-done < <(find "$WORK/repo/manifests" "$WORK/repo/certs/out" -name kustomization.yaml -print0 \
+find "$WORK/repo/manifests" "$WORK/repo/certs/out" -name kustomization.yaml -print0 \
   | xargs -0 "$PY" -c '
 import os, sys, yaml
 for k in sys.argv[1:]:
-    for p in (yaml.safe_load(open(k)) or {}).get("patches", []):
-        if "path" in p:
-            print(os.path.normpath(os.path.join(os.path.dirname(k), p["path"])))')
-say "every kustomize patch file holds one document"
+    doc = yaml.safe_load(open(k)) or {}
+    for p in doc.get("patches", []) + doc.get("patchesStrategicMerge", []):
+        path = p.get("path") if isinstance(p, dict) else p
+        if isinstance(path, str):
+            print(os.path.normpath(os.path.join(os.path.dirname(k), path)))' >"$WORK/patches.txt" \
+  || die "listing the kustomize patch files failed"
+[ -s "$WORK/patches.txt" ] || die "no kustomize patch file found to check"
+while IFS= read -r patch; do
+  docs=$("$PY" -c 'import sys, yaml; print(sum(1 for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None))' "$patch") \
+    || die "reading $patch failed"
+  [ "$docs" = 1 ] || die "${patch#"$WORK"/repo/} holds $docs YAML documents: kubectl 1.30 and older need one a patch file"
+done <"$WORK/patches.txt"
+say "every kustomize patch file holds one document ($(wc -l <"$WORK/patches.txt") files)"
 OLD_KUBECTL=${OLD_KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.27}
 if [ -x "$OLD_KUBECTL" ]; then
   for name in "${overlays[@]}"; do
