@@ -674,42 +674,36 @@ struct Reader<'a> {
 const MAX_LIST_DEPTH: usize = 32;
 
 impl Reader<'_> {
-    fn document(&self, root: &Node, out: &mut Vec<Manifest>) {
-        self.document_in(root, None, None, 0, out);
-    }
-
     /// An object, or a List of them. `kind: List` (kubectl's), and typed lists such as
     /// `ServiceList` whose items may omit their kind; a List inside a List is flattened too,
-    /// as kubectl's resource builder does (a review found a Namespace in one unjudged).
-    fn document_in(
-        &self,
-        node: &Node,
-        default_kind: Option<&str>,
-        default_api_version: Option<&str>,
-        depth: usize,
-        out: &mut Vec<Manifest>,
-    ) {
-        if !node.is_map() {
-            return;
-        }
-        let kind = node.get("kind").and_then(Node::as_text).or(default_kind);
-        let api_version = node
-            .get("apiVersion")
-            .and_then(Node::as_text)
-            .or(default_api_version);
-        if let (Some(list_kind), Some(items)) = (kind, node.get("items").and_then(Node::as_seq))
-            && let Some(item_kind) = list_kind.strip_suffix("List")
-        {
-            if depth >= MAX_LIST_DEPTH {
-                return;
+    /// in kubectl's order (its resource builder takes a List's items after what is already
+    /// queued: breadth first), which decides which copy of a repeated object is last (a review
+    /// found a Namespace in a nested List never judged).
+    fn document(&self, root: &Node, out: &mut Vec<Manifest>) {
+        let mut queue: std::collections::VecDeque<(&Node, Option<&str>, Option<&str>, usize)> =
+            std::collections::VecDeque::from([(root, None, None, 0)]);
+        while let Some((node, default_kind, default_api_version, depth)) = queue.pop_front() {
+            if !node.is_map() {
+                continue;
             }
-            let item_kind = (!item_kind.is_empty()).then_some(item_kind);
-            for item in items {
-                self.document_in(item, item_kind, api_version, depth + 1, out);
+            let kind = node.get("kind").and_then(Node::as_text).or(default_kind);
+            let api_version = node
+                .get("apiVersion")
+                .and_then(Node::as_text)
+                .or(default_api_version);
+            if let (Some(list_kind), Some(items)) = (kind, node.get("items").and_then(Node::as_seq))
+                && let Some(item_kind) = list_kind.strip_suffix("List")
+            {
+                if depth < MAX_LIST_DEPTH {
+                    let item_kind = (!item_kind.is_empty()).then_some(item_kind);
+                    for item in items {
+                        queue.push_back((item, item_kind, api_version, depth + 1));
+                    }
+                }
+                continue;
             }
-            return;
+            out.extend(self.object(node, default_kind, default_api_version));
         }
-        out.extend(self.object(node, default_kind, default_api_version));
     }
 
     /// A Namespace or Service from a map node; `None` for any other kind.
@@ -1046,12 +1040,13 @@ mod tests {
         );
         let names: Vec<(&str, ResourceKind)> =
             ms.iter().map(|m| (m.object.name(), m.kind)).collect();
+        // kubectl's order: breadth first.
         assert_eq!(
             names,
             [
+                ("outer", ResourceKind::Namespace),
                 ("inner", ResourceKind::Namespace),
                 ("deep", ResourceKind::Service),
-                ("outer", ResourceKind::Namespace)
             ]
         );
     }
