@@ -201,7 +201,9 @@ pub(crate) fn check_namespace(
             (
                 format!(
                     ". Where eastwest-guard's mutating webhook runs, the Namespace already \
-                     carries the selector derived from the old name ({} \"{}\"), and it stays: \
+                     carries the selector derived from the old name ({} \"{}\"), and with a \
+                     client-side `kubectl apply` it stays (server-side apply drops it, and the \
+                     webhook derives it again): \
                      set {} to \"app={to}\" in this manifest to move it too",
                     keys::GATEWAY_SELECTOR,
                     before.workload_selector,
@@ -219,7 +221,9 @@ pub(crate) fn check_namespace(
             (
                 format!(
                     ". Where eastwest-guard's mutating webhook runs, the Namespace already \
-                     carries the name derived from the old selector ({} \"{}\"), and it stays: \
+                     carries the name derived from the old selector ({} \"{}\"), and with a \
+                     client-side `kubectl apply` it stays (server-side apply drops it, and the \
+                     webhook derives it again): \
                      set {} to \"{}\" in this manifest to rename it too",
                     keys::GATEWAY_NAME,
                     before.name,
