@@ -598,7 +598,7 @@ fn an_unwritable_output_is_an_error_not_a_panic() {
 /// new files, and the old file is rewritten with the new bundle too, so a kustomization that
 /// lists it keeps building and trusting the right CAs until it is moved to the new files.
 #[test]
-fn a_single_patch_file_of_an_older_run_is_read_and_replaced() {
+fn a_single_patch_file_of_an_older_run_is_read_and_kept_current() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path();
     let svc = names()[2].clone();
