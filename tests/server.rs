@@ -515,6 +515,78 @@ async fn mtls_requires_a_client_certificate_from_the_client_ca() {
     server.stop().await;
 }
 
+/// A rotated client CA is picked up without a restart (a review found `--client-ca` read at
+/// start only: once kube-apiserver's client certificate was reissued by a new CA, every
+/// handshake would fail until the pods restarted). A file that does not load leaves the CAs in
+/// use and counts a failed reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_client_ca_needs_no_restart() {
+    let old_ca = Ca::new("client CA 1");
+    let new_ca = Ca::new("client CA 2");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("client-ca.crt");
+    std::fs::write(&file, &old_ca.pem).unwrap();
+    let mut server = TestServer::start(&[
+        "--client-ca",
+        file.to_str().unwrap(),
+        "--cert-reload-interval",
+        "50ms",
+    ])
+    .await;
+    let roots = [server.ca.der()];
+    let old_client = old_ca.client_cert("kube-apiserver");
+    let new_client = new_ca.client_cert("kube-apiserver");
+    let serves = |cert: &Leaf| {
+        let config = client_config(&roots, Protocol::Http1.alpn(), Some(cert));
+        let webhook = server.webhook;
+        async move {
+            match Client::connect(webhook, config, Protocol::Http1).await {
+                Err(_) => false,
+                Ok(mut client) => client
+                    .post("/validate", review("namespace-create-plain"))
+                    .await
+                    .is_ok_and(|r| r.status == StatusCode::OK),
+            }
+        }
+    };
+    assert!(serves(&old_client).await);
+    assert!(!serves(&new_client).await);
+
+    // Both CAs during the rollout, then only the new one.
+    std::fs::write(&file, format!("{}{}", new_ca.pem, old_ca.pem)).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || serves(&new_client)).await,
+        "the new client CA was never picked up"
+    );
+    assert!(serves(&old_client).await);
+    std::fs::write(&file, &new_ca.pem).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let s = serves(&old_client);
+            async move { !s.await }
+        })
+        .await,
+        "the old client CA was never dropped"
+    );
+    assert!(serves(&new_client).await);
+
+    // Garbage in the file: refused as a reload, the CA in use stays.
+    std::fs::write(&file, "not a certificate\n").unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            metric(
+                &server.metrics().await,
+                "eastwest_guard_tls_cert_reloads_total{result=\"failure\"}",
+            )
+            .unwrap_or(0.0)
+                >= 1.0
+        })
+        .await
+    );
+    assert!(serves(&new_client).await);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_rotation_by_secret_symlink_swap_needs_no_restart() {
     let ca = Ca::new("rotation CA");

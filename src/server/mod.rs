@@ -75,7 +75,8 @@ pub struct ServeArgs {
     )]
     pub tls_key: Option<PathBuf>,
 
-    /// PEM CA certificate(s): require client certificates signed by them (mTLS).
+    /// PEM CA certificate(s): require client certificates signed by them (mTLS). Re-read
+    /// every --cert-reload-interval and swapped in when it changes.
     #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_CLIENT_CA")]
     pub client_ca: Option<PathBuf>,
 
@@ -131,7 +132,7 @@ pub struct ServeArgs {
 /// every command's arguments as large as `serve`'s).
 #[derive(clap::Args, Clone, Debug)]
 pub struct TuningFlags {
-    /// How often the certificate and key files are re-read to pick up a rotation.
+    /// How often the certificate, key and client CA files are re-read to pick up a rotation.
     #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_CERT_RELOAD_INTERVAL",
           default_value = "2s", value_parser = duration::parse)]
     pub cert_reload_interval: Duration,
@@ -248,6 +249,7 @@ pub struct RunningServer {
     webhook: JoinHandle<Drained>,
     probes: JoinHandle<()>,
     reloader: Option<JoinHandle<()>>,
+    client_ca_reloader: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -276,7 +278,7 @@ impl RunningServer {
     }
 
     /// Waits until shutdown has run its course: the webhook drained (or the drain timed out),
-    /// then the probes and the certificate reloader are stopped.
+    /// then the probes and the certificate and client CA reloaders are stopped.
     pub async fn wait(self) -> Drained {
         let drained = match self.webhook.await {
             Ok(drained) => drained,
@@ -288,7 +290,10 @@ impl RunningServer {
             }
         };
         self.probes.abort();
-        if let Some(reloader) = self.reloader {
+        for reloader in [self.reloader, self.client_ca_reloader]
+            .into_iter()
+            .flatten()
+        {
             reloader.abort();
         }
         drained
@@ -385,7 +390,7 @@ async fn start_inner(
         tracing::warn!(certificate = %cert.description, "the serving certificate has expired");
     }
     let resolver = Arc::new(tls::CertResolver::new(&cert));
-    let tls_config = tls::server_config(
+    let (tls_config, client_ca_verifier) = tls::server_config(
         resolver.clone(),
         args.client_ca.as_deref(),
         provider.clone(),
@@ -421,6 +426,19 @@ async fn start_inner(
         probe_listener,
         probes::router(metrics.clone(), signal.clone(), sync_gate),
     ));
+    let client_ca_reloader = match (client_ca_verifier, &args.client_ca) {
+        (Some(verifier), Some(path)) => Some(tokio::spawn(
+            tls::ClientCaReloader {
+                path: path.clone(),
+                interval: args.tuning.cert_reload_interval,
+                verifier,
+                metrics: metrics.clone(),
+                provider: provider.clone(),
+            }
+            .run(signal.clone()),
+        )),
+        _ => None,
+    };
     let reloader = reload_from.map(|(cert_path, key_path, fingerprint)| {
         let reloader = tls::Reloader {
             cert_path: cert_path.clone(),
@@ -467,6 +485,7 @@ async fn start_inner(
         webhook,
         probes,
         reloader,
+        client_ca_reloader,
     })
 }
 

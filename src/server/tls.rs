@@ -9,6 +9,10 @@
 //! watcher on the file paths never sees, while reading through the path always gets the
 //! current files. A pair that does not load (unreadable, garbled, key not matching the
 //! certificate) is logged and counted, and the certificate in use stays.
+//!
+//! `--client-ca` is reloaded the same way ([`ClientCaReloader`]): the verifier every handshake
+//! uses is swapped whole when the file changes, so a rotated client CA (kube-apiserver's
+//! client certificate reissued by a new CA) needs no restart.
 
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -213,43 +217,178 @@ impl ResolvesServerCert for CertResolver {
     }
 }
 
-/// The rustls configuration of the webhook port.
+/// The rustls configuration of the webhook port, and the client CA verifier to reload when
+/// `--client-ca` is given.
 pub fn server_config(
     resolver: Arc<CertResolver>,
     client_ca: Option<&Path>,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<ServerConfig>, String> {
+) -> Result<(Arc<ServerConfig>, Option<Arc<ClientCaVerifier>>), String> {
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| format!("TLS configuration: {e}"))?;
-    let verifier: Arc<dyn ClientCertVerifier> = match client_ca {
-        None => WebPkiClientVerifier::no_client_auth(),
+    let reloadable = match client_ca {
+        None => None,
         Some(path) => {
             let pem =
                 std::fs::read(path).map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
-            let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
-            }
-            if roots.is_empty() {
-                return Err(format!(
-                    "--client-ca {}: no CERTIFICATE block",
-                    path.display()
-                ));
-            }
-            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| format!("--client-ca {}: {e}", path.display()))?
+            let verifier = client_verifier(&pem, &provider)
+                .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
+            Some(Arc::new(ClientCaVerifier {
+                current: ArcSwap::from_pointee(Current(verifier)),
+            }))
         }
+    };
+    let verifier: Arc<dyn ClientCertVerifier> = match &reloadable {
+        None => WebPkiClientVerifier::no_client_auth(),
+        Some(v) => v.clone(),
     };
     let mut config = builder
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok((Arc::new(config), reloadable))
+}
+
+/// A verifier requiring client certificates signed by one of the CAs in `pem`.
+fn client_verifier(
+    pem: &[u8],
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ClientCertVerifier>, String> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        roots
+            .add(cert.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    if roots.is_empty() {
+        return Err("no CERTIFICATE block".into());
+    }
+    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+#[derive(Debug)]
+struct Current(Arc<dyn ClientCertVerifier>);
+
+/// The `--client-ca` verifier every handshake asks, swapped whole on reload. It names no
+/// acceptable CAs in its certificate request (the names would have to outlive a swap):
+/// clients then send the certificate they have, as Go's client (kube-apiserver's) and
+/// rustls's do, and it is verified against the CAs in use.
+#[derive(Debug)]
+pub struct ClientCaVerifier {
+    current: ArcSwap<Current>,
+}
+
+impl ClientCaVerifier {
+    fn replace(&self, verifier: Arc<dyn ClientCertVerifier>) {
+        self.current.store(Arc::new(Current(verifier)));
+    }
+}
+
+impl ClientCertVerifier for ClientCaVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        self.current
+            .load()
+            .0
+            .verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.current
+            .load()
+            .0
+            .verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.current
+            .load()
+            .0
+            .verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.current.load().0.supported_verify_schemes()
+    }
+}
+
+/// Polls the `--client-ca` file and swaps in a new verifier when its contents change; a file
+/// that does not load is logged and counted as a failed reload, and the CAs in use stay.
+pub struct ClientCaReloader {
+    pub path: PathBuf,
+    pub interval: Duration,
+    pub verifier: Arc<ClientCaVerifier>,
+    pub metrics: Arc<Metrics>,
+    pub provider: Arc<CryptoProvider>,
+}
+
+impl ClientCaReloader {
+    /// Runs until shutdown starts. The file's contents at start are read again first, as the
+    /// fingerprint of what is in use.
+    pub async fn run(self, mut shutdown: ShutdownSignal) {
+        let fingerprint = |pem: &[u8]| Fingerprint::of(pem, b"");
+        let mut loaded = match tokio::fs::read(&self.path).await {
+            Ok(pem) => fingerprint(&pem),
+            Err(e) => Fingerprint::of_error(&e.to_string()),
+        };
+        let mut tick = tokio::time::interval(self.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = shutdown.started() => return,
+            }
+            let (seen, result) = match tokio::fs::read(&self.path).await {
+                Ok(pem) => (fingerprint(&pem), client_verifier(&pem, &self.provider)),
+                Err(e) => (Fingerprint::of_error(&e.to_string()), Err(e.to_string())),
+            };
+            if seen == loaded {
+                continue;
+            }
+            loaded = seen;
+            match result {
+                Ok(verifier) => {
+                    self.verifier.replace(verifier);
+                    self.metrics.cert_reloaded(true);
+                    tracing::info!(client_ca = %self.path.display(), "client CA reloaded");
+                }
+                Err(e) => {
+                    self.metrics.cert_reloaded(false);
+                    tracing::error!(client_ca = %self.path.display(), error = %e, "new client CA refused; keeping the CAs in use");
+                }
+            }
+        }
+    }
 }
 
 /// Polls the certificate and key files and swaps in a new pair when their contents change.
