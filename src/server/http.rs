@@ -336,22 +336,36 @@ async fn read_body(
         Ok(Err(BodyError::Read(e))) => {
             Err(Answer::bad_request(400, format!("reading the request body: {e}")).into())
         }
-        Ok(Err(BodyError::Busy)) => Err(Answer::bad_request(
-            503,
-            format!(
-                "too many large request bodies at once: at most {} bytes of bodies over {} \
-                 bytes are held at once; retry",
-                limit.saturating_mul(BodyBudget::LARGEST_BODIES),
-                BodyBudget::UNBUDGETED_BYTES
-            ),
-        )
-        .into()),
+        Ok(Err(BodyError::Busy)) => {
+            // Read on and dropped like a body over the limit, so the sender sees the 503.
+            linger(
+                body,
+                limit,
+                deadline.saturating_sub(started.elapsed()),
+                token(),
+            );
+            Err(busy(limit))
+        }
         Err(_) => Err(Answer::bad_request(
             408,
             format!("request body not received within {deadline:?}"),
         )
         .into()),
     }
+}
+
+/// The 503 for a large body that does not fit the budget now.
+fn busy(limit: usize) -> Refused {
+    Answer::bad_request(
+        503,
+        format!(
+            "too many large request bodies at once: at most {} bytes of bodies over {} \
+             bytes are held at once; retry",
+            limit.saturating_mul(BodyBudget::LARGEST_BODIES),
+            BodyBudget::UNBUDGETED_BYTES
+        ),
+    )
+    .into()
 }
 
 enum BodyError {
