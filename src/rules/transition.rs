@@ -125,6 +125,8 @@ pub(crate) fn check_namespace(
     ) else {
         return;
     };
+    // A gateway key written in neither version: derived from the other in both.
+    let derived_in_both = |k: &str| old.annotation(k).is_none() && new.annotation(k).is_none();
     let changes: Vec<(&str, &str, &str, &str)> = [
         ("name", keys::GATEWAY_NAME, &*before.name, &*after.name),
         (
@@ -150,7 +152,6 @@ pub(crate) fn check_namespace(
     // said once, on the key that was written: where the mutating webhook runs, the derived
     // one stays as it was written down (a review found the two warnings contradicting).
     .filter(|&(_, key, _, _)| {
-        let derived_in_both = |k: &str| old.annotation(k).is_none() && new.annotation(k).is_none();
         !(origin == Origin::Manifests
             && ((key == keys::GATEWAY_SELECTOR
                 && derived_in_both(keys::GATEWAY_SELECTOR)
@@ -191,46 +192,31 @@ pub(crate) fn check_namespace(
             )
         } else if origin == Origin::Manifests
             && key == keys::GATEWAY_NAME
-            && old.annotation(keys::GATEWAY_SELECTOR).is_none()
-            && new.annotation(keys::GATEWAY_SELECTOR).is_none()
+            && derived_in_both(keys::GATEWAY_SELECTOR)
         {
             // In manifests the selector follows the name, but in a cluster where the mutating
             // webhook runs, it wrote the derived selector into the Namespace when it was
             // created, and a written selector stays (a review found CI predicting "app=gw2"
             // where the cluster keeps "app=gw1").
-            (
-                format!(
-                    ". Where eastwest-guard's mutating webhook runs, the Namespace already \
-                     carries the selector derived from the old name ({} \"{}\"), and with a \
-                     client-side `kubectl apply` it stays (server-side apply drops it, and the \
-                     webhook derives it again): \
-                     set {} to \"app={to}\" in this manifest to move it too",
-                    keys::GATEWAY_SELECTOR,
-                    before.workload_selector,
-                    keys::GATEWAY_SELECTOR
-                ),
-                format!("; set {} to \"app={to}\" too", keys::GATEWAY_SELECTOR),
+            written_down(
+                "selector derived from the old name",
+                keys::GATEWAY_SELECTOR,
+                &before.workload_selector,
+                &format!("app={to}"),
+                "move it",
             )
         } else if origin == Origin::Manifests
             && key == keys::GATEWAY_SELECTOR
             && before.name != after.name
-            && old.annotation(keys::GATEWAY_NAME).is_none()
-            && new.annotation(keys::GATEWAY_NAME).is_none()
+            && derived_in_both(keys::GATEWAY_NAME)
         {
             // The mirror: the name derived from the selector's app was written down too.
-            (
-                format!(
-                    ". Where eastwest-guard's mutating webhook runs, the Namespace already \
-                     carries the name derived from the old selector ({} \"{}\"), and with a \
-                     client-side `kubectl apply` it stays (server-side apply drops it, and the \
-                     webhook derives it again): \
-                     set {} to \"{}\" in this manifest to rename it too",
-                    keys::GATEWAY_NAME,
-                    before.name,
-                    keys::GATEWAY_NAME,
-                    after.name
-                ),
-                format!("; set {} to \"{}\" too", keys::GATEWAY_NAME, after.name),
+            written_down(
+                "name derived from the old selector",
+                keys::GATEWAY_NAME,
+                &before.name,
+                &after.name,
+                "rename it",
             )
         } else if stale_name && key == keys::GATEWAY_SELECTOR {
             let new_app = app(&after.workload_selector).unwrap_or_default();
@@ -269,6 +255,21 @@ pub(crate) fn check_namespace(
                 )),
         );
     }
+}
+
+/// EW021's note, in manifests, on a derived gateway key the mutating webhook wrote into the
+/// Namespace (`key` at `old`), which a change of the key it derives from leaves behind; and
+/// its short form for the summary.
+fn written_down(what: &str, key: &str, old: &str, new: &str, verb: &str) -> (String, String) {
+    (
+        format!(
+            ". Where eastwest-guard's mutating webhook runs, the Namespace already carries the \
+             {what} ({key} \"{old}\"), and with a client-side `kubectl apply` it stays \
+             (server-side apply drops it, and the webhook derives it again): set {key} to \
+             \"{new}\" in this manifest to {verb} too"
+        ),
+        format!("; set {key} to \"{new}\" too"),
+    )
 }
 
 /// The `app` value of a valid workload selector.

@@ -309,6 +309,15 @@ async fn read_body(
     let declared = declared_length(&parts.headers);
     let deadline = deadline(parts.uri.query(), app.request_timeout);
     let token = || parts.extensions.get::<InFlightToken>().cloned();
+    // The rest of a body refused part-way, read in what is left of the deadline.
+    let linger_rest = |body| {
+        linger(
+            body,
+            limit,
+            deadline.saturating_sub(started.elapsed()),
+            token(),
+        )
+    };
     if let Some(length) = declared.filter(|&length| length > limit as u64) {
         // Read the rest only if it is coming and will fit what `linger` reads.
         let lingers = length <= limit.saturating_mul(LINGER_LIMITS) as u64
@@ -325,12 +334,7 @@ async fn read_body(
     match tokio::time::timeout(deadline, read).await {
         Ok(Ok(held)) => Ok(held),
         Ok(Err(BodyError::TooLarge)) => {
-            linger(
-                body,
-                limit,
-                deadline.saturating_sub(started.elapsed()),
-                token(),
-            );
+            linger_rest(body);
             Err(too_large(&format!("more than {limit}")).into())
         }
         Ok(Err(BodyError::Read(e))) => {
@@ -338,12 +342,7 @@ async fn read_body(
         }
         Ok(Err(BodyError::Busy)) => {
             // Read on and dropped like a body over the limit, so the sender sees the 503.
-            linger(
-                body,
-                limit,
-                deadline.saturating_sub(started.elapsed()),
-                token(),
-            );
+            linger_rest(body);
             Err(busy(limit))
         }
         Err(_) => Err(Answer::bad_request(
