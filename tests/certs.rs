@@ -331,7 +331,7 @@ fn secret_patch_and_component_are_well_formed_kubernetes_yaml() {
 
     // The caBundle patches: one strategic-merge patch per webhook configuration, merged on the
     // webhook name, carrying the CA; one document a file, which the kustomize of kubectl 1.30
-    // and older needs (a review found every overlay failing to build there).
+    // and older needs (a patch file of two documents fails every overlay's build there).
     let mut kinds = Vec::new();
     for (file, want_kind) in [
         (VALIDATING_PATCH, "ValidatingWebhookConfiguration"),
@@ -459,7 +459,8 @@ fn a_previous_ca_crt_that_is_not_a_ca_is_not_carried() {
 
 /// A GitOps checkout has only the committed caBundle patches (ca.crt, the key and the
 /// Secret are not committed): the rerun still keeps the previous CA, read from the patch, so
-/// the rollout has its overlap (found by a review: the bundle held only the new CA).
+/// the rollout has its overlap (a bundle of the new CA alone fails every call to a pod still
+/// serving the old certificate).
 #[test]
 fn rerun_with_only_the_committed_patch_keeps_the_previous_ca() {
     let dir = tempfile::tempdir().expect("tempdir");
