@@ -60,6 +60,19 @@ pub const MUTATING_PATCH_FILE: &str = "cabundle-patch-mutating.yaml";
 /// keeps building (and trusting the right CAs) until it is moved to the two files.
 pub const OLD_PATCH_FILE: &str = "cabundle-patch.yaml";
 pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
+/// Keeps the directory out of git wherever it is: it holds a private key.
+const GITIGNORE_FILE: &str = ".gitignore";
+
+/// Where the shipped self-managed overlays read the output, from the repository root: their
+/// kustomization lists it as [`OVERLAY_COMPONENT`].
+const SHIPPED_OUT: &str = "certs/out";
+/// The overlays, from the repository root, in the order a rollout applies them: every deny a
+/// warning first, then enforcing. The warn-only one builds on the enforcing one, so both read
+/// the output through the enforcing one's kustomization.
+const WARN_ONLY_OVERLAY: &str = "manifests/overlays/self-managed-warn-only";
+const ENFORCING_OVERLAY: &str = "manifests/overlays/self-managed";
+/// How [`ENFORCING_OVERLAY`]'s kustomization names [`SHIPPED_OUT`] under `components:`.
+const OVERLAY_COMPONENT: &str = "../../../certs/out";
 
 /// Certificates are valid from this long before they are made, so a node or API server whose
 /// clock runs a little behind does not reject a certificate that is brand new.
@@ -384,7 +397,7 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
     }
     // Whatever directory this is, git leaves it alone: it holds a private key.
     write_atomic(
-        &dir.join(".gitignore"),
+        &dir.join(GITIGNORE_FILE),
         b"# Written by `eastwest-guard certs`: this directory holds a private key. Never commit it.\n*\n",
         0o644,
     )?;
@@ -426,11 +439,118 @@ fn write_all(args: &CertsArgs) -> Result<String, CertsError> {
              until they load the new Secret (certs/README.md, Rotation)"
         );
     }
-    let _ = writeln!(
-        s,
-        "next: kubectl apply -k manifests/overlays/self-managed   (see certs/README.md)"
-    );
+    let mut written = vec![
+        CA_CERT_FILE,
+        TLS_CERT_FILE,
+        TLS_KEY_FILE,
+        SECRET_FILE,
+        VALIDATING_PATCH_FILE,
+        MUTATING_PATCH_FILE,
+        KUSTOMIZATION_FILE,
+    ];
+    if rewrote_old_patch {
+        written.push(OLD_PATCH_FILE);
+    }
+    written.push(GITIGNORE_FILE);
+    s.push_str(&render_next(dir, &written, had_patch || previous.is_some()));
     Ok(s)
+}
+
+/// The repository whose shipped overlays read `dir`: the one `dir` is the [`SHIPPED_OUT`] of.
+fn checkout_of(dir: &Path) -> Option<PathBuf> {
+    let dir = fs::canonicalize(dir).ok()?;
+    let root = dir.parent()?.parent()?;
+    (dir.ends_with(SHIPPED_OUT) && is_checkout(root)).then(|| root.to_owned())
+}
+
+fn is_checkout(root: &Path) -> bool {
+    root.join(ENFORCING_OVERLAY)
+        .join(KUSTOMIZATION_FILE)
+        .is_file()
+}
+
+/// The path from directory `from` to `to`, both absolute and canonical: kustomize refuses an
+/// absolute path under `components:`.
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut path = PathBuf::new();
+    for _ in common..from.len() {
+        path.push("..");
+    }
+    path.extend(&to[common..]);
+    path
+}
+
+/// What to do next with what `dir` now holds. Written into the directory the shipped overlays
+/// read, the overlays to apply, in the rollout's order: warn-only first (every deny a
+/// warning), enforcing once the warnings are understood; on a rotation, the one already
+/// running, again. Written anywhere else, first how the overlays come to read it: they read
+/// [`SHIPPED_OUT`], whatever `--out` was.
+fn render_next(dir: &Path, written: &[&str], rotation: bool) -> String {
+    let cwd = std::env::current_dir().and_then(fs::canonicalize).ok();
+    let mut s = String::new();
+    // Where the overlays are, when not in the working directory: commands a user can paste.
+    let (root, lead) = match checkout_of(dir) {
+        Some(root) if Some(&root) == cwd.as_ref() => (None, "next, from the repository root"),
+        Some(root) => (Some(root), "next"),
+        None => {
+            s.push_str(&render_elsewhere(dir, written, cwd.as_deref()));
+            (None, "then, from the repository root")
+        }
+    };
+    let overlay = |name: &str| match &root {
+        Some(root) => root.join(name).display().to_string(),
+        None => name.to_owned(),
+    };
+    let (warn_only, enforcing) = (overlay(WARN_ONLY_OVERLAY), overlay(ENFORCING_OVERLAY));
+    if rotation {
+        let width = warn_only.len();
+        let _ = writeln!(
+            s,
+            "{lead}: apply the overlay that runs again, so the Secret and both caBundles change \
+             together (certs/README.md, Rotation):\n  \
+             kubectl apply -k {enforcing:<width$}   (enforcing)\n  \
+             kubectl apply -k {warn_only:<width$}   (still in the warn-only rollout)"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "{lead} (certs/README.md):\n  \
+             1. kubectl apply -k {warn_only}   (every deny is a warning)\n  \
+             2. once the warnings are understood: kubectl apply -k {enforcing}"
+        );
+    }
+    s
+}
+
+/// For a directory the shipped overlays do not read: the files, and the two ways to have the
+/// overlays read them.
+fn render_elsewhere(dir: &Path, written: &[&str], cwd: Option<&Path>) -> String {
+    // From a checkout, the exact path to write; kustomize takes a relative one only.
+    let component = match (cwd.filter(|cwd| is_checkout(cwd)), fs::canonicalize(dir)) {
+        (Some(cwd), Ok(dir)) => relative_path(&cwd.join(ENFORCING_OVERLAY), &dir)
+            .display()
+            .to_string(),
+        _ => format!(
+            "the path of {} relative to {ENFORCING_OVERLAY}, as kustomize takes no absolute \
+             path there",
+            dir.display()
+        ),
+    };
+    format!(
+        "  files: {files}\n\
+         next: the shipped overlays ({ENFORCING_OVERLAY}, and {WARN_ONLY_OVERLAY} built on it) \
+         read {SHIPPED_OUT} of the repository, not {dir}. Either:\n  \
+         - copy the files into {SHIPPED_OUT} (cp -p keeps {TLS_KEY_FILE} and {SECRET_FILE} \
+         owner-only), or\n  \
+         - point the overlay at {dir}: in {ENFORCING_OVERLAY}/{KUSTOMIZATION_FILE}, under \
+         components:, replace {OVERLAY_COMPONENT} with {component}; a kustomization of your \
+         own lists it under components: the same way\n",
+        files = written.join(", "),
+        dir = dir.display(),
+    )
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), CertsError> {
@@ -585,6 +705,17 @@ mod tests {
             service_dns_names("g", "ns"),
             ["g", "g.ns", "g.ns.svc", "g.ns.svc.cluster.local"]
         );
+    }
+
+    #[test]
+    fn relative_paths_climb_to_the_common_directory() {
+        let rel = |from: &str, to: &str| relative_path(Path::new(from), Path::new(to));
+        assert_eq!(
+            rel("/r/manifests/overlays/self-managed", "/r/certs/out"),
+            Path::new("../../../certs/out")
+        );
+        assert_eq!(rel("/r/a", "/r/a/b"), Path::new("b"));
+        assert_eq!(rel("/r/a/b", "/x"), Path::new("../../../x"));
     }
 
     #[test]

@@ -651,3 +651,165 @@ fn a_single_patch_file_of_an_older_run_is_read_and_kept_current() {
     certs_into(fresh.path(), &[]);
     assert!(!fresh.path().join("cabundle-patch.yaml").exists());
 }
+
+const WARN_ONLY: &str = "manifests/overlays/self-managed-warn-only";
+const ENFORCING: &str = "manifests/overlays/self-managed";
+
+/// A scratch directory laid out like the repository: the two self-managed overlays, as
+/// shipped, so `certs/out` in it is what they read.
+fn checkout() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("tempdir");
+    for overlay in [ENFORCING, WARN_ONLY] {
+        let file = Path::new(overlay).join("kustomization.yaml");
+        std::fs::create_dir_all(root.path().join(overlay)).expect("mkdir");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(&file),
+            root.path().join(&file),
+        )
+        .expect("copy the shipped overlay");
+    }
+    root
+}
+
+/// What `certs --out OUT` prints, run in `cwd`.
+fn closing_text(cwd: &Path, out: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_eastwest-guard"))
+        .current_dir(cwd)
+        .args(["certs", "--out", out, "--service", SERVICE])
+        .args(["--namespace", NAMESPACE])
+        .output()
+        .expect("run eastwest-guard certs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "certs failed: {stderr}");
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// The lines from the one that starts with `lead` on.
+fn from_line<'a>(text: &'a str, lead: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(lead))
+        .unwrap_or_else(|| panic!("no line starting {lead:?} in:\n{text}"));
+    lines[at..].to_vec()
+}
+
+/// Into `certs/out` of the repository: the README's rollout, warn-only overlay first, then
+/// the enforcing one; a rerun (a rotation) applies the overlay that runs, not warn-only first.
+#[test]
+fn into_certs_out_it_names_the_warn_only_overlay_first() {
+    let root = checkout();
+    let said = closing_text(root.path(), "certs/out");
+    assert_eq!(
+        from_line(&said, "next"),
+        [
+            "next, from the repository root (certs/README.md):".to_owned(),
+            format!("  1. kubectl apply -k {WARN_ONLY}   (every deny is a warning)"),
+            format!("  2. once the warnings are understood: kubectl apply -k {ENFORCING}"),
+        ],
+        "{said}"
+    );
+    assert!(!said.contains("files:") && !said.contains("copy"), "{said}");
+
+    let again = closing_text(root.path(), "./certs/out/");
+    let next = from_line(&again, "next");
+    assert!(
+        next[0].starts_with("next, from the repository root: apply the overlay that runs again"),
+        "{again}"
+    );
+    assert_eq!(next.len(), 3, "{again}");
+    assert!(next[1].starts_with(&format!("  kubectl apply -k {ENFORCING} ")));
+    assert!(next[1].ends_with("(enforcing)"));
+    assert!(next[2].starts_with(&format!("  kubectl apply -k {WARN_ONLY} ")));
+    assert!(next[2].ends_with("(still in the warn-only rollout)"));
+
+    // Run from elsewhere: the same directory, so the same overlays, named where they are.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let out = root.path().join("certs/out");
+    let said = closing_text(elsewhere.path(), out.to_str().expect("utf-8"));
+    let real = std::fs::canonicalize(root.path()).expect("canonical");
+    let next = from_line(&said, "next");
+    assert!(
+        next[0].starts_with("next: apply the overlay that runs again"),
+        "{said}"
+    );
+    assert!(
+        next[1].starts_with(&format!(
+            "  kubectl apply -k {} ",
+            real.join(ENFORCING).display()
+        )),
+        "{said}"
+    );
+}
+
+/// Into another directory: the shipped overlays read `certs/out`, so it says that, names the
+/// files written (all of them, and only them), how to point the overlay at the directory (a
+/// path that does lead there), and then the rollout, warn-only first.
+#[test]
+fn into_another_directory_it_says_the_overlays_read_certs_out() {
+    let root = checkout();
+    let said = closing_text(root.path(), "staging/certs");
+    let out = root.path().join("staging/certs");
+    let files = said
+        .lines()
+        .find_map(|l| l.strip_prefix("  files: "))
+        .unwrap_or_else(|| panic!("no files line in:\n{said}"));
+    let mut named: Vec<&str> = files.split(", ").collect();
+    named.sort_unstable();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&out)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+        .collect();
+    on_disk.sort_unstable();
+    assert_eq!(named, on_disk, "{said}");
+
+    let next = from_line(&said, "next");
+    assert_eq!(
+        next[0],
+        format!(
+            "next: the shipped overlays ({ENFORCING}, and {WARN_ONLY} built on it) read \
+             certs/out of the repository, not staging/certs. Either:"
+        ),
+        "{said}"
+    );
+    assert!(
+        next[1].starts_with("  - copy the files into certs/out (cp -p"),
+        "{said}"
+    );
+    let point = next[2];
+    let (_, path) = point
+        .split_once("replace ../../../certs/out with ")
+        .unwrap_or_else(|| panic!("no replacement in {point:?}"));
+    let (path, _) = path.split_once(';').expect("the path, then more");
+    assert_eq!(path, "../../../staging/certs");
+    // kustomize resolves it from the overlay's directory: it is the directory written.
+    assert_eq!(
+        std::fs::canonicalize(root.path().join(ENFORCING).join(path)).expect("resolves"),
+        std::fs::canonicalize(&out).expect("canonical")
+    );
+    assert_eq!(
+        next[3..],
+        [
+            "then, from the repository root (certs/README.md):".to_owned(),
+            format!("  1. kubectl apply -k {WARN_ONLY}   (every deny is a warning)"),
+            format!("  2. once the warnings are understood: kubectl apply -k {ENFORCING}"),
+        ],
+        "{said}"
+    );
+
+    // Not in a checkout: `certs/out` there is no directory the shipped overlays read, and
+    // there is no overlay to measure a path from.
+    let bare = tempfile::tempdir().expect("tempdir");
+    let said = closing_text(bare.path(), "certs/out");
+    assert!(
+        said.contains("read certs/out of the repository, not certs/out."),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "replace ../../../certs/out with the path of certs/out relative to {ENFORCING}, as \
+             kustomize takes no absolute path there"
+        )),
+        "{said}"
+    );
+}
