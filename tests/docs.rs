@@ -160,9 +160,9 @@ fn documented(command: clap::Command) -> clap::Command {
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
         .collect();
-    names
-        .iter()
-        .fold(command, |command, name| command.mut_subcommand(name, documented))
+    names.iter().fold(command, |command, name| {
+        command.mut_subcommand(name, documented)
+    })
 }
 
 fn flags_reference() -> String {
@@ -226,8 +226,8 @@ fn level_word(level: Level) -> &'static str {
 /// before the unit tests.
 fn engine_sources() -> Vec<(String, String)> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let entries = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
         for entry in entries {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
@@ -510,7 +510,11 @@ fn every_relative_link_resolves() {
             } else {
                 file.parent().expect("a directory").join(path)
             };
-            let name = file.strip_prefix(root()).unwrap_or(file).display().to_string();
+            let name = file
+                .strip_prefix(root())
+                .unwrap_or(file)
+                .display()
+                .to_string();
             if !resolved.exists() {
                 broken.push(format!("{name}: {target} (no such file)"));
                 continue;
