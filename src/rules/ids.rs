@@ -25,9 +25,50 @@ impl fmt::Display for Level {
     }
 }
 
+/// The objects a rule judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Objects {
+    Namespace,
+    Service,
+    /// Namespaces and Services alike.
+    Both,
+}
+
+impl fmt::Display for Objects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Objects::Namespace => "Namespace",
+            Objects::Service => "Service",
+            Objects::Both => "Namespace, Service",
+        })
+    }
+}
+
+/// The writes a rule judges. DELETE and CONNECT are never judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Writes {
+    /// CREATE and UPDATE (the CLI judges a manifest as a CREATE, or as an UPDATE with `--old`).
+    CreateAndUpdate,
+    /// UPDATE only: the rule is about what the write changes.
+    Update,
+}
+
+impl fmt::Display for Writes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Writes::CreateAndUpdate => "CREATE, UPDATE",
+            Writes::Update => "UPDATE",
+        })
+    }
+}
+
+/// The rule catalog: one entry per rule, the single source of its ID, level, scope and
+/// description (the rules reference, docs/rules.md, is generated from it).
 macro_rules! rule_ids {
-    ($($id:ident => $level:ident, $title:literal;)*) => {
-        /// Every rule of SPEC.md, by ID.
+    ($($id:ident => $level:ident, $objects:ident, $writes:ident,
+        $title:literal,
+        $description:literal;)*) => {
+        /// Every rule, by ID.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum RuleId { $($id,)* }
 
@@ -35,45 +76,161 @@ macro_rules! rule_ids {
             /// All rules, in ID order.
             pub const ALL: &'static [RuleId] = &[$(RuleId::$id,)*];
 
-            /// The ID as written in SPEC.md, e.g. `"EW005"`.
+            /// The ID as written, e.g. `"EW005"`.
             pub const fn as_str(self) -> &'static str {
                 match self { $(RuleId::$id => stringify!($id),)* }
             }
 
-            /// The level SPEC.md gives the rule, before any configuration.
+            /// The rule's level before any configuration (`--warn`, `--warn-only`).
             pub const fn default_level(self) -> Level {
                 match self { $(RuleId::$id => Level::$level,)* }
+            }
+
+            /// The objects the rule judges.
+            pub const fn objects(self) -> Objects {
+                match self { $(RuleId::$id => Objects::$objects,)* }
+            }
+
+            /// The writes the rule judges.
+            pub const fn writes(self) -> Writes {
+                match self { $(RuleId::$id => Writes::$writes,)* }
             }
 
             /// One line saying what the rule guards against.
             pub const fn title(self) -> &'static str {
                 match self { $(RuleId::$id => $title,)* }
             }
+
+            /// A paragraph: what the rule checks, why it matters to the agent, and what it needs.
+            pub const fn description(self) -> &'static str {
+                match self { $(RuleId::$id => $description,)* }
+            }
         }
     };
 }
 
 rule_ids! {
-    EW001 => Deny, "traffic.tetrate.io/global Namespace annotation must be \"true\" or \"false\"";
-    EW002 => Deny, "eastwest-gateway-deploy must be \"true\" or \"false\"";
-    EW003 => Deny, "gateway namespace must be a DNS-1123 label";
-    EW004 => Deny, "gateway name (given or derived) must be a DNS-1123 label";
-    EW005 => Deny, "workload selector must be k=v[,k=v]... with valid label keys and values";
-    EW006 => Deny, "workload selector without an app key needs an explicit gateway name";
-    EW007 => Deny, "cloud annotations must be a YAML map of string to scalar";
-    EW008 => Deny, "cloud annotation key must be a valid annotation key";
-    EW009 => Deny, "cloud annotation key must use a supported cloud prefix";
-    EW010 => Warn, "cloud annotation not documented by its provider, deprecated, or mixed clouds";
-    EW011 => Deny, "unknown traffic.tetrate.io/ key (typo)";
-    EW012 => Deny, "traffic.tetrate.io/ key in the wrong place (label versus annotation)";
-    EW013 => Deny, "traffic.tetrate.io/global Service label must be \"true\" or \"false\"";
-    EW020 => Deny, "namespace-level exposure cannot be switched to service-level or off in place";
-    EW021 => Warn, "gateway name, namespace or selector changed while east-west is on";
-    EW022 => Warn, "Service write changes its own cross-cluster exposure";
-    EW030 => Warn, "east-west on, but no trigger label: the agent creates no workspace";
-    EW031 => Warn, "exposed Service in a Namespace with no trigger label";
-    EW032 => Warn, "gateway namespace does not exist in the cluster";
-    EW040 => Warn, "ExternalName Service labelled for exposure has no endpoints";
+    EW001 => Deny, Namespace, CreateAndUpdate,
+        "traffic.tetrate.io/global Namespace annotation must be \"true\" or \"false\"",
+        "The Namespace annotation `traffic.tetrate.io/global` must be exactly `\"true\"` or \
+         `\"false\"` (lower case). The agent treats any other value (`\"True\"`, `\"yes\"`, \
+         `\"ture\"`) as `\"false\"`, so east-west silently stays off.";
+    EW002 => Deny, Namespace, CreateAndUpdate,
+        "eastwest-gateway-deploy must be \"true\" or \"false\"",
+        "The Namespace annotation `traffic.tetrate.io/eastwest-gateway-deploy` must be exactly \
+         `\"true\"` or `\"false\"` (lower case; the default is `\"true\"`).";
+    EW003 => Deny, Namespace, CreateAndUpdate,
+        "gateway namespace must be a DNS-1123 label",
+        "The gateway namespace (`traffic.tetrate.io/eastwest-gateway-namespace`) must be a \
+         DNS-1123 label: lower-case letters, digits and `-`, starting and ending with a letter or \
+         digit, at most 63 characters. Without the annotation the default gateway namespace is \
+         used.";
+    EW004 => Deny, Namespace, CreateAndUpdate,
+        "gateway name (given or derived) must be a DNS-1123 label",
+        "The gateway name must be a DNS-1123 label, whether it is given \
+         (`traffic.tetrate.io/eastwest-gateway-name`) or derived from the workload selector's \
+         `app` value: it names the gateway's Service and Deployment.";
+    EW005 => Deny, Namespace, CreateAndUpdate,
+        "workload selector must be k=v[,k=v]... with valid label keys and values",
+        "The workload selector (`traffic.tetrate.io/eastwest-gateway-workload-selector`) must be \
+         `k=v[,k=v]...`: not empty, no empty pair, no pair without `=`, no whitespace anywhere \
+         (the agent does not trim), every key a valid label key (a qualified name with an \
+         optional DNS-1123 subdomain prefix) and every value a valid label value, no key twice. \
+         Each problem is reported, with the selector as it was most likely meant.";
+    EW006 => Deny, Namespace, CreateAndUpdate,
+        "workload selector without an app key needs an explicit gateway name",
+        "A workload selector without an `app` key, and no gateway name: the agent derives the \
+         gateway name from the selector's `app` value, so it cannot derive one. Set \
+         `traffic.tetrate.io/eastwest-gateway-name`, or add `app=<gateway name>` to the \
+         selector.";
+    EW007 => Deny, Namespace, CreateAndUpdate,
+        "cloud annotations must be a YAML map of string to scalar",
+        "`traffic.tetrate.io/eastwest-gateway-cloud-annotations` must be a YAML map of string \
+         keys to scalar values, as Go's YAML reads it: a parse error (with its line and column), \
+         a nested map or list value, a duplicate key, a tab in the indentation, a control \
+         character, or a tag the value cannot hold is refused. Where YAML fails, the agent falls \
+         back to reading `key: value` lines and skips what it cannot split; the message says \
+         what that fallback would make of the text.";
+    EW008 => Deny, Namespace, CreateAndUpdate,
+        "cloud annotation key must be a valid annotation key",
+        "Each key of the cloud annotations must be a valid Kubernetes annotation key (a \
+         qualified name with an optional DNS-1123 subdomain prefix): the agent copies the keys \
+         onto the gateway's Service.";
+    EW009 => Deny, Namespace, CreateAndUpdate,
+        "cloud annotation key must use a supported cloud prefix",
+        "Each key of the cloud annotations must start with one of the supported cloud prefixes \
+         (configurable with `--cloud-annotation-prefix`).";
+    EW010 => Warn, Namespace, CreateAndUpdate,
+        "cloud annotation not documented by its provider, deprecated, or mixed clouds",
+        "A lint of the cloud annotations against a catalog of the keys AWS (the in-tree \
+         provider and the AWS Load Balancer Controller), Azure, Google Cloud and Kubernetes \
+         document for LoadBalancer Services: a key of a catalogued cloud that its provider does \
+         not document (with the nearest documented key as a suggestion), a deprecated key (with \
+         its replacement), a value outside the documented ones, a documented key with no value, \
+         and keys of more than one cloud in one map.";
+    EW011 => Deny, Both, CreateAndUpdate,
+        "unknown traffic.tetrate.io/ key (typo)",
+        "A `traffic.tetrate.io/` key the agent does not know is silently ignored. An unknown \
+         `traffic.tetrate.io/eastwest-*` key, in any case (`Eastwest-Gateway-Name`), is denied: \
+         it is a typo of a gateway setting. Any other unknown `traffic.tetrate.io/` key is a \
+         warning. The message suggests the nearest known key.";
+    EW012 => Deny, Both, CreateAndUpdate,
+        "traffic.tetrate.io/ key in the wrong place (label versus annotation)",
+        "A known key where the agent does not read it: `traffic.tetrate.io/global` as a Service \
+         annotation (it must be a label) or as a Namespace label (it must be an annotation), or \
+         a `traffic.tetrate.io/eastwest-gateway-*` key on a Service (gateway settings live on \
+         the Namespace only). The fix moves the key; where it is also in the right place, it \
+         removes the stray copy.";
+    EW013 => Deny, Service, CreateAndUpdate,
+        "traffic.tetrate.io/global Service label must be \"true\" or \"false\"",
+        "The Service label `traffic.tetrate.io/global` must be exactly `\"true\"` or \
+         `\"false\"` (lower case). The agent reads any other value as not `\"true\"`: unless the \
+         Namespace is namespace-level, the Service is not exposed.";
+    EW020 => Deny, Namespace, Update,
+        "namespace-level exposure cannot be switched to service-level or off in place",
+        "An UPDATE that changes a Namespace's `traffic.tetrate.io/global` from `\"true\"` \
+         (namespace-level: every Service exposed) to anything else. Every Service without the \
+         label would silently stop being exposed, and the agent refuses the transition and keeps \
+         the old configuration. The message gives the safe path: label each Service that must \
+         stay exposed, then delete the Namespace and recreate it without the annotation. With \
+         cluster lookups it names the Services that would stop being exposed. service-level to \
+         namespace-level is allowed, and a Namespace being deleted is not judged.";
+    EW021 => Warn, Namespace, Update,
+        "gateway name, namespace or selector changed while east-west is on",
+        "An UPDATE that changes the gateway name, namespace or workload selector (as written or \
+         as derived; the same selector pairs in another order are no change) while east-west is \
+         on: namespace-level before and after, or, with cluster lookups, a labelled Service in \
+         the Namespace. Cross-cluster traffic moves to a new gateway, which peers reach only \
+         once it is up. Where the other gateway key was derived from the old value (or written \
+         down by the mutating webhook), the message says to change it too.";
+    EW022 => Warn, Service, CreateAndUpdate,
+        "Service write changes its own cross-cluster exposure",
+        "A Service write that changes the Service's own cross-cluster exposure: it becomes \
+         exposed or stops being exposed (its label, or a change to or from type ExternalName), \
+         judged with its Namespace's mode; in a namespace-level Namespace, a label written there \
+         has no effect, and the warning says so. Needs the Namespace: cluster lookups in the \
+         webhook, or the Namespace in the same input in the CLI, where `check` reports it only \
+         with `--old`.";
+    EW030 => Warn, Namespace, CreateAndUpdate,
+        "east-west on, but no trigger label: the agent creates no workspace",
+        "A Namespace with `traffic.tetrate.io/global: \"true\"` but none of the trigger labels \
+         (configurable with `--trigger-label`): the agent creates no workspace, so nothing in \
+         it is exposed. The fix adds a trigger label.";
+    EW031 => Warn, Service, CreateAndUpdate,
+        "exposed Service in a Namespace with no trigger label",
+        "A Service labelled `traffic.tetrate.io/global: \"true\"` in a Namespace with none of \
+         the trigger labels: the agent creates no workspace, so the Service is not exposed. \
+         Needs the Namespace: cluster lookups in the webhook, or the Namespace in the same input \
+         in the CLI.";
+    EW032 => Warn, Namespace, CreateAndUpdate,
+        "gateway namespace does not exist in the cluster",
+        "The gateway namespace (given or the default) of a Namespace that uses a gateway does \
+         not exist in the cluster, so the agent cannot deploy the gateway. Needs cluster \
+         lookups (`serve --cluster-lookups`); the CLI never reports it.";
+    EW040 => Warn, Service, CreateAndUpdate,
+        "ExternalName Service labelled for exposure has no endpoints",
+        "A Service of `type: ExternalName` labelled `traffic.tetrate.io/global: \"true\"`: it \
+         has no endpoints, so there is nothing to expose cross-cluster.";
 }
 
 impl fmt::Display for RuleId {
@@ -88,9 +245,12 @@ impl Serialize for RuleId {
     }
 }
 
-/// The error for a rule ID that SPEC.md does not define.
+/// The error for a rule ID that no rule has. Its message lists the IDs that exist.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown rule ID {0:?}: expected one of EW001..EW040 as listed in SPEC.md")]
+#[error(
+    "unknown rule ID {0:?}: expected one of {ids} (see docs/rules.md)",
+    ids = RuleId::ALL.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", ")
+)]
 pub struct UnknownRuleId(pub String);
 
 impl FromStr for RuleId {
@@ -103,5 +263,38 @@ impl FromStr for RuleId {
             .copied()
             .find(|id| id.as_str().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| UnknownRuleId(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_id_is_told_the_ids_that_exist() {
+        let err = "EW999".parse::<RuleId>().expect_err("no rule EW999");
+        let message = err.to_string();
+        assert!(message.starts_with("unknown rule ID \"EW999\": expected one of EW001, EW002, "));
+        for id in RuleId::ALL {
+            assert!(message.contains(id.as_str()), "{message} lacks {id}");
+        }
+        assert!(message.ends_with("EW040 (see docs/rules.md)"), "{message}");
+    }
+
+    #[test]
+    fn ids_parse_back_in_any_case() {
+        for id in RuleId::ALL {
+            assert_eq!(id.as_str().parse::<RuleId>().ok(), Some(*id));
+            assert_eq!(id.as_str().to_lowercase().parse::<RuleId>().ok(), Some(*id));
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_description_of_whole_sentences() {
+        for id in RuleId::ALL {
+            let d = id.description();
+            assert!(d.ends_with('.'), "{id}: {d}");
+            assert!(!d.contains("  "), "{id}: a doubled space in {d:?}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the rendered overlays must hold beyond their schema, the facts the matchConditions
-argument (test_match_conditions.py) and the README rest on: the webhook configurations'
+argument (test_match_conditions.py) and docs/deploy.md rest on: the webhook configurations'
 fixed fields, the wiring between Service, Deployment, Secret and certificate, and the pod's
 security settings.
 
