@@ -19,8 +19,9 @@
 # network where `unshare -n` works. With no database at all, the audit is SKIPPED, saying so.
 # The snapshot's date is printed; advisories published after it are not checked.
 #
-# cargo-audit and cargo-deny are installed from crates.io (pinned, --locked) into
-# target/ci-tools and reused next time (the first install compiles them: several minutes).
+# cargo-audit and cargo-deny, pinned: the ones in target/ci-tools or on PATH if they are those
+# versions, else installed from crates.io (--locked) into target/ci-tools and reused next time
+# (the first install compiles them: several minutes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -111,18 +112,29 @@ if [ "$AGE_DAYS" -gt "$WARN_AGE_DAYS" ]; then
 fi
 
 # --- the tools ------------------------------------------------------------------------------
-install() {
-  local name=$1 version=$2 bin=$TOOLS/$1/bin/$1
-  if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -qF " $version"; then
-    say "installing $name $version from crates.io into $TOOLS/$name (compiles it: several minutes)"
-    cargo install "$name" --locked --version "$version" --root "$TOOLS/$name" --quiet \
-      || die "cargo install $name $version failed"
+# The pinned version, from target/ci-tools, else from PATH, else compiled from crates.io into
+# target/ci-tools. Both installs share one target directory (about 150 of cargo-deny's crates
+# are cargo-audit's too), removed once the binaries are in place.
+INSTALL_TARGET=$TOOLS/cargo-install-target
+tool() {
+  local name=$1 version=$2 bin=$TOOLS/$1/bin/$1 found
+  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qxF "$name $version"; then
+    printf '%s\n' "$bin"
+    return
   fi
+  found=$(command -v "$name" || true)
+  if [ -n "$found" ] && "$found" --version 2>/dev/null | grep -qxF "$name $version"; then
+    printf '%s\n' "$found"
+    return
+  fi
+  say "installing $name $version from crates.io into $TOOLS/$name (compiles it: several minutes)" >&2
+  CARGO_TARGET_DIR=$INSTALL_TARGET cargo install "$name" --locked --version "$version" \
+    --root "$TOOLS/$name" --quiet >&2 || die "cargo install $name $version failed"
+  printf '%s\n' "$bin"
 }
-install cargo-audit "$CARGO_AUDIT_VERSION"
-install cargo-deny "$CARGO_DENY_VERSION"
-AUDIT=$TOOLS/cargo-audit/bin/cargo-audit
-DENY=$TOOLS/cargo-deny/bin/cargo-deny
+AUDIT=$(tool cargo-audit "$CARGO_AUDIT_VERSION")
+DENY=$(tool cargo-deny "$CARGO_DENY_VERSION")
+rm -rf "$INSTALL_TARGET"
 
 # No network for the tools themselves: a namespace of their own with none, where the kernel
 # and the container allow it; else only their offline flags hold.
@@ -132,7 +144,8 @@ if unshare -n true 2>/dev/null; then
 elif unshare -rn true 2>/dev/null; then
   OFFLINE=(unshare -rn)
 fi
-say "cargo-audit $CARGO_AUDIT_VERSION, cargo-deny $CARGO_DENY_VERSION; run ${OFFLINE[*]:-without a network namespace (unshare -n is not allowed here)}"
+say "$AUDIT ($CARGO_AUDIT_VERSION), $DENY ($CARGO_DENY_VERSION)"
+say "run ${OFFLINE[*]:-without a network namespace (unshare -n is not allowed here)}"
 
 # The accepted advisories: deny.toml's [advisories] ignore list.
 IGNORES=()
