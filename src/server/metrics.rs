@@ -3,14 +3,19 @@
 //! Every label value is a `&'static str` from a closed set (endpoint, kind, operation, outcome,
 //! rule ID), so recording on the request path allocates nothing and the series count is
 //! bounded whatever the requests contain.
+//!
+//! Beside the `eastwest_guard_*` families, the standard `process_*` metrics (CPU seconds,
+//! resident and virtual memory, open and maximum file descriptors, start time, threads) are
+//! read from the operating system when `/metrics` is scraped, never on the request path.
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Registry, Unit};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -89,7 +94,11 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("eastwest_guard");
+        // The process metrics keep their standard unprefixed names (dashboards and alerts
+        // written for any Prometheus client find them); everything else is eastwest_guard_*.
+        let mut root = Registry::default();
+        root.register_collector(Box::new(ProcessCollector));
+        let registry = root.sub_registry_with_prefix("eastwest_guard");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "admission_requests",
@@ -186,7 +195,7 @@ impl Metrics {
             drop(connections_closed_by_server.get_or_create(&ReasonLabels { reason }));
         }
         Metrics {
-            registry,
+            registry: root,
             requests,
             request_duration,
             rule_hits,
@@ -229,6 +238,78 @@ impl Metrics {
     }
 }
 
+/// The standard process metrics of the running process, as the Go and Java clients name them.
+/// `metrics_process::collector::collect` reads them (on Linux from `/proc/self`) each time
+/// `/metrics` is encoded; a value the system does not give is left out rather than reported
+/// as 0. `process_virtual_memory_max_bytes` is not exported: the crate reports an unlimited
+/// address space as 0, which would read as "no memory at all".
+#[derive(Debug)]
+struct ProcessCollector;
+
+impl Collector for ProcessCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let process = metrics_process::collector::collect();
+        if let Some(seconds) = process.cpu_seconds_total {
+            let cpu = ConstCounter::new(seconds);
+            cpu.encode(encoder.encode_descriptor(
+                "process_cpu",
+                "Total user and system CPU time spent in seconds",
+                Some(&Unit::Seconds),
+                cpu.metric_type(),
+            )?)?;
+        }
+        let gauges = [
+            (
+                "process_resident_memory",
+                "Resident memory size in bytes",
+                Some(Unit::Bytes),
+                process.resident_memory_bytes,
+            ),
+            (
+                "process_virtual_memory",
+                "Virtual memory size in bytes",
+                Some(Unit::Bytes),
+                process.virtual_memory_bytes,
+            ),
+            (
+                "process_open_fds",
+                "Number of open file descriptors",
+                None,
+                process.open_fds,
+            ),
+            (
+                "process_max_fds",
+                "Maximum number of open file descriptors (the soft limit)",
+                None,
+                process.max_fds,
+            ),
+            (
+                "process_start_time",
+                "Start time of the process since the Unix epoch in seconds",
+                Some(Unit::Seconds),
+                process.start_time_seconds,
+            ),
+            (
+                "process_threads",
+                "Number of OS threads in the process",
+                None,
+                process.threads,
+            ),
+        ];
+        for (name, help, unit, value) in gauges {
+            let Some(value) = value else { continue };
+            let gauge = ConstGauge::new(value);
+            gauge.encode(encoder.encode_descriptor(
+                name,
+                help,
+                unit.as_ref(),
+                gauge.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
+
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -258,5 +339,81 @@ mod tests {
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }
+    }
+
+    /// The value of the one sample line `name value` (no labels).
+    fn sample(text: &str, name: &str) -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    }
+
+    #[test]
+    fn exposition_has_the_process_metrics_of_this_process() {
+        let m = Metrics::new();
+        let before = m.encode();
+        for line in [
+            "# TYPE process_cpu_seconds counter",
+            "# UNIT process_cpu_seconds seconds",
+            "# TYPE process_resident_memory_bytes gauge",
+            "# TYPE process_virtual_memory_bytes gauge",
+            "# TYPE process_open_fds gauge",
+            "# TYPE process_max_fds gauge",
+            "# TYPE process_start_time_seconds gauge",
+            "# TYPE process_threads gauge",
+        ] {
+            assert!(
+                before.lines().any(|l| l == line),
+                "{line} missing from:\n{before}"
+            );
+        }
+        assert!(
+            !before.contains("eastwest_guard_process_"),
+            "process metrics must keep their standard names:\n{before}"
+        );
+        assert!(before.trim_end().ends_with("# EOF"), "{before}");
+
+        let rss = sample(&before, "process_resident_memory_bytes");
+        assert!(
+            (1024.0 * 1024.0..4.0 * 1024.0 * 1024.0 * 1024.0).contains(&rss),
+            "{rss}"
+        );
+        assert!(sample(&before, "process_virtual_memory_bytes") >= rss);
+        assert!(sample(&before, "process_open_fds") >= 3.0);
+        assert!(sample(&before, "process_threads") >= 1.0);
+        // The soft limit, as the kernel reports it for this process.
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+        let soft: f64 = limits
+            .lines()
+            .find_map(|l| l.strip_prefix("Max open files"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        assert_eq!(sample(&before, "process_max_fds"), soft);
+        // This test process started at most an hour ago, and not in the future.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let start = sample(&before, "process_start_time_seconds");
+        assert!(
+            start <= now + 1.0 && start > now - 3600.0,
+            "{start} vs {now}"
+        );
+
+        // Read again at each encoding: CPU time burnt in between shows (the clock ticks in
+        // 10 ms steps, and the machine may be busy, so burn until it shows, for 10 s at most).
+        let cpu_before = sample(&before, "process_cpu_seconds_total");
+        let spin = std::time::Instant::now();
+        let mut x = 0u64;
+        let mut cpu_after = cpu_before;
+        while cpu_after <= cpu_before && spin.elapsed() < std::time::Duration::from_secs(10) {
+            for _ in 0..1_000_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            cpu_after = sample(&m.encode(), "process_cpu_seconds_total");
+        }
+        assert!(cpu_after > cpu_before, "{cpu_before} -> {cpu_after}");
     }
 }
