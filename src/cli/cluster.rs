@@ -6,9 +6,10 @@
 
 use std::collections::HashMap;
 
-use super::manifests::Manifest;
-use crate::rules::exposure;
 use std::sync::Arc;
+
+use super::manifests::Manifest;
+use crate::rules::model;
 
 use crate::rules::{ClusterView, Lookup, NamespaceFacts, ResourceKind, ServicesOf};
 
@@ -43,7 +44,7 @@ impl InputCluster {
                 ResourceKind::Service => {
                     if let Some(ns) = &m.namespace {
                         let name = m.object.name();
-                        let labelled = exposure::is_labelled(&m.object);
+                        let labelled = model::is_labelled(&m.object);
                         let services = view.services.entry(ns.clone()).or_default();
                         // A later copy replaces the earlier; unnamed ones are each their own.
                         let earlier = (!name.is_empty())
@@ -70,7 +71,7 @@ impl InputCluster {
     pub fn is_namespace_level(&self, name: &str) -> bool {
         self.namespaces
             .get(name)
-            .is_some_and(|facts| exposure::is_namespace_level(Some(&facts.annotations)))
+            .is_some_and(|facts| model::is_namespace_level(Some(&facts.annotations)))
     }
 }
 

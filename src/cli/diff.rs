@@ -16,12 +16,10 @@ use serde::Serialize;
 use super::explain::{
     json_input_errors, usage_error, validate_inputs, write_json_value, write_out,
 };
-use super::exposure::{
-    self, CloudParser, GatewayState, Location, Model, NamespaceModel, Reason, ServiceModel,
-};
+use super::exposure::{self, Location, Model, NamespaceModel, ServiceModel};
 use super::manifests::{self, InputError, ReadOptions};
 use super::output::input_error_line;
-use crate::rules::exposure::ExposureMode;
+use crate::rules::model::{CloudParser, ExposureMode, GatewayState, Reason, Trigger};
 use crate::rules::{Config, RuleId};
 
 /// The version of the diff JSON document; bumped on any change that could break a reader.
@@ -339,7 +337,7 @@ impl NamespaceSide {
             mode: ns.mode,
             workspace: ns.workspace(),
             trigger_label: match &ns.trigger {
-                exposure::Trigger::Label { key, value } => Some(format!("{key}={value}")),
+                Trigger::Label { key, value } => Some(format!("{key}={value}")),
                 _ => None,
             },
             in_input: ns.in_input(),
@@ -417,7 +415,7 @@ fn side(s: &ServiceModel, ns: &NamespaceModel) -> ServiceSide {
         exposed: s.exposed,
         reason: s.reason,
         why: exposure::why(s, ns),
-        location: s.location.clone(),
+        location: s.source.clone(),
         global_label: s.global_label.clone(),
     }
 }
@@ -707,7 +705,7 @@ fn namespace_change(
 
 fn workspace_words(ns: &NamespaceModel, config: &Config) -> String {
     match &ns.trigger {
-        exposure::Trigger::Label { key, value } => {
+        Trigger::Label { key, value } => {
             format!("{} (trigger label {key}={value})", ns.workspace_name())
         }
         _ => format!(
@@ -1384,7 +1382,7 @@ fn same_selector(before: &Option<String>, after: &Option<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::exposure::Selection;
+    use crate::rules::model::Selection;
 
     fn side(reason: Reason, label: Option<&str>) -> ServiceSide {
         ServiceSide {

@@ -14,12 +14,10 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::check::{self, Code, Finding};
-use super::exposure::{
-    self, CloudParser, CloudView, GatewayState, Model, NamespaceModel, ServiceModel, Trigger,
-};
+use super::exposure::{self, Model, NamespaceModel, ServiceModel};
 use super::manifests::{self, InputError, ReadOptions};
 use super::output::input_error_line;
-use crate::rules::exposure::ExposureMode;
+use crate::rules::model::{CloudParser, CloudView, ExposureMode, GatewayState, Trigger};
 use crate::rules::gateway::{GatewaySettings, Source};
 use crate::rules::{Config, Level, RuleId, keys, selector};
 
@@ -319,7 +317,7 @@ fn write_namespace_text(
     ns: &NamespaceModel,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    match &ns.location {
+    match &ns.source {
         Some(at) => writeln!(out, "Namespace {} ({at})", ns.name)?,
         None => writeln!(out, "Namespace {} (not in the input)", ns.name)?,
     }
@@ -507,7 +505,7 @@ fn write_service_text(
         "    {}: {} ({})",
         s.name,
         exposure::why(s, ns),
-        s.location
+        s.source
     )?;
     for f in e.service_problems(s) {
         writeln!(out, "      {}", problem_line(f))?;
@@ -769,8 +767,8 @@ fn json_namespace<'a>(e: &Explanation<'a>, ns: &'a NamespaceModel) -> JsonNamesp
     JsonNamespace {
         name: &ns.name,
         in_input: ns.in_input(),
-        file: ns.location.as_ref().map(|l| &*l.file),
-        line: ns.location.as_ref().map(|l| l.line),
+        file: ns.source.as_ref().map(|l| &*l.file),
+        line: ns.source.as_ref().map(|l| l.line),
         mode: ns.mode.as_str(),
         mode_reason: exposure::mode_why(ns),
         global_annotation: ns.global_annotation.as_deref(),
@@ -798,8 +796,8 @@ fn json_namespace<'a>(e: &Explanation<'a>, ns: &'a NamespaceModel) -> JsonNamesp
             .map(|s| JsonService {
                 name: &s.name,
                 namespace: &s.namespace,
-                file: &s.location.file,
-                line: s.location.line,
+                file: &s.source.file,
+                line: s.source.line,
                 exposed: s.exposed,
                 reason: s.reason.code(),
                 why: exposure::why(s, ns),
