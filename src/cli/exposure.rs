@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::cluster::applied;
 use super::manifests::{Inputs, Manifest};
 use crate::rules::gateway::DeriveError;
 use crate::rules::model::{
@@ -35,11 +36,11 @@ pub fn model(inputs: &Inputs, config: &Config) -> Model {
     model_of(&inputs.manifests, config)
 }
 
-/// [`model`] over manifests (the last copy of a repeated object counts, as `kubectl apply`
-/// leaves it; check reports the duplicate).
+/// [`model`] over manifests, as applying them leaves the cluster ([`applied`]: the last copy of
+/// a repeated object).
 pub fn model_of(manifests: &[Manifest], config: &Config) -> Model {
     Model::of(
-        manifests.iter().map(|m| Object {
+        applied(manifests).map(|m| Object {
             kind: m.kind,
             object: &m.object,
             namespace: m.namespace.as_deref(),
