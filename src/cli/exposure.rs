@@ -36,7 +36,7 @@ pub fn model(inputs: &Inputs, config: &Config) -> Model {
     model_of(&inputs.manifests, config)
 }
 
-/// [`model`] over manifests, as applying them leaves the cluster ([`applied`]: the last copy of
+/// [`model()`] over manifests, as applying them leaves the cluster ([`applied`]: the last copy of
 /// a repeated object).
 pub fn model_of(manifests: &[Manifest], config: &Config) -> Model {
     Model::of(

@@ -7,8 +7,8 @@
 //!   it) and [`catalog`] (EW010's data)
 //! - EW011 and EW012 (Service side), EW013, EW031, EW040: [`service`]
 //! - EW020, EW021, EW022: [`transition`]
-//! - EW011's finding itself, shared by both sides: [`unknown`] (typo suggestions: [`keys`]);
-//!   the text of fixes both sides write: [`fixes`]
+//! - EW011's finding itself, shared by both sides: `unknown.rs` (typo suggestions: [`keys`]);
+//!   the text of fixes both sides write: `fixes.rs`
 //!
 //! What the agent does, which the rules, the CLI and the cluster cache all ask: [`model`]
 //! (exposure modes, which Services are exposed and why, the mode changes it refuses, the

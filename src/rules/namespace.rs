@@ -1,6 +1,6 @@
 //! Rules on a Namespace's own keys: EW001..EW006, EW007..EW010 (through [`super::cloud`]),
 //! EW011, EW012 (Namespace side), EW030, EW032. One function per rule, called in order by
-//! [`check`].
+//! `check`.
 
 use super::cloud;
 use super::cluster::{ClusterView, Lookup};

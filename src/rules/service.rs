@@ -1,5 +1,5 @@
 //! Rules on a Service's own keys: EW011, EW012 (Service side), EW013, EW031, EW040. One
-//! function per rule, called in order by [`check`].
+//! function per rule, called in order by `check`.
 
 use std::sync::Arc;
 

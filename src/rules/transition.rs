@@ -1,5 +1,5 @@
 //! Rules on what a write changes: EW020 and EW021 (Namespace UPDATE), EW022 (Service writes).
-//! One function per rule, called in order by [`check_namespace`] and [`check_service`].
+//! One function per rule, called in order by `check_namespace` and `check_service`.
 
 use super::Origin;
 use std::fmt::Write as _;

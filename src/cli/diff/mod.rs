@@ -3,8 +3,8 @@
 //! exposed or stop being exposed, gateways created, moved, updated or removed, and Namespaces
 //! whose mode or workspace changes. Also printed by `check --old ... --summary`.
 //!
-//! - [`compare`]: pure (model in, model in, [`changes`] out);
-//! - the outputs: [`text`], [`markdown`] for a pull-request comment, and [`json`]
+//! - `compare.rs`: [`compare`], pure (model in, model in, changes out: `changes.rs`);
+//! - the outputs: `text.rs`, `markdown.rs` for a pull-request comment, and `json.rs`
 //!   (docs/explain-diff-output.md).
 
 mod changes;

@@ -3,8 +3,9 @@
 //! the agent parses them, and which Services are exposed cross-cluster and why. The problems
 //! `check` would report are shown beside the object they are about ([`Explanation`]).
 //!
-//! Output formats: [`text`] (for a person), [`json`] (docs/explain-diff-output.md) and
-//! [`yaml`] (the WorkspaceSetting the agent would create for each Namespace).
+//! Output formats, a file each: `text.rs` (for a person), `json.rs`
+//! (docs/explain-diff-output.md) and `yaml.rs` (the WorkspaceSetting the agent would create for
+//! each Namespace).
 
 mod json;
 mod text;

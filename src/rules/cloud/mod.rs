@@ -7,11 +7,11 @@
 //! The guard rejects every text on which YAML fails, and says what the fallback would have made
 //! of it, because that is the silent damage: half the settings, or keys with quotes in them.
 //!
-//! - [`yaml`]: the Go-YAML-compatible reader ([`parse_yaml`]), with [`go`] for where Go's YAML
-//!   and saphyr's differ;
-//! - [`fallback`]: the agent's line fallback ([`agent_fallback`]) and what it ends up with for a
-//!   refused text ([`agent_reading`]);
-//! - [`checks`]: the rules EW007..EW010 on the text.
+//! - `yaml.rs`: the Go-YAML-compatible reader ([`parse_yaml`]), with `go.rs` for where Go's
+//!   YAML and saphyr's differ;
+//! - `fallback.rs`: the agent's line fallback ([`agent_fallback`]) and what it ends up with for
+//!   a refused text ([`agent_reading`]);
+//! - `checks.rs`: the rules EW007..EW010 on the text.
 
 mod checks;
 mod fallback;

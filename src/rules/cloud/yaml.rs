@@ -57,7 +57,7 @@ enum Expect {
 /// of scalar keys to scalar values, no duplicate keys. Returns every problem found.
 ///
 /// Nearly every real value is a few `key: value` lines; those are read directly
-/// ([`simple_map`]), everything else by the YAML parser. Both give the same answer on every
+/// (`simple_map`), everything else by the YAML parser. Both give the same answer on every
 /// text the direct reading accepts (`simple_map_agrees_with_the_yaml_parser` below).
 pub fn parse_yaml(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     match simple_map(text) {

@@ -55,6 +55,17 @@ pub enum Trigger {
     Unknown,
 }
 
+impl Trigger {
+    /// Whether the agent creates a workspace: `None` when the Namespace is unknown.
+    pub fn workspace(&self) -> Option<bool> {
+        match self {
+            Trigger::Label { .. } => Some(true),
+            Trigger::Missing => Some(false),
+            Trigger::Unknown => None,
+        }
+    }
+}
+
 /// The gateway settings a Namespace resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayState {
@@ -127,11 +138,7 @@ impl<S: Clone> NamespaceModel<S> {
 
     /// Whether the agent creates a workspace for it; `None` when the Namespace is unknown.
     pub fn workspace(&self) -> Option<bool> {
-        match self.trigger {
-            Trigger::Label { .. } => Some(true),
-            Trigger::Missing => Some(false),
-            Trigger::Unknown => None,
-        }
+        self.trigger.workspace()
     }
 
     /// Whether the agent configures an east-west gateway for it: a workspace, and exposure on.
@@ -279,11 +286,7 @@ fn namespace_model<S: Clone>(
         .and_then(|a| a.get(keys::GATEWAY_CLOUD_ANNOTATIONS))
         .map(|text| cloud_view(text, config));
     let namespace_level = mode == ExposureMode::NamespaceLevel;
-    let workspace = match trigger {
-        Trigger::Label { .. } => Some(true),
-        Trigger::Missing => Some(false),
-        Trigger::Unknown => None,
-    };
+    let workspace = trigger.workspace();
     let services = services
         .values()
         .map(|o| service_model(o, name, namespace_level, workspace))
