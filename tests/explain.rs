@@ -534,8 +534,7 @@ fn yaml_names_an_invalid_gateway_name_as_check_does() {
 
 /// A gateway whose name, namespace or selector no Kubernetes object can carry is one the agent
 /// cannot set up, and every format says so alike: text never "deployed by the agent", JSON an
-/// `error` and no WorkspaceSetting, YAML no WorkspaceSetting (found by a review: EW003 got a
-/// normal WorkspaceSetting, and JSON an `error` of null for all three).
+/// `error` and no WorkspaceSetting, YAML no WorkspaceSetting (for EW003 as for the others).
 #[test]
 fn a_gateway_the_agent_cannot_set_up_reads_the_same_in_every_format() {
     for (annotation, value, rule) in [

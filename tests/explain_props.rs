@@ -11,7 +11,7 @@ use eastwest_guard::cli::explain::{self, ExplainFormat, Explanation};
 use eastwest_guard::cli::exposure::{self, Model};
 use eastwest_guard::cli::manifests::{self, Inputs, ReadOptions};
 use eastwest_guard::rules::Config;
-use eastwest_guard::rules::exposure::ExposureMode;
+use eastwest_guard::rules::model::{ExposureMode, cloud_view};
 use proptest::prelude::*;
 
 fn read(text: &str) -> Inputs {
@@ -167,7 +167,7 @@ proptest! {
 
     #[test]
     fn cloud_view_never_panics(text in any::<String>()) {
-        let view = exposure::cloud_view(&text, &Config::default());
+        let view = cloud_view(&text, &Config::default());
         // Every key the agent would get is classified at most once.
         for k in &view.invalid_keys {
             prop_assert!(!view.unsupported_keys.contains(k));

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::cluster::InputCluster;
+use super::cluster::{InputCluster, applied};
 use super::manifests::{InputError, Inputs, Manifest, ObjectKey};
 use super::yaml::Pos;
 use crate::rules::{
@@ -166,15 +166,10 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
     let old_index: HashMap<ObjectKey, &Manifest> = match old {
         Some(old) => {
             outcome.input_errors.extend(old.errors.iter().cloned());
-            // Of a repeated object, the last copy is what `kubectl apply` left, as explain and
-            // diff read it.
-            let mut index = HashMap::new();
-            for m in &old.manifests {
-                if let Some(key) = m.key() {
-                    index.insert(key, m);
-                }
-            }
-            index
+            // Of a repeated object, the last copy is what `kubectl apply` left.
+            applied(&old.manifests)
+                .filter_map(|m| Some((m.key()?, m)))
+                .collect()
         }
         None => HashMap::new(),
     };
@@ -260,7 +255,7 @@ fn judge(
     // EW022 reports a change of exposure. Without --old there is no "before": every labelled
     // Service would "become exposed" on every run, so stay quiet. With --old, a Service that is
     // new in this change does become exposed, except next to a namespace-level Namespace,
-    // which issue 5 says is fine: say nothing. But a `"false"` label there is an opt-out that
+    // where every Service is exposed by design: say nothing. But a `"false"` label there is an opt-out that
     // keeps nothing private, with or without --old: that is said.
     let quiet_ew022 = operation == Operation::Create
         && (!have_old

@@ -6,11 +6,31 @@
 
 use std::collections::HashMap;
 
-use super::manifests::Manifest;
-use crate::rules::exposure;
 use std::sync::Arc;
 
+use super::manifests::{Manifest, ObjectKey};
+use crate::rules::model;
+
 use crate::rules::{ClusterView, Lookup, NamespaceFacts, ResourceKind, ServicesOf};
+
+/// The manifests as applying them leaves the cluster: of an object that appears more than once
+/// (the same kind, namespace and name), the last copy, as `kubectl apply` of the input leaves
+/// it. Objects without a name (`generateName`) are each their own. Every command that reads a
+/// set of manifests as the objects it makes (check's view and its `--old` side, explain's and
+/// diff's models) reads it through here; a repeated object is reported by check on its own.
+pub fn applied(manifests: &[Manifest]) -> impl Iterator<Item = &Manifest> {
+    let mut last: HashMap<ObjectKey, usize> = HashMap::new();
+    for (i, m) in manifests.iter().enumerate() {
+        if let Some(key) = m.key() {
+            last.insert(key, i);
+        }
+    }
+    manifests
+        .iter()
+        .enumerate()
+        .filter(move |(i, m)| m.key().is_none_or(|key| last.get(&key) == Some(i)))
+        .map(|(_, m)| m)
+}
 
 /// Namespaces and their Services, from one set of manifests.
 #[derive(Debug, Default)]
@@ -20,13 +40,10 @@ pub struct InputCluster {
 }
 
 impl InputCluster {
-    /// The view over `manifests`. When an object appears twice, the last one counts, as
-    /// `kubectl apply` of the input leaves it (the duplicate is reported on its own).
-    pub fn new<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Self {
+    /// The view over `manifests`, as `kubectl apply` of them leaves the cluster ([`applied`]).
+    pub fn new(manifests: &[Manifest]) -> Self {
         let mut view = InputCluster::default();
-        // Where each named Service is in its Namespace's list, so a later copy replaces it.
-        let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
-        for m in manifests {
+        for m in applied(manifests) {
             match m.kind {
                 ResourceKind::Namespace => {
                     let name = m.object.name();
@@ -42,22 +59,10 @@ impl InputCluster {
                 }
                 ResourceKind::Service => {
                     if let Some(ns) = &m.namespace {
-                        let name = m.object.name();
-                        let labelled = exposure::is_labelled(&m.object);
-                        let services = view.services.entry(ns.clone()).or_default();
-                        // A later copy replaces the earlier; unnamed ones are each their own.
-                        let earlier = (!name.is_empty())
-                            .then(|| at.get(&(ns.clone(), name.to_owned())).copied())
-                            .flatten();
-                        match earlier {
-                            Some(i) => services[i].1 = labelled,
-                            None => {
-                                if !name.is_empty() {
-                                    at.insert((ns.clone(), name.to_owned()), services.len());
-                                }
-                                services.push((name.to_owned(), labelled));
-                            }
-                        }
+                        view.services
+                            .entry(ns.clone())
+                            .or_default()
+                            .push((m.object.name().to_owned(), model::is_labelled(&m.object)));
                     }
                 }
                 ResourceKind::Other => {}
@@ -70,7 +75,7 @@ impl InputCluster {
     pub fn is_namespace_level(&self, name: &str) -> bool {
         self.namespaces
             .get(name)
-            .is_some_and(|facts| exposure::is_namespace_level(Some(&facts.annotations)))
+            .is_some_and(|facts| model::is_namespace_level(Some(&facts.annotations)))
     }
 }
 

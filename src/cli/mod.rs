@@ -5,11 +5,15 @@
 //!   [`yaml`] is the positioned YAML tree under it.
 //! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
 //! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
-//! - [`exposure`]: what the agent does with an input (mode, workspace, gateway, exposed
-//!   Services); [`explain`] prints it, [`diff`] compares two inputs.
+//! - [`exposure`]: the engine's model of what the agent does with an input (mode, workspace,
+//!   gateway, exposed Services), located in files and put in words; [`explain`] prints it,
+//!   [`diff`] compares two inputs.
+//! - [`common`]: the plumbing the three commands share (flag checks, usage errors, writing the
+//!   report).
 
 pub mod check;
 pub mod cluster;
+pub mod common;
 pub mod diff;
 pub mod explain;
 pub mod exposure;
@@ -20,10 +24,10 @@ pub mod yaml;
 pub use diff::{DiffArgs, run_diff};
 pub use explain::{ExplainArgs, run_explain};
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use common::{usage_error, validate_inputs, write_out};
 use manifests::ReadOptions;
 use output::OutputFormat;
 
@@ -70,24 +74,17 @@ pub struct CheckArgs {
 }
 
 pub fn run_check(args: CheckArgs) -> ExitCode {
+    const CMD: &str = "check";
     let config = match args.rules.to_config() {
         Ok(config) => config,
-        Err(why) => return usage_error(&why),
+        Err(why) => return usage_error(CMD, &why),
     };
-    if let Err(why) = crate::rules::names::dns1123_label(&args.namespace) {
-        return usage_error(&format!("--namespace {:?} {why}", args.namespace));
-    }
-    let stdin_uses = args
-        .paths
-        .iter()
-        .chain(&args.old)
-        .filter(|p| p.as_os_str() == manifests::STDIN)
-        .count();
-    if stdin_uses > 1 {
-        return usage_error("standard input (-) can be read only once: give it as one PATH");
+    if let Err(why) = validate_inputs(&args.namespace, args.paths.iter().chain(&args.old)) {
+        return usage_error(CMD, &why);
     }
     if args.summary && args.output == OutputFormat::Json {
         return usage_error(
+            CMD,
             "--summary prints text after the report, which would break the JSON: use \
              eastwest-guard diff --output json for the exposure change",
         );
@@ -100,19 +97,9 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     let old = (!args.old.is_empty()).then(|| manifests::read(&args.old, &options));
     let outcome = check::check(&new, old.as_ref(), &config);
 
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = stderr.lock();
-    let written = output::write(
-        args.output,
-        &outcome,
-        args.fail_on_warning,
-        &mut out,
-        &mut err,
-    )
-    .and_then(|()| match (&old, args.summary) {
-        (Some(old), true) => {
+    let written = write_out(CMD, |out, err| {
+        output::write(args.output, &outcome, args.fail_on_warning, out, err)?;
+        if let (Some(old), true) = (&old, args.summary) {
             let report = diff::Report::new(
                 &exposure::model(old, &config),
                 &exposure::model(&new, &config),
@@ -120,22 +107,12 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
                 &config,
             );
             writeln!(out)?;
-            diff::write_text(&report, &mut out)
+            diff::write_text(&report, out)?;
         }
-        _ => Ok(()),
-    })
-    .and_then(|()| out.flush());
-    // A closed pipe (`check ... | head`) is the reader's choice, not a failure to report.
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        let _ = writeln!(err, "eastwest-guard check: cannot write the report: {e}");
-        return ExitCode::from(2);
+        Ok(())
+    });
+    match written {
+        Ok(()) => ExitCode::from(outcome.exit_code(args.fail_on_warning)),
+        Err(code) => code,
     }
-    ExitCode::from(outcome.exit_code(args.fail_on_warning))
-}
-
-fn usage_error(why: &str) -> ExitCode {
-    eprintln!("eastwest-guard check: {why}");
-    ExitCode::from(2)
 }

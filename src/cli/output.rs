@@ -6,7 +6,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::check::{Finding, Outcome};
-use super::manifests::{InputError, STDIN_NAME};
+use super::common::{
+    JsonInputError, input_error_line, json_input_errors, plural, write_json_value,
+};
+use super::manifests::STDIN_NAME;
 use crate::rules::{Field, TextPosition};
 
 /// The version of the JSON document; bumped on any change that could break a reader.
@@ -59,24 +62,12 @@ fn write_text(outcome: &Outcome, out: &mut dyn Write, err: &mut dyn Write) -> io
     writeln!(out, "{}", summary_line(outcome))
 }
 
-/// `path:line:column: error: message`, or `path: error: message` without a position.
-pub fn input_error_line(e: &InputError) -> String {
-    match e.pos {
-        Some(p) => format!("{}:{}:{}: error: {}", e.file, p.line, p.column, e.message),
-        None => format!("{}: error: {}", e.file, e.message),
-    }
-}
-
 /// `Namespace/payments`, `Service/shop/web`.
 fn short_object(f: &Finding) -> String {
     match &f.object.namespace {
         Some(ns) => format!("{}/{}/{}", f.object.kind, ns, f.object.name),
         None => format!("{}/{}", f.object.kind, f.object.name),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// One line: what was read and what was found.
@@ -176,14 +167,6 @@ struct JsonObject<'a> {
     name: &'a str,
 }
 
-#[derive(Serialize)]
-struct JsonInputError<'a> {
-    file: &'a str,
-    line: Option<usize>,
-    column: Option<usize>,
-    message: &'a str,
-}
-
 fn write_json(outcome: &Outcome, fail_on_warning: bool, out: &mut dyn Write) -> io::Result<()> {
     let report = JsonReport {
         schema_version: JSON_SCHEMA_VERSION,
@@ -236,23 +219,9 @@ fn write_json(outcome: &Outcome, fail_on_warning: bool, out: &mut dyn Write) -> 
                 summary: &f.summary,
             })
             .collect(),
-        input_errors: outcome
-            .input_errors
-            .iter()
-            .map(|e| JsonInputError {
-                file: &e.file,
-                line: e.pos.map(|p| p.line),
-                column: e.pos.map(|p| p.column),
-                message: &e.message,
-            })
-            .collect(),
+        input_errors: json_input_errors(&outcome.input_errors),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| match e.io_error_kind() {
-        // Keep the kind, so a closed pipe stays recognisable as one.
-        Some(kind) => io::Error::new(kind, e),
-        None => io::Error::other(e),
-    })?;
-    writeln!(out)
+    write_json_value(&report, out)
 }
 
 fn write_github(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {

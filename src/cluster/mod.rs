@@ -118,11 +118,10 @@ fn namespace_facts(meta: &ObjectMeta) -> Arc<NamespaceFacts> {
     })
 }
 
+/// Whether a Service is selected for exposure, as the engine's model reads its label.
 fn is_labelled(meta: &ObjectMeta) -> bool {
-    meta.labels
-        .as_ref()
-        .and_then(|l| l.get(keys::GLOBAL))
-        .is_some_and(|v| v == "true")
+    let label = meta.labels.as_ref().and_then(|l| l.get(keys::GLOBAL));
+    crate::rules::model::selects(label.map(String::as_str))
 }
 
 fn put_service(map: &mut HashMap<String, NamespaceServices>, meta: &ObjectMeta) {

@@ -126,6 +126,32 @@ pub fn derive<'a>(
     })
 }
 
+/// A gateway setting whose change sends cross-cluster traffic to another gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moved {
+    Name,
+    Namespace,
+    WorkloadSelector,
+}
+
+/// What moves the gateway from `before` to `after` (EW021, and what `diff` calls a moved
+/// gateway), in this order: name, namespace, workload selector. The same selector pairs in
+/// another order select the same pods: that moves nothing.
+pub fn moves<'s>(
+    before: &'s GatewaySettings<'_>,
+    after: &'s GatewaySettings<'_>,
+) -> impl Iterator<Item = Moved> + 's {
+    [Moved::Name, Moved::Namespace, Moved::WorkloadSelector]
+        .into_iter()
+        .filter(move |m| match m {
+            Moved::Name => before.name != after.name,
+            Moved::Namespace => before.namespace != after.namespace,
+            Moved::WorkloadSelector => {
+                !selector::same_pairs(&before.workload_selector, &after.workload_selector)
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,23 +1,31 @@
 //! The rules engine: objects in, decision out. No I/O, no async, no clock.
 //!
-//! Where each rule lives, by ID:
-//! - EW001..EW006, EW011, EW012 (Namespace side), EW030, EW032: [`namespace`]
-//! - EW007..EW010: [`cloud`] (parsing, with the agent's fallback) and [`catalog`] (EW010 data)
-//! - EW011, EW012, EW013, EW031, EW040: [`service`] (Service side), [`keys`] (typo suggestions)
+//! A rule is one function named after its ID (`grep -rn 'fn ew020' src/rules` finds it), in the
+//! module that holds its side:
+//! - EW001..EW006, EW011 and EW012 (Namespace side), EW030, EW032: [`namespace`]
+//! - EW007..EW010: [`cloud`] (`cloud/checks.rs`; the YAML reader and the agent's fallback beside
+//!   it) and [`catalog`] (EW010's data)
+//! - EW011 and EW012 (Service side), EW013, EW031, EW040: [`service`]
 //! - EW020, EW021, EW022: [`transition`]
-//! - derivation of gateway name and selector: [`gateway`]; exposure modes: [`exposure`]
-//! - the defaults patch: [`mutation`]
+//! - EW011's finding itself, shared by both sides: `unknown.rs` (typo suggestions: [`keys`]);
+//!   the text of fixes both sides write: `fixes.rs`
+//!
+//! What the agent does, which the rules, the CLI and the cluster cache all ask: [`model`]
+//! (exposure modes, which Services are exposed and why, the mode changes it refuses, the
+//! model of a whole input); the gateway settings it derives: [`gateway`] (and [`selector`]).
+//! The defaults patch: [`mutation`].
 
 pub mod catalog;
 pub mod cloud;
 pub mod cluster;
 pub mod config;
 pub mod decision;
-pub mod exposure;
+mod fixes;
 pub mod gateway;
 pub mod ids;
 pub mod keys;
 pub mod meta;
+pub mod model;
 pub mod mutation;
 pub mod names;
 pub mod namespace;
@@ -26,6 +34,7 @@ mod report;
 pub mod selector;
 pub mod service;
 pub mod transition;
+mod unknown;
 
 pub use cluster::{ClusterView, Lookup, NamespaceFacts, NoCluster, ServicesOf};
 pub use config::Config;

@@ -214,8 +214,8 @@ mod tests {
         assert_eq!(problems("").len(), 1);
         assert_eq!(problems("   ").len(), 1);
         assert!(problems("app = gw")[0].contains("whitespace"));
-        // The suggestion is what was meant, and only it is judged further (a review found
-        // "app=gw tier=x" told to become "app=gwtier=x", then that judged invalid).
+        // The suggestion is what was meant, and only it is judged further: "app=gw tier=x"
+        // becomes "app=gw,tier=x", never "app=gwtier=x" (itself invalid).
         for (raw, meant) in [
             ("app = gw", "app=gw"),
             ("app=gw tier=x", "app=gw,tier=x"),
