@@ -234,9 +234,7 @@ async fn start_inner(
         config,
         cluster,
         metrics: metrics.clone(),
-        max_body_bytes: args.max_body_bytes,
-        body_budget: http::BodyBudget::for_limit(args.max_body_bytes),
-        request_timeout: args.tuning.request_timeout,
+        body: http::BodyLimits::new(args.max_body_bytes, args.tuning.request_timeout),
         lookups: cache,
     });
     let limits = listener::Limits {
