@@ -849,7 +849,7 @@ async fn without_a_certificate_it_serves_a_self_signed_one_for_localhost() {
         out.to_str().unwrap(),
     ])
     .unwrap();
-    let server = eastwest_guard::server::start(args).await.unwrap();
+    let server = eastwest_guard::server::start(args, None).await.unwrap();
     assert_eq!(server.self_signed_cert(), Some(out.as_path()));
     let pem = std::fs::read_to_string(&out).unwrap();
     assert!(!pem.contains("PRIVATE KEY"), "the key must not be written");
@@ -884,7 +884,7 @@ async fn without_a_certificate_it_serves_a_self_signed_one_for_localhost() {
         out.to_str().unwrap(),
     ])
     .unwrap();
-    let err = match eastwest_guard::server::start(second).await {
+    let err = match eastwest_guard::server::start(second, None).await {
         Ok(_) => panic!("two servers on one port"),
         Err(e) => e.to_string(),
     };

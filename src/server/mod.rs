@@ -40,7 +40,6 @@ pub use log::LogFormat;
 pub use shutdown::{ShutdownSignal, ShutdownTrigger};
 
 use crate::cluster::{ClusterCache, WatchHandle, spawn_watches};
-use crate::rules::{ClusterView, NoCluster};
 
 /// The sample review that the self-signed startup message suggests sending.
 const SAMPLE_REVIEW: &str = "examples/review-namespace-denied.json";
@@ -133,37 +132,15 @@ impl RunningServer {
     }
 }
 
-/// Starts the webhook and probe servers on the current Tokio runtime, with no cluster view.
-pub async fn start(args: ServeArgs) -> Result<RunningServer, StartError> {
-    start_with_cluster(args, Arc::new(NoCluster)).await
-}
-
-/// Starts the servers with `cluster` answering the rules' cluster lookups (a fixed view: no
-/// readiness gate, no sync reporting).
-pub async fn start_with_cluster(
-    args: ServeArgs,
-    cluster: Arc<dyn ClusterView + Send + Sync>,
-) -> Result<RunningServer, StartError> {
-    start_inner(args, cluster, None).await
-}
-
-/// Starts the servers with a [`ClusterCache`] for lookups: `/readyz` waits (at most
-/// `--cluster-sync-timeout`) for its first sync, and requests report skipped lookups. The
+/// Starts the webhook and probe servers on the current Tokio runtime. With a `cluster` cache
+/// (`--cluster-lookups`), the rules that need cluster facts ask it, `/readyz` waits (at most
+/// `--cluster-sync-timeout`) for its first sync, and requests report skipped lookups; the
 /// caller keeps the cache fed ([`crate::cluster::spawn_watches`]).
-pub async fn start_with_cache(
+pub async fn start(
     args: ServeArgs,
-    cache: Arc<ClusterCache>,
+    cluster: Option<Arc<ClusterCache>>,
 ) -> Result<RunningServer, StartError> {
-    let view: Arc<dyn ClusterView + Send + Sync> = cache.clone();
-    start_inner(args, view, Some(cache)).await
-}
-
-async fn start_inner(
-    args: ServeArgs,
-    cluster: Arc<dyn ClusterView + Send + Sync>,
-    cache: Option<Arc<ClusterCache>>,
-) -> Result<RunningServer, StartError> {
-    let sync_gate = cache.clone().map(|cache| probes::SyncGate {
+    let sync_gate = cluster.clone().map(|cache| probes::SyncGate {
         cache,
         deadline: std::time::Instant::now() + args.tuning.cluster_sync_timeout,
     });
@@ -235,7 +212,6 @@ async fn start_inner(
         cluster,
         metrics: metrics.clone(),
         body: http::BodyLimits::new(args.max_body_bytes, args.tuning.request_timeout),
-        lookups: cache,
     });
     let limits = listener::Limits {
         tls_handshake_timeout: args.tuning.tls_handshake_timeout,
@@ -381,11 +357,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 return e.exit_code();
             }
         };
-        let started = match lookups {
-            Some(cache) => start_with_cache(args, cache).await,
-            None => start(args).await,
-        };
-        let server = match started {
+        let server = match start(args, lookups).await {
             Ok(server) => server,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start");

@@ -26,18 +26,17 @@ use tower::Service as _;
 use super::admission::{self, Answer, Endpoint};
 use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
 use crate::cluster::ClusterCache;
-use crate::rules::{ClusterView, Config, Level, RuleId};
+use crate::rules::{ClusterView, Config, Level, NoCluster, RuleId};
 
 /// What every request handler shares.
 pub struct App {
     pub config: Config,
-    /// Cluster facts for the rules that need them; `NoCluster` until a cache is plugged in.
-    pub cluster: Arc<dyn ClusterView + Send + Sync>,
+    /// The cluster cache the rules that need cluster facts ask, with `--cluster-lookups`;
+    /// without it they are skipped. Requests say in their log line and a metric when its
+    /// lookups were skipped (cache not synced).
+    pub cluster: Option<Arc<ClusterCache>>,
     pub metrics: Arc<Metrics>,
     pub body: BodyLimits,
-    /// The cluster cache behind `cluster`, when `--cluster-lookups` is on: requests say in
-    /// their log line and a metric when its lookups were skipped (cache not synced).
-    pub lookups: Option<Arc<ClusterCache>>,
 }
 
 /// Whether a request's cluster lookups could be answered.
@@ -126,19 +125,27 @@ fn text(status: StatusCode, body: &'static str) -> Response {
         .into_response()
 }
 
+/// What the rules ask for cluster facts: the cache, or nothing (every lookup `Unknown`).
+fn cluster_view(app: &App) -> &dyn ClusterView {
+    match &app.cluster {
+        Some(cache) => cache.as_ref(),
+        None => &NoCluster,
+    }
+}
+
 async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     // The body's budget share is held until the answer is made (parsing it takes memory too).
     let (answer, close) = match body::read_body(&app.body, &parts, body).await {
         Ok(held) => (
-            admission::answer(endpoint, &held.bytes, &app.config, app.cluster.as_ref()),
+            admission::answer(endpoint, &held.bytes, &app.config, cluster_view(app)),
             false,
         ),
         Err(refused) => (refused.answer, refused.close),
     };
     let elapsed = started.elapsed();
-    let lookups = match &app.lookups {
+    let lookups = match &app.cluster {
         None => Lookups::Off,
         Some(cache) if cache.is_synced() => Lookups::Used,
         Some(_) => {
@@ -317,7 +324,6 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::NoCluster;
     use axum::routing::get;
     use http_body_util::BodyExt as _;
 
@@ -354,14 +360,13 @@ mod tests {
     pub(super) fn app_with(max_body_bytes: usize, budget: BodyBudget) -> Router {
         router(Arc::new(App {
             config: Config::default(),
-            cluster: Arc::new(NoCluster),
+            cluster: None,
             metrics: Arc::new(Metrics::new()),
             body: BodyLimits {
                 max_bytes: max_body_bytes,
                 budget,
                 timeout: Duration::from_secs(5),
             },
-            lookups: None,
         }))
     }
 
