@@ -1,27 +1,25 @@
-//! The webhook's HTTP layer: routes, the request log line and metrics, and the guard that
-//! turns a handler panic into a 500. The body is read under its limits in [`body`].
+//! The webhook's HTTP layer: routes, the request log line and metrics. The body is read under
+//! its limits in [`body`]; a handler panic is a 500 for its request alone ([`panic`]).
 //!
 //! `POST /validate` and `POST /mutate`; any other path is 404 and any other method 405, each
 //! with a one-line reason.
 
 mod body;
+mod panic;
 
-use std::any::Any;
 use std::fmt;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use body::{BodyBudget, BodyLimits, HeldBody, InFlightToken};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::handler::Handler as _;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use futures_util::FutureExt as _;
-use tower::Service as _;
+use axum::routing::{MethodRouter, post};
 
 use super::admission::{self, Answer, Endpoint};
 use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
@@ -58,12 +56,35 @@ impl Lookups {
 }
 
 pub fn router(app: Arc<App>) -> Router {
+    let metrics = app.metrics.clone();
+    routes(post(validate), post(mutate), &metrics).with_state(app)
+}
+
+/// `/validate` and `/mutate` served by the given handlers, a 405 for their other methods and a
+/// 404 elsewhere, each behind the panic guard that counts it under its endpoint.
+fn routes<S>(
+    validate: MethodRouter<S>,
+    mutate: MethodRouter<S>,
+    metrics: &Arc<Metrics>,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let guard = |endpoint| panic::guard(endpoint, metrics);
     Router::new()
-        .route("/validate", post(validate))
-        .route("/mutate", post(mutate))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(app)
+        .route(
+            "/validate",
+            validate
+                .fallback(method_not_allowed)
+                .layer(guard(Some(Endpoint::Validate))),
+        )
+        .route(
+            "/mutate",
+            mutate
+                .fallback(method_not_allowed)
+                .layer(guard(Some(Endpoint::Mutate))),
+        )
+        .fallback(not_found.layer(guard(None)))
 }
 
 async fn validate(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -263,94 +284,62 @@ fn log(endpoint: Endpoint, answer: &Answer, elapsed: Duration, lookups: Lookups)
     }
 }
 
-/// Calls the router, turning a panic (while building or running the handler's future) into a
-/// 500 for this request alone: the connection and the requests sharing it carry on.
-pub async fn call_guarded<B>(
-    mut router: Router,
-    request: axum::http::Request<B>,
-    metrics: &Metrics,
-) -> Response
-where
-    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    // Classified before the call (no allocation): the request is moved into the router.
-    let endpoint = match request.uri().path() {
-        "/validate" => Some(Endpoint::Validate),
-        "/mutate" => Some(Endpoint::Mutate),
-        _ => None,
-    };
-    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| router.call(request))) {
-        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-        Err(panic) => Err(panic),
-    };
-    match outcome {
-        Ok(Ok(response)) => response,
-        Ok(Err(never)) => match never {},
-        Err(panic) => {
-            metrics.handler_panics.inc();
-            if let Some(endpoint) = endpoint {
-                metrics
-                    .requests
-                    .get_or_create(&RequestLabels {
-                        endpoint: endpoint.as_str(),
-                        kind: "unknown",
-                        operation: "unknown",
-                        outcome: admission::Outcome::Error.as_str(),
-                    })
-                    .inc();
-            }
-            tracing::error!(
-                endpoint = endpoint.map_or("other", Endpoint::as_str),
-                panic = panic_message(panic.as_ref()),
-                "request handler panicked; answered 500"
-            );
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error: the handler failed; see the webhook's log\n",
-            )
-        }
-    }
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(non-string panic payload)")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::routing::get;
     use http_body_util::BodyExt as _;
 
+    /// A handler that panics is a 500 for its request alone, counted under its route's
+    /// endpoint; the same router answers the next requests.
     #[tokio::test]
     async fn a_panicking_handler_is_a_500_not_a_crash() {
-        let metrics = Metrics::new();
-        let router: Router = Router::new().route(
-            "/validate",
-            get(|| async {
-                if true {
-                    panic!("boom");
-                }
-                "unreachable"
-            }),
-        );
-        let request = axum::http::Request::get("/validate")
-            .body(Body::empty())
-            .unwrap();
-        let response = call_guarded(router.clone(), request, &metrics).await;
-        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(metrics.handler_panics.get(), 1);
-        // The same router still answers.
-        let request = axum::http::Request::get("/nothing")
-            .body(Body::empty())
-            .unwrap();
-        let response = call_guarded(router, request, &metrics).await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        async fn boom() -> &'static str {
+            if true {
+                panic!("boom");
+            }
+            "unreachable"
+        }
+        let metrics = Arc::new(Metrics::new());
+        let router: Router = routes(post(boom), post(boom), &metrics);
+        let errors = |endpoint| {
+            metrics
+                .requests
+                .get_or_create(&RequestLabels {
+                    endpoint,
+                    kind: "unknown",
+                    operation: "unknown",
+                    outcome: "error",
+                })
+                .get()
+        };
+        for (path, panics) in [("/validate", 1), ("/mutate", 2), ("/validate", 3)] {
+            let request = axum::http::Request::post(path).body(Body::empty()).unwrap();
+            let response = call(router.clone(), request).await;
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "text/plain; charset=utf-8"
+            );
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(
+                &body[..],
+                b"internal error: the handler failed; see the webhook's log\n"
+            );
+            assert_eq!(metrics.handler_panics.get(), panics);
+        }
+        assert_eq!((errors("validate"), errors("mutate")), (2, 1));
+        for (method, path, status) in [
+            ("GET", "/validate", StatusCode::METHOD_NOT_ALLOWED),
+            ("POST", "/nothing", StatusCode::NOT_FOUND),
+        ] {
+            let request = axum::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .unwrap();
+            assert_eq!(call(router.clone(), request).await.status(), status);
+        }
+        assert_eq!(metrics.handler_panics.get(), 3);
     }
 
     pub(super) fn app(max_body_bytes: usize) -> Router {
@@ -380,8 +369,12 @@ mod tests {
     }
 
     /// One request through the router, as the listener makes it.
-    pub(super) async fn call(router: Router, request: axum::http::Request<Body>) -> Response {
-        call_guarded(router, request, &Metrics::new()).await
+    pub(super) async fn call(mut router: Router, request: axum::http::Request<Body>) -> Response {
+        use tower::Service as _;
+        match router.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     }
 
     pub(super) async fn send_body(
