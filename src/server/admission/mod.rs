@@ -182,8 +182,8 @@ pub fn answer(
             kind,
             name: &request.name,
             namespace: request.namespace.as_deref(),
-            object: request.object.as_ref(),
-            old_object: request.old_object.as_ref(),
+            object: request.object.as_ref().map(|o| &o.0),
+            old_object: request.old_object.as_ref().map(|o| &o.0),
             origin: Origin::Admission,
         };
         match endpoint {
@@ -223,7 +223,7 @@ pub fn answer(
 fn changes_tetrate_keys(request: &WireRequest<'_>) -> bool {
     request.operation == Operation::Update
         && match (&request.old_object, &request.object) {
-            (Some(old), Some(new)) => !keys::same_tetrate_keys(old, new),
+            (Some(old), Some(new)) => !keys::same_tetrate_keys(&old.0, &new.0),
             _ => false,
         }
 }

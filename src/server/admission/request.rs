@@ -6,10 +6,11 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 
 use kube::core::admission::Operation;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::{API_VERSION, KIND, RequestFacts};
 use crate::rules::object::Text;
@@ -66,12 +67,51 @@ pub(super) struct WireRequest<'a> {
     pub(super) operation: Operation,
     #[serde(borrow)]
     user_info: WireUserInfo<'a>,
-    pub(super) object: Option<ObjectView>,
-    pub(super) old_object: Option<ObjectView>,
+    pub(super) object: Option<WireObject>,
+    pub(super) old_object: Option<WireObject>,
     #[serde(default)]
     dry_run: bool,
     #[serde(default)]
     options: Option<IgnoredAny>,
+}
+
+/// An object of the request (`object`, `oldObject`): the rules' projection, read from a JSON
+/// object only, as kube's `DynamicObject` is. The projection's derived `Deserialize` also takes
+/// an array, field by position, which would read `"object": []` as an empty object.
+pub(super) struct WireObject(pub(super) ObjectView);
+
+impl<'de> Deserialize<'de> for WireObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ObjectView::deserialize(StructFromMap(d)).map(WireObject)
+    }
+}
+
+/// A deserializer whose structs are read from a map only (serde_json's `deserialize_struct`
+/// reads an array too). Only `deserialize_struct` is asked of it, by [`WireObject`]; the rest
+/// go to the inner deserializer's `deserialize_any`.
+struct StructFromMap<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for StructFromMap<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }
 
 /// kube's `GroupVersionKind` (every part required).
@@ -101,22 +141,50 @@ struct WireGvr<'a> {
     resource: Cow<'a, str>,
 }
 
-/// k8s-openapi's `authentication.v1.UserInfo` (every field optional); only the user name is
-/// read, for the log line.
-#[derive(Deserialize)]
-#[expect(
-    dead_code,
-    reason = "uid, groups and extra are read only to hold them to their type"
-)]
+/// k8s-openapi's `authentication.v1.UserInfo`, read as its own `Deserialize` reads it: every
+/// field optional, from a JSON object only (serde's derive would also take an array, field by
+/// position), a field given twice keeps its last value (the derive would refuse it). Only the
+/// user name is kept, for the log line; the other fields are read to hold them to their types.
 struct WireUserInfo<'a> {
-    #[serde(default, borrow)]
     username: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    uid: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    groups: Option<Vec<Text<'a>>>,
-    #[serde(default, borrow)]
-    extra: Option<BTreeMap<Text<'a>, Vec<Text<'a>>>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireUserInfo<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct UserInfoVisitor;
+        impl<'de> Visitor<'de> for UserInfoVisitor {
+            type Value = WireUserInfo<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("UserInfo")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut username = None;
+                while let Some(key) = access.next_key::<Text<'de>>()? {
+                    match &*key {
+                        "username" => username = access.next_value()?,
+                        "uid" => {
+                            access.next_value::<Option<Text<'de>>>()?;
+                        }
+                        "groups" => {
+                            access.next_value::<Option<Vec<Text<'de>>>>()?;
+                        }
+                        "extra" => {
+                            access.next_value::<Option<BTreeMap<Text<'de>, Vec<Text<'de>>>>>()?;
+                        }
+                        _ => {
+                            access.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WireUserInfo { username })
+            }
+        }
+        d.deserialize_struct(
+            "UserInfo",
+            &["extra", "groups", "uid", "username"],
+            UserInfoVisitor,
+        )
+    }
 }
 
 /// Reads and checks the envelope; the error is a one-line reason for the 400.
@@ -202,7 +270,11 @@ impl WireRequest<'_> {
             dry_run: self.dry_run,
             user: self.user_info.username.map(Text::into_owned),
         };
-        (facts, self.object, self.old_object)
+        (
+            facts,
+            self.object.map(|o| o.0),
+            self.old_object.map(|o| o.0),
+        )
     }
 }
 
@@ -317,5 +389,36 @@ mod tests {
             assert!(text.contains(expected), "{text:?} lacks {expected:?}");
             assert_eq!(text.trim_end().lines().count(), 1, "{text:?}");
         }
+    }
+
+    /// An object comes from a JSON object only, as kube's `DynamicObject` does (serde's
+    /// derive read `[]` as an empty object), and `userInfo` is read as k8s-openapi's
+    /// `UserInfo` is: an object only, the last of a field given twice kept.
+    #[test]
+    fn objects_and_user_info_are_read_as_kubes_types_read_them() {
+        let ns = namespace(json!({}), json!({}));
+        let good: Value =
+            serde_json::from_slice(&review("Namespace", "UPDATE", ns.clone(), ns)).unwrap();
+        for (pointer, bad) in [
+            ("/request/object", json!([])),
+            ("/request/oldObject", json!(["v1", "Namespace"])),
+            ("/request/userInfo", json!([])),
+        ] {
+            let mut v = good.clone();
+            *v.pointer_mut(pointer).unwrap() = bad;
+            let (a, _) = run(Endpoint::Validate, &serde_json::to_vec(&v).unwrap());
+            assert_eq!(a.http_status, 400, "{pointer}");
+            let reason = a.error.unwrap();
+            assert!(reason.contains("invalid type: sequence"), "{reason}");
+        }
+        let body = String::from_utf8(serde_json::to_vec(&good).unwrap())
+            .unwrap()
+            .replace(
+                r#""userInfo":{"#,
+                r#""userInfo":{"username":"mallory","extra":null,"extra":{},"#,
+            );
+        let (a, _) = run(Endpoint::Validate, body.as_bytes());
+        assert_eq!(a.http_status, 200, "{:?}", a.error);
+        assert_eq!(a.facts.unwrap().user.as_deref(), Some("alice@example.com"));
     }
 }
