@@ -279,6 +279,7 @@ async fn serve_connection(
     });
     let service = {
         let router = shared.router.clone();
+        let metrics = shared.metrics.clone();
         let activity = activity.clone();
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             // Shared with the handler, which keeps a clone while it reads the rest of a
@@ -287,9 +288,9 @@ async fn serve_connection(
             request
                 .extensions_mut()
                 .insert(http::InFlightToken(in_flight.clone()));
-            let mut router = router.clone();
+            let mut service = http::guarded(router.clone(), request.uri().path(), &metrics);
             async move {
-                let response = router.call(request).await;
+                let response = service.call(request).await;
                 drop(in_flight);
                 response
             }

@@ -1,5 +1,6 @@
 //! The webhook's HTTP layer: routes, the request log line and metrics. The body is read under
-//! its limits in [`body`]; a handler panic is a 500 for its request alone ([`panic`]).
+//! its limits ([`BodyLimits`], in `body.rs`); a handler panic is a 500 for its request alone
+//! ([`guarded`], in `panic.rs`).
 //!
 //! `POST /validate` and `POST /mutate`; any other path is 404 and any other method 405, each
 //! with a one-line reason.
@@ -12,14 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use body::{BodyBudget, BodyLimits, HeldBody, InFlightToken};
+pub use panic::guarded;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::handler::Handler as _;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, post};
+use axum::routing::post;
 
 use super::admission::{self, Answer, Endpoint};
 use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
@@ -56,35 +57,12 @@ impl Lookups {
 }
 
 pub fn router(app: Arc<App>) -> Router {
-    let metrics = app.metrics.clone();
-    routes(post(validate), post(mutate), &metrics).with_state(app)
-}
-
-/// `/validate` and `/mutate` served by the given handlers, a 405 for their other methods and a
-/// 404 elsewhere, each behind the panic guard that counts it under its endpoint.
-fn routes<S>(
-    validate: MethodRouter<S>,
-    mutate: MethodRouter<S>,
-    metrics: &Arc<Metrics>,
-) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    let guard = |endpoint| panic::guard(endpoint, metrics);
     Router::new()
-        .route(
-            "/validate",
-            validate
-                .fallback(method_not_allowed)
-                .layer(guard(Some(Endpoint::Validate))),
-        )
-        .route(
-            "/mutate",
-            mutate
-                .fallback(method_not_allowed)
-                .layer(guard(Some(Endpoint::Mutate))),
-        )
-        .fallback(not_found.layer(guard(None)))
+        .route("/validate", post(validate))
+        .route("/mutate", post(mutate))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
 }
 
 async fn validate(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -300,7 +278,11 @@ mod tests {
             "unreachable"
         }
         let metrics = Arc::new(Metrics::new());
-        let router: Router = routes(post(boom), post(boom), &metrics);
+        let router: Router = Router::new()
+            .route("/validate", post(boom))
+            .route("/mutate", post(boom))
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed);
         let errors = |endpoint| {
             metrics
                 .requests
@@ -314,7 +296,7 @@ mod tests {
         };
         for (path, panics) in [("/validate", 1), ("/mutate", 2), ("/validate", 3)] {
             let request = axum::http::Request::post(path).body(Body::empty()).unwrap();
-            let response = call(router.clone(), request).await;
+            let response = call_with(router.clone(), request, &metrics).await;
             assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
             assert_eq!(
                 response.headers()[header::CONTENT_TYPE],
@@ -337,7 +319,8 @@ mod tests {
                 .uri(path)
                 .body(Body::empty())
                 .unwrap();
-            assert_eq!(call(router.clone(), request).await.status(), status);
+            let response = call_with(router.clone(), request, &metrics).await;
+            assert_eq!(response.status(), status);
         }
         assert_eq!(metrics.handler_panics.get(), 3);
     }
@@ -369,10 +352,19 @@ mod tests {
     }
 
     /// One request through the router, as the listener makes it.
-    pub(super) async fn call(mut router: Router, request: axum::http::Request<Body>) -> Response {
+    pub(super) async fn call(router: Router, request: axum::http::Request<Body>) -> Response {
+        call_with(router, request, &Arc::new(Metrics::new())).await
+    }
+
+    async fn call_with(
+        router: Router,
+        request: axum::http::Request<Body>,
+        metrics: &Arc<Metrics>,
+    ) -> Response {
         use tower::Service as _;
-        match router.call(request).await {
-            Ok(response) => response,
+        let mut service = guarded(router, request.uri().path(), metrics);
+        match service.call(request).await {
+            Ok(response) => response.map(Body::new),
             Err(never) => match never {},
         }
     }

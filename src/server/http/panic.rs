@@ -1,33 +1,43 @@
 //! A handler that panics answers 500 for its request alone: the connection and the requests
-//! sharing it carry on. tower-http's catch-panic layer catches the panic (while the handler's
-//! future is built or run); [`PanicAnswer`] counts it under the route's endpoint, logs it and
-//! writes the answer. The layer sits on each route rather than around the router, so the
-//! endpoint is known without looking at the request.
+//! sharing it carry on. tower-http's catch-panic layer catches the panic (while the router's
+//! future is built or run); [`PanicAnswer`] counts it under the request's endpoint, logs it
+//! and writes the answer. The layer wraps the router once per request, with the endpoint read
+//! from the path before the request moves into the router (tower-http's answer to a panic
+//! does not see the request).
 
 use std::any::Any;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::StatusCode;
-use tower_http::catch_panic::{CatchPanicLayer, ResponseForPanic};
+use tower::Layer as _;
+use tower_http::catch_panic::{CatchPanic, CatchPanicLayer, ResponseForPanic};
 
 use super::super::admission::{Endpoint, Outcome};
 use super::super::metrics::{Metrics, RequestLabels};
 
-/// The guard of the routes of `endpoint` (`None`: any other path).
-pub(super) fn guard(
-    endpoint: Option<Endpoint>,
+/// `router` behind the panic guard, for one request to `path`.
+pub fn guarded(
+    router: Router,
+    path: &str,
     metrics: &Arc<Metrics>,
-) -> CatchPanicLayer<PanicAnswer> {
+) -> CatchPanic<Router, PanicAnswer> {
+    let endpoint = match path {
+        "/validate" => Some(Endpoint::Validate),
+        "/mutate" => Some(Endpoint::Mutate),
+        _ => None,
+    };
     CatchPanicLayer::custom(PanicAnswer {
         endpoint,
         metrics: metrics.clone(),
     })
+    .layer(router)
 }
 
-/// What a caught panic is answered with, for the routes of one endpoint.
+/// What a caught panic is answered with, for a request to `endpoint` (`None`: another path).
 #[derive(Clone)]
-pub(super) struct PanicAnswer {
+pub struct PanicAnswer {
     endpoint: Option<Endpoint>,
     metrics: Arc<Metrics>,
 }
