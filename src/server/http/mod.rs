@@ -267,8 +267,9 @@ mod tests {
     use super::*;
     use http_body_util::BodyExt as _;
 
-    /// A handler that panics is a 500 for its request alone, counted under its route's
-    /// endpoint; the same router answers the next requests.
+    /// A handler that panics is a 500 for its request alone, counted under its endpoint (a
+    /// path that is not one counts only as a panic); the same router answers the next
+    /// requests.
     #[tokio::test]
     async fn a_panicking_handler_is_a_500_not_a_crash() {
         async fn boom() -> &'static str {
@@ -281,6 +282,7 @@ mod tests {
         let router: Router = Router::new()
             .route("/validate", post(boom))
             .route("/mutate", post(boom))
+            .route("/elsewhere", post(boom))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
         let errors = |endpoint| {
@@ -294,7 +296,13 @@ mod tests {
                 })
                 .get()
         };
-        for (path, panics) in [("/validate", 1), ("/mutate", 2), ("/validate", 3)] {
+        let paths = [
+            ("/validate", 1),
+            ("/mutate", 2),
+            ("/validate", 3),
+            ("/elsewhere", 4),
+        ];
+        for (path, panics) in paths {
             let request = axum::http::Request::post(path).body(Body::empty()).unwrap();
             let response = call_with(router.clone(), request, &metrics).await;
             assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -310,6 +318,18 @@ mod tests {
             assert_eq!(metrics.handler_panics.get(), panics);
         }
         assert_eq!((errors("validate"), errors("mutate")), (2, 1));
+        assert_eq!(
+            metrics
+                .requests
+                .get_or_create(&RequestLabels {
+                    endpoint: "other",
+                    kind: "unknown",
+                    operation: "unknown",
+                    outcome: "error",
+                })
+                .get(),
+            0
+        );
         for (method, path, status) in [
             ("GET", "/validate", StatusCode::METHOD_NOT_ALLOWED),
             ("POST", "/nothing", StatusCode::NOT_FOUND),
@@ -322,7 +342,7 @@ mod tests {
             let response = call_with(router.clone(), request, &metrics).await;
             assert_eq!(response.status(), status);
         }
-        assert_eq!(metrics.handler_panics.get(), 3);
+        assert_eq!(metrics.handler_panics.get(), 4);
     }
 
     pub(super) fn app(max_body_bytes: usize) -> Router {
