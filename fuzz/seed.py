@@ -73,7 +73,10 @@ def main():
               "a: b\r\nc: d\r", "--- \na: b\n...\n---\nc: d\n", "a:\n  b: c\n", "- a\n"]:
         put("cloud_annotations", s)
     put("request", b'{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}')
-    for target in ("request", "selector", "cloud_annotations", "review_fields"):
+    # wire_parsers: its input drives a generator; empty is a plain review, and libFuzzer
+    # grows the rest.
+    put("wire_parsers", b"")
+    for target in ("request", "selector", "cloud_annotations", "review_fields", "wire_parsers"):
         (CORPUS / target).mkdir(parents=True, exist_ok=True)
         print(target, len(list((CORPUS / target).iterdir())), "seeds")
 

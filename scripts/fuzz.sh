@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs the cargo-fuzz targets of fuzz/ one after another (issue 8), each for FUZZ_SECONDS
-# (default 600), on one core, and prints libFuzzer's executions and any crash per target.
+# Runs the cargo-fuzz targets of fuzz/ one after another, each for FUZZ_SECONDS (default
+# 600), on one core, and prints libFuzzer's executions and any crash per target.
 #
-#   scripts/fuzz.sh                          # every target, 10 minutes each
-#   FUZZ_SECONDS=60 scripts/fuzz.sh selector # one target, one minute
+#   scripts/fuzz.sh                              # every target, 10 minutes each
+#   FUZZ_SECONDS=60 scripts/fuzz.sh selector     # one target, one minute
+#   FUZZ_SECONDS=300 scripts/fuzz.sh wire_parsers
+#
+# request, review_fields: the request path keeps the protocol's promises on any body.
+# selector, cloud_annotations: the two annotation parsers on any text.
+# wire_parsers: the webhook's AdmissionReview and metadata parsers accept, refuse and read
+# what kube's AdmissionReview<DynamicObject> and k8s-openapi's ObjectMeta do (the input
+# drives a generator of review bodies, tests/common/wire_diff.rs; a crash prints the body and
+# the disagreement).
 #
 # Stable toolchain: cargo-fuzz needs nightly flags (-Zsanitizer), which RUSTC_BOOTSTRAP=1
 # allows. Installs cargo-fuzz from crates.io when it is missing. Seeds come from the
@@ -13,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 FUZZ_SECONDS=${FUZZ_SECONDS:-600}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(request review_fields selector cloud_annotations)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(request review_fields selector cloud_annotations wire_parsers)
 export RUSTC_BOOTSTRAP=1
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

@@ -1,4 +1,4 @@
-//! Issue 8, bad input: every class of bad request goes to the real server over a real TLS
+//! Bad input: every class of bad request goes to the real server over a real TLS
 //! connection (127.0.0.1, port 0, certificates made here), and after each one the server
 //! still answers a good review on the same connection (where the protocol allows it) and on
 //! a new one.
@@ -900,16 +900,16 @@ async fn with_mtls_untrusted_client_certificates_are_refused_and_trusted_ones_se
     server.stop().await;
 }
 
-// ---------------------------------------------------------------- findings in src/rules
+// ---------------------------------------------------------------- bounds of the rules engine
 
-/// Issue 8 finding, in the rules engine, fixed there (at most ten findings per rule and level,
-/// values clipped): before the fix, one annotation value well within Kubernetes' 256 KiB limit for all annotations
-/// makes the engine report one problem per item, each quoting the whole value, so the answer
-/// and the memory grow with the square of the value's length. Measured on the release binary
-/// (RELIABILITY.md): a workload selector of 8 KiB of commas peaks at 89 MB resident (the
-/// Deployment's limit is 64Mi: the pod is OOM-killed), 32 KiB at 1.1 GB, 256 KiB aborts past
-/// 4 GB; 30,000 duplicate cloud-annotation keys (1.3 MB, /validate, or any in-cluster client
-/// without mTLS) took the process to 22 GB and the kernel killed it.
+/// The rules engine reports at most ten findings per rule and level, with values clipped:
+/// otherwise one annotation value well within Kubernetes' 256 KiB limit for all annotations
+/// makes it report one problem per item, each quoting the whole value, so the answer and the
+/// memory grow with the square of the value's length. Without those bounds, on the release
+/// binary, a workload selector of 8 KiB of commas peaks at 89 MB resident (the Deployment's
+/// limit is 64Mi: the pod is OOM-killed), 32 KiB at 1.1 GB, 256 KiB aborts past 4 GB; 30,000
+/// duplicate cloud-annotation keys (1.3 MB, /validate, or any in-cluster client without mTLS)
+/// take the process to 22 GB.
 #[test]
 fn answers_stay_small_for_annotation_values_within_kubernetes_limits() {
     use eastwest_guard::rules::{Config, NoCluster};

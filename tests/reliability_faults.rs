@@ -1,4 +1,4 @@
-//! Issue 8, faults under load: the serving certificate is rotated several times through the
+//! Faults under load: the serving certificate is rotated several times through the
 //! Kubernetes `..data` symlink swap (and once to a broken pair) while clients send reviews
 //! over kept HTTP/1.1 and HTTP/2 connections and over connections made anew all the time;
 //! no request fails.

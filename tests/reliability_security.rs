@@ -1,4 +1,4 @@
-//! Issue 8, security: TLS 1.2+ with one crypto provider chosen explicitly, no plaintext
+//! Security: TLS 1.2+ with one crypto provider chosen explicitly, no plaintext
 //! admission endpoint (the probe port serves health and metrics only), a container that runs
 //! as non-root on a read-only filesystem, and logs that never carry object contents or key
 //! material.

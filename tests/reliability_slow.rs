@@ -1,4 +1,4 @@
-//! Issue 8, slow and greedy clients: many connections sending headers a byte at a time
+//! Slow and greedy clients: many connections sending headers a byte at a time
 //! (slowloris), sockets that never finish the TLS handshake, bodies that trickle, and HTTP/2
 //! streams opened and reset in bulk (rapid reset) do not stop a well-behaved client from
 //! getting answers; the caps (`--max-connections`, `--header-read-timeout`,

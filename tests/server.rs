@@ -515,10 +515,10 @@ async fn mtls_requires_a_client_certificate_from_the_client_ca() {
     server.stop().await;
 }
 
-/// A rotated client CA is picked up without a restart (a review found `--client-ca` read at
-/// start only: once kube-apiserver's client certificate was reissued by a new CA, every
-/// handshake would fail until the pods restarted). A file that does not load leaves the CAs in
-/// use and counts a failed reload.
+/// A rotated client CA is picked up without a restart (read at start only, once
+/// kube-apiserver's client certificate is reissued by a new CA every handshake would fail
+/// until the pods restarted). A file that does not load leaves the CAs in use and counts a
+/// failed reload.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_client_ca_needs_no_restart() {
     let old_ca = Ca::new("client CA 1");
@@ -667,8 +667,8 @@ async fn certificate_rotation_by_secret_symlink_swap_needs_no_restart() {
     assert!(refused, "the broken pair was not reported");
     assert_eq!(served(&[b"h2"]).await, second.der);
 
-    // An expired certificate, even with its own key, is refused as a reload: the good one in
-    // use stays (a review found it swapped in and counted a success).
+    // An expired certificate, even with its own key, is refused as a reload (not swapped in
+    // and counted a success): the good one in use stays.
     let expired = server.ca.expired_server_cert("webhook-expired");
     secret.swap(&expired.cert_pem, &expired.key_pem);
     let refused = eventually(Duration::from_secs(5), || async {
@@ -849,7 +849,7 @@ async fn without_a_certificate_it_serves_a_self_signed_one_for_localhost() {
         out.to_str().unwrap(),
     ])
     .unwrap();
-    let server = eastwest_guard::server::start(args).await.unwrap();
+    let server = eastwest_guard::server::start(args, None).await.unwrap();
     assert_eq!(server.self_signed_cert(), Some(out.as_path()));
     let pem = std::fs::read_to_string(&out).unwrap();
     assert!(!pem.contains("PRIVATE KEY"), "the key must not be written");
@@ -884,7 +884,7 @@ async fn without_a_certificate_it_serves_a_self_signed_one_for_localhost() {
         out.to_str().unwrap(),
     ])
     .unwrap();
-    let err = match eastwest_guard::server::start(second).await {
+    let err = match eastwest_guard::server::start(second, None).await {
         Ok(_) => panic!("two servers on one port"),
         Err(e) => e.to_string(),
     };
@@ -1143,8 +1143,9 @@ async fn drain_completes_in_flight_requests_and_is_bounded() {
 
 /// Over HTTP/1.1 a client that writes the whole request before reading (Go's client, so
 /// kube-apiserver's, sends no `Expect: 100-continue`) gets the 404, 405 or 413 and, where the
-/// body was read, keeps a usable connection: a review found an unread body closing it without a
-/// word (the next request failed), and a body over the limit giving a reset instead of the 413.
+/// body was read, keeps a usable connection: an unread body would close it without a word (the
+/// next request would fail), and a body over the limit left unread gives a reset instead of
+/// the 413.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_with_bodies_keep_http1_connections_usable() {
     let mut server = TestServer::start(&["--max-body-bytes", "65536"]).await;
@@ -1204,8 +1205,8 @@ async fn refused_requests_with_bodies_keep_http1_connections_usable() {
 }
 
 /// The rest of a body refused with a 413 is read while the request still counts as in flight:
-/// a review found the connection watchdog taking those bytes for a next request's head and
-/// closing the connection after --header-read-timeout, counted as slow headers. A body whose
+/// otherwise the connection watchdog takes those bytes for a next request's head and closes
+/// the connection after --header-read-timeout, counted as slow headers. A body whose
 /// declared length is past what is read after the 413, or that waits for `100 Continue`, is
 /// not read: the answer says `Connection: close`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

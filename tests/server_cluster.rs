@@ -41,7 +41,7 @@ async fn start(cache: Arc<ClusterCache>, extra: &[&str]) -> Running {
     flags.extend(extra.iter().map(|s| s.to_string()));
     let args = ServeArgs::from_flags(flags).unwrap();
     assert!(args.cluster_lookups);
-    let server = server::start_with_cache(args, cache).await.unwrap();
+    let server = server::start(args, Some(cache)).await.unwrap();
     Running {
         server,
         ca,

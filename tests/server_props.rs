@@ -184,10 +184,9 @@ fn every_fixture_keeps_the_invariants() {
     }
 }
 
-/// Found by the `request` fuzz target: invalid UTF-8 inside `managedFields`, which the server
-/// skips unread, is answered (200, with the defaults patch where one is due), and the answer
-/// keeps every invariant. (The invariant checker first assumed such a body could not be
-/// answered.)
+/// Invalid UTF-8 inside `managedFields`, which the server skips unread, is answered (200, with
+/// the defaults patch where one is due), and the answer keeps every invariant (the invariant
+/// checker must not assume such a body cannot be answered).
 #[test]
 fn invalid_utf8_in_a_skipped_field_is_answered() {
     let path =
@@ -220,9 +219,8 @@ fn invalid_utf8_in_a_skipped_field_is_answered() {
     invariants::check_all(&body).unwrap();
 }
 
-/// Found by the `request` fuzz target (second run): a lone surrogate escape (`\ud800`) in a
-/// key inside `managedFields`, which the server skips unread, is answered, and the defaults
-/// patch applies to the object as the server read it.
+/// A lone surrogate escape (`\ud800`) in a key inside `managedFields`, which the server skips
+/// unread, is answered, and the defaults patch applies to the object as the server read it.
 #[test]
 fn a_lone_surrogate_in_a_skipped_field_is_answered() {
     let path =

@@ -22,7 +22,6 @@
 //! (hyper-util `GracefulShutdown`: HTTP/1.1 closes after its in-flight response, HTTP/2 sends
 //! GOAWAY and completes its open streams), waiting at most `--drain-timeout`.
 
-use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -41,6 +40,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
+use tower::Service as _;
 
 use super::http;
 use super::metrics::{Metrics, ReasonLabels};
@@ -288,12 +288,11 @@ async fn serve_connection(
             request
                 .extensions_mut()
                 .insert(http::InFlightToken(in_flight.clone()));
-            let router = router.clone();
-            let metrics = metrics.clone();
+            let mut service = http::guarded(router.clone(), request.uri().path(), &metrics);
             async move {
-                let response = http::call_guarded(router, request, &metrics).await;
+                let response = service.call(request).await;
                 drop(in_flight);
-                Ok::<_, Infallible>(response)
+                response
             }
         })
     };

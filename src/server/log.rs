@@ -65,7 +65,7 @@ where
 /// order, `message` first; the line tracing-subscriber's `json().flatten_event(true)` writes
 /// without spans (`same_lines_as_tracing_subscribers_json` checks it), written straight into
 /// the line buffer. The generic formatter goes through serde and a `String` per `%` field, and
-/// cost 13% of the server's instructions per admission request (BENCHMARKS.md).
+/// cost 13% of the server's instructions per admission request.
 pub struct JsonLine;
 
 impl<S, N> FormatEvent<S, N> for JsonLine

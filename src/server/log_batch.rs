@@ -9,8 +9,8 @@
 //! Why not `tracing_appender::non_blocking`: its channel wakes the writer thread for nearly
 //! every line at the rates a webhook sees, and on two cores that wake-up (a futex, a context
 //! switch, the writer competing with the request threads) cost more than the rest of the
-//! request: 50 us of CPU per request with it against 28 us with no log at all, at maximum rate
-//! (BENCHMARKS.md). A line written here reaches stdout at most [`FLUSH_INTERVAL`] later; a
+//! request: 50 us of CPU per request with it against 28 us with no log at all, at maximum
+//! rate. A line written here reaches stdout at most [`FLUSH_INTERVAL`] later; a
 //! process killed by SIGKILL loses at most that much.
 
 use std::io::{self, Write};

@@ -6,12 +6,13 @@
 //! `POST /mutate`, reads the body under its limits, logs and counts; [`admission`] turns the
 //! AdmissionReview into the answer with the rules engine (pure, unit-tested). Around them:
 //! [`tls`] (certificate loading, self-signed fallback, hot reload), [`probes`] (`/healthz`,
-//! `/readyz`, `/metrics`), [`metrics`], [`shutdown`], [`log`].
+//! `/readyz`, `/metrics`), [`metrics`], [`shutdown`], [`log`]; the flags are [`ServeArgs`].
 //!
 //! [`start`] runs the whole server on the current Tokio runtime and reports the bound
 //! addresses, which is how the integration tests run it on port 0; [`run`] is the command.
 
 pub mod admission;
+mod args;
 pub mod duration;
 pub mod http;
 pub mod listener;
@@ -33,184 +34,15 @@ use rustls::crypto::CryptoProvider;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 
+pub use args::{ServeArgs, TuningFlags};
 pub use listener::Drained;
 pub use log::LogFormat;
 pub use shutdown::{ShutdownSignal, ShutdownTrigger};
 
 use crate::cluster::{ClusterCache, WatchHandle, spawn_watches};
-use crate::rules::{ClusterView, NoCluster};
 
 /// The sample review that the self-signed startup message suggests sending.
 const SAMPLE_REVIEW: &str = "examples/review-namespace-denied.json";
-
-#[derive(clap::Args, Clone, Debug)]
-pub struct ServeArgs {
-    /// HTTPS address of the webhook (POST /validate, POST /mutate).
-    #[arg(
-        long,
-        value_name = "ADDR",
-        env = "EASTWEST_GUARD_LISTEN",
-        default_value = "0.0.0.0:8443",
-        value_parser = parse_listen_address
-    )]
-    pub listen: SocketAddr,
-
-    /// PEM serving certificate (leaf first, then intermediates). Without --tls-cert and
-    /// --tls-key, a self-signed certificate for localhost and 127.0.0.1 is made.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "EASTWEST_GUARD_TLS_CERT",
-        requires = "tls_key"
-    )]
-    pub tls_cert: Option<PathBuf>,
-
-    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1). Both files are re-read every
-    /// --cert-reload-interval and swapped in when they change.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "EASTWEST_GUARD_TLS_KEY",
-        requires = "tls_cert"
-    )]
-    pub tls_key: Option<PathBuf>,
-
-    /// PEM CA certificate(s): require client certificates signed by them (mTLS). Re-read
-    /// every --cert-reload-interval and swapped in when it changes.
-    #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_CLIENT_CA")]
-    pub client_ca: Option<PathBuf>,
-
-    /// Plain-HTTP address of GET /healthz, /readyz and /metrics.
-    #[arg(
-        long,
-        value_name = "ADDR",
-        env = "EASTWEST_GUARD_PROBE_LISTEN",
-        default_value = "0.0.0.0:8080",
-        value_parser = parse_listen_address
-    )]
-    pub probe_listen: SocketAddr,
-
-    /// Largest request body accepted (larger: 413).
-    #[arg(
-        long,
-        value_name = "N",
-        env = "EASTWEST_GUARD_MAX_BODY_BYTES",
-        default_value_t = 8 * 1024 * 1024
-    )]
-    pub max_body_bytes: usize,
-
-    /// Log output format.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "FORMAT",
-        env = "EASTWEST_GUARD_LOG_FORMAT",
-        default_value_t = LogFormat::Json
-    )]
-    pub log_format: LogFormat,
-
-    /// Keep a metadata-only cache of Namespaces and Services (in-cluster configuration or
-    /// KUBECONFIG) for the rules that need cluster facts: EW020 names the Services that would
-    /// stop being exposed, EW022, EW031 and EW032 run. Needs list and watch of namespaces and
-    /// services. From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
-    #[arg(
-        long,
-        env = "EASTWEST_GUARD_CLUSTER_LOOKUPS",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub cluster_lookups: bool,
-
-    /// Timeouts, connection limits, shutdown timing, certificate reload.
-    #[command(flatten)]
-    pub tuning: Box<TuningFlags>,
-
-    #[command(flatten)]
-    pub rules: crate::flags::RuleFlags,
-}
-
-/// The flags with sound defaults that a deployment rarely changes (boxed: they would make
-/// every command's arguments as large as `serve`'s).
-#[derive(clap::Args, Clone, Debug)]
-pub struct TuningFlags {
-    /// How often the certificate, key and client CA files are re-read to pick up a rotation.
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_CERT_RELOAD_INTERVAL",
-          default_value = "2s", value_parser = duration::parse)]
-    pub cert_reload_interval: Duration,
-
-    /// Longest time to receive one request body; kube-apiserver's ?timeout= can shorten it.
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_REQUEST_TIMEOUT",
-          default_value = "10s", value_parser = duration::parse)]
-    pub request_timeout: Duration,
-
-    /// HTTP/1.1: once a request starts arriving, its headers must be complete within this.
-    /// (Idle keep-alive time between requests does not count; see --idle-timeout.) Also, on
-    /// HTTP/1.1 and HTTP/2, a new connection must send its first request within this of the
-    /// TLS handshake, so clients that connect and say nothing cannot hold connection slots.
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_HEADER_READ_TIMEOUT",
-          default_value = "10s", value_parser = duration::parse)]
-    pub header_read_timeout: Duration,
-
-    /// Close a connection with no request in flight for this long (keep it above
-    /// kube-apiserver's 90s, so the client closes idle connections first).
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_IDLE_TIMEOUT",
-          default_value = "120s", value_parser = duration::parse)]
-    pub idle_timeout: Duration,
-
-    /// Longest time a client may take to complete the TLS handshake.
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_TLS_HANDSHAKE_TIMEOUT",
-          default_value = "10s", value_parser = duration::parse)]
-    pub tls_handshake_timeout: Duration,
-
-    /// Most webhook connections open at once; further ones wait in the accept queue.
-    #[arg(
-        long,
-        value_name = "N",
-        env = "EASTWEST_GUARD_MAX_CONNECTIONS",
-        default_value_t = 1024
-    )]
-    pub max_connections: usize,
-
-    /// After SIGTERM, keep serving this long with /readyz at 503 before refusing new
-    /// connections (time for endpoints to drop the pod; 0 in tests and on a laptop).
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_SHUTDOWN_DELAY",
-          default_value = "0s", value_parser = duration::parse)]
-    pub shutdown_delay: Duration,
-
-    /// Longest wait for in-flight requests after the listener closes; then exit anyway.
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_DRAIN_TIMEOUT",
-          default_value = "15s", value_parser = duration::parse)]
-    pub drain_timeout: Duration,
-
-    /// With --cluster-lookups: /readyz waits at most this long for the cluster cache's first
-    /// sync; after it, the webhook is ready and skips lookups until the cache syncs.
-    #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_CLUSTER_SYNC_TIMEOUT",
-          default_value = "10s", value_parser = duration::parse)]
-    pub cluster_sync_timeout: Duration,
-
-    /// Where the self-signed certificate (never its key) is written when --tls-cert is not
-    /// given [default: <temp dir>/eastwest-guard-localhost.pem].
-    #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_SELF_SIGNED_CERT_OUT")]
-    pub self_signed_cert_out: Option<PathBuf>,
-}
-
-impl ServeArgs {
-    /// Parses `serve`'s flags (without the program and subcommand names), e.g. for tests:
-    /// `ServeArgs::from_flags(["--listen", "127.0.0.1:0"])`.
-    pub fn from_flags<I, T>(flags: I) -> Result<Self, clap::Error>
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<std::ffi::OsString> + Clone,
-    {
-        #[derive(clap::Parser)]
-        struct Serve {
-            #[command(flatten)]
-            args: ServeArgs,
-        }
-        let argv = std::iter::once(std::ffi::OsString::from("serve"))
-            .chain(flags.into_iter().map(Into::into));
-        <Serve as clap::Parser>::try_parse_from(argv).map(|s| s.args)
-    }
-}
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -300,42 +132,20 @@ impl RunningServer {
     }
 }
 
-/// Starts the webhook and probe servers on the current Tokio runtime, with no cluster view.
-pub async fn start(args: ServeArgs) -> Result<RunningServer, StartError> {
-    start_with_cluster(args, Arc::new(NoCluster)).await
-}
-
-/// Starts the servers with `cluster` answering the rules' cluster lookups (a fixed view: no
-/// readiness gate, no sync reporting).
-pub async fn start_with_cluster(
-    args: ServeArgs,
-    cluster: Arc<dyn ClusterView + Send + Sync>,
-) -> Result<RunningServer, StartError> {
-    start_inner(args, cluster, None).await
-}
-
-/// Starts the servers with a [`ClusterCache`] for lookups: `/readyz` waits (at most
-/// `--cluster-sync-timeout`) for its first sync, and requests report skipped lookups. The
+/// Starts the webhook and probe servers on the current Tokio runtime. With a `cluster` cache
+/// (`--cluster-lookups`), the rules that need cluster facts ask it, `/readyz` waits (at most
+/// `--cluster-sync-timeout`) for its first sync, and requests report skipped lookups; the
 /// caller keeps the cache fed ([`crate::cluster::spawn_watches`]).
-pub async fn start_with_cache(
+pub async fn start(
     args: ServeArgs,
-    cache: Arc<ClusterCache>,
+    cluster: Option<Arc<ClusterCache>>,
 ) -> Result<RunningServer, StartError> {
-    let view: Arc<dyn ClusterView + Send + Sync> = cache.clone();
-    start_inner(args, view, Some(cache)).await
-}
-
-async fn start_inner(
-    args: ServeArgs,
-    cluster: Arc<dyn ClusterView + Send + Sync>,
-    cache: Option<Arc<ClusterCache>>,
-) -> Result<RunningServer, StartError> {
-    let sync_gate = cache.clone().map(|cache| probes::SyncGate {
+    let sync_gate = cluster.clone().map(|cache| probes::SyncGate {
         cache,
         deadline: std::time::Instant::now() + args.tuning.cluster_sync_timeout,
     });
     let config = args.rules.to_config().map_err(StartError::Flags)?;
-    check_limits(&args)?;
+    args::check_limits(&args)?;
     let provider = CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
@@ -401,10 +211,7 @@ async fn start_inner(
         config,
         cluster,
         metrics: metrics.clone(),
-        max_body_bytes: args.max_body_bytes,
-        body_budget: http::BodyBudget::for_limit(args.max_body_bytes),
-        request_timeout: args.tuning.request_timeout,
-        lookups: cache,
+        body: http::BodyLimits::new(args.max_body_bytes, args.tuning.request_timeout),
     });
     let limits = listener::Limits {
         tls_handshake_timeout: args.tuning.tls_handshake_timeout,
@@ -514,45 +321,6 @@ async fn cluster_lookups(
     Ok((Some(cache), Some(watches)))
 }
 
-fn check_limits(args: &ServeArgs) -> Result<(), StartError> {
-    let flag = |ok: bool, message: &str| {
-        if ok {
-            Ok(())
-        } else {
-            Err(StartError::Flags(message.to_owned()))
-        }
-    };
-    flag(
-        args.tls_cert.is_some() == args.tls_key.is_some(),
-        "--tls-cert and --tls-key go together",
-    )?;
-    flag(
-        args.tuning.cert_reload_interval >= Duration::from_millis(10),
-        "--cert-reload-interval must be at least 10ms",
-    )?;
-    flag(
-        (1..=1_000_000).contains(&args.tuning.max_connections),
-        "--max-connections must be between 1 and 1000000",
-    )?;
-    flag(args.max_body_bytes > 0, "--max-body-bytes must be positive")?;
-    flag(
-        !args.tuning.idle_timeout.is_zero(),
-        "--idle-timeout must be positive",
-    )?;
-    flag(
-        !args.tuning.header_read_timeout.is_zero(),
-        "--header-read-timeout must be positive",
-    )?;
-    flag(
-        !args.tuning.request_timeout.is_zero(),
-        "--request-timeout must be positive",
-    )?;
-    flag(
-        !args.tuning.tls_handshake_timeout.is_zero(),
-        "--tls-handshake-timeout must be positive",
-    )
-}
-
 /// `eastwest-guard serve`: runs until SIGTERM or SIGINT, then drains and exits 0. A second
 /// signal exits 1 at once. Bad flags exit 2; an unusable certificate or address exits 1.
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -589,11 +357,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 return e.exit_code();
             }
         };
-        let started = match lookups {
-            Some(cache) => start_with_cache(args, cache).await,
-            None => start(args).await,
-        };
-        let server = match started {
+        let server = match start(args, lookups).await {
             Ok(server) => server,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start");
@@ -647,17 +411,6 @@ fn bind_with_backlog(addr: std::net::SocketAddr, backlog: u32) -> std::io::Resul
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
-}
-
-/// An `IP:PORT` to listen on. A host name is refused with that said: binding to whatever
-/// `localhost` resolves to first would be a guess.
-fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
-    s.parse().map_err(|_| {
-        format!(
-            "{s:?} is not IP:PORT; give an address, e.g. 0.0.0.0:8443, 127.0.0.1:8443 or \
-             [::]:8443 (host names are not accepted)"
-        )
-    })
 }
 
 #[cfg(test)]

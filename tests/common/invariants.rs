@@ -136,7 +136,7 @@ pub fn check(
     // The uid echoed is the one sent. The input is read as a JSON value to compare, which can
     // fail where the typed read did not: the server skips fields it does not need
     // (managedFields, unknown keys) without checking them, so invalid UTF-8 there is answered
-    // (found by fuzzing; kube-apiserver never sends it): read such bytes as U+FFFD. Past
+    // (kube-apiserver never sends it): read such bytes as U+FFFD. Past
     // serde_json's nesting limit in a skipped part, the value read fails: no comparison then.
     let input: Option<Value> = serde_json::from_slice(body)
         .ok()
@@ -218,7 +218,7 @@ pub fn check(
         })?;
         // It applies to the object that was sent, as kube-apiserver will apply it. Where the
         // input does not read as a JSON value (a lone surrogate escape in a field the server
-        // skips unread, found by fuzzing), to the object as the server read it.
+        // skips unread), to the object as the server read it.
         let mut object = match input.as_ref().and_then(|i| i.pointer("/request/object")) {
             Some(object) => object.clone(),
             None => typed_object(body)

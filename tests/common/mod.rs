@@ -263,7 +263,7 @@ impl TestServer {
         ];
         flags.extend(extra.iter().map(|s| s.to_string()));
         let args = ServeArgs::from_flags(flags).unwrap();
-        let server = server::start(args).await.unwrap();
+        let server = server::start(args, None).await.unwrap();
         TestServer {
             webhook: server.webhook_addr(),
             probes: server.probe_addr(),

@@ -13,28 +13,26 @@
 //! - `auditAnnotations` keys are qualified names without `/`, at most 63 characters.
 //!
 //! `/validate` never patches and `/mutate` never denies.
+//!
+//! The body is read in `request.rs` (the wire types and their parsing) and the answer written
+//! in `response.rs`; here the two meet the rules.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+mod request;
+mod response;
 
-use kube::core::Status;
 use kube::core::admission::Operation;
-use kube::core::response::StatusSummary;
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize, Serializer};
 
-use crate::rules::object::Text;
+pub use request::{ParsedRequest, parse_request};
+
+use request::{WireRequest, read_request};
+use response::{WireResponse, encode_response, mutating_response, one_line, validating_response};
+
 use crate::rules::{
-    self, ClusterView, Config, Decision, Level, ObjectView, Origin, ResourceKind, Review, RuleId,
-    keys,
+    self, ClusterView, Config, Decision, Level, Origin, ResourceKind, Review, RuleId, keys,
 };
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 pub const KIND: &str = "AdmissionReview";
-
-/// Hard cap on one warning, in characters: kube-apiserver truncates longer ones when the
-/// warnings of a response add up to more than 4 KiB. The engine's summaries aim at 120.
-const MAX_WARNING_CHARS: usize = 256;
 
 /// Which webhook was called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,102 +156,6 @@ impl Answer {
     }
 }
 
-/// The body kube-apiserver sends. The envelope is read here rather than with kube's
-/// `AdmissionReview<T>` so that a missing or wrong `kind`/`apiVersion` gets its own one-line
-/// reason (kube's flattened `TypeMeta` only says "missing field"), and so serde does not
-/// buffer the document for `#[serde(flatten)]` (a few percent on a 3 KB review). The object is
-/// the rules' projection ([`ObjectView`]).
-#[derive(Deserialize)]
-#[serde(rename = "AdmissionReview")]
-struct Envelope<'a> {
-    #[serde(rename = "apiVersion", default, borrow)]
-    api_version: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    kind: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    request: Option<WireRequest<'a>>,
-}
-
-/// kube's `AdmissionRequest`, field for field, with the same fields required and the same
-/// types, but with its strings borrowed from the body (see [`Text`]) and `options` (a
-/// `RawExtension`: any JSON) skipped unread, so its content is only checked to be well-formed
-/// JSON. Parsing kube's own type copied every string of the request into a `String` and built
-/// a `serde_json::Value` tree for `options`: three quarters of the time of a small Service
-/// review (BENCHMARKS.md, issue 6's whole-answer figures).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-// `resource`, `requestKind`, `requestResource`, `requestSubResource` and `options` are read
-// only to hold them to the shape kube's type requires.
-#[allow(dead_code)]
-struct WireRequest<'a> {
-    #[serde(borrow)]
-    uid: Cow<'a, str>,
-    #[serde(borrow)]
-    kind: WireGvk<'a>,
-    #[serde(borrow)]
-    resource: WireGvr<'a>,
-    #[serde(default, borrow)]
-    sub_resource: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    request_kind: Option<WireGvk<'a>>,
-    #[serde(default, borrow)]
-    request_resource: Option<WireGvr<'a>>,
-    #[serde(default, borrow)]
-    request_sub_resource: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    namespace: Option<Text<'a>>,
-    operation: Operation,
-    #[serde(borrow)]
-    user_info: WireUserInfo<'a>,
-    object: Option<ObjectView>,
-    old_object: Option<ObjectView>,
-    #[serde(default)]
-    dry_run: bool,
-    #[serde(default)]
-    options: Option<IgnoredAny>,
-}
-
-/// kube's `GroupVersionKind` (every part required).
-#[derive(Deserialize)]
-struct WireGvk<'a> {
-    #[serde(borrow)]
-    group: Cow<'a, str>,
-    #[serde(borrow)]
-    #[allow(dead_code)]
-    version: Cow<'a, str>,
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
-}
-
-/// kube's `GroupVersionResource` (every part required; none is read).
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct WireGvr<'a> {
-    #[serde(borrow)]
-    group: Cow<'a, str>,
-    #[serde(borrow)]
-    version: Cow<'a, str>,
-    #[serde(borrow)]
-    resource: Cow<'a, str>,
-}
-
-/// k8s-openapi's `authentication.v1.UserInfo` (every field optional); only the user name is
-/// read, for the log line.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct WireUserInfo<'a> {
-    #[serde(default, borrow)]
-    username: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    uid: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    groups: Option<Vec<Text<'a>>>,
-    #[serde(default, borrow)]
-    extra: Option<BTreeMap<Text<'a>, Vec<Text<'a>>>>,
-}
-
 /// Answers one request body for `endpoint`.
 pub fn answer(
     endpoint: Endpoint,
@@ -280,8 +182,8 @@ pub fn answer(
             kind,
             name: &request.name,
             namespace: request.namespace.as_deref(),
-            object: request.object.as_ref(),
-            old_object: request.old_object.as_ref(),
+            object: request.object.as_ref().map(|o| &o.0),
+            old_object: request.old_object.as_ref().map(|o| &o.0),
             origin: Origin::Admission,
         };
         match endpoint {
@@ -292,37 +194,14 @@ pub fn answer(
             }
             Endpoint::Mutate => {
                 if let Some(mutation) = rules::mutate(&review, config) {
-                    let defaulted = mutation
-                        .defaulted
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(",");
-                    // Serialising a JSON Patch cannot fail in practice; if it did, the write
-                    // goes through unpatched rather than being refused (mutate never denies).
-                    if let Ok(patch) = serde_json::to_vec(&mutation.patch) {
-                        response.patch = Some(patch);
-                        response.patch_type = Some("JSONPatch");
-                        response.audit_annotations.insert("defaulted", defaulted);
-                        outcome = Outcome::Patched;
-                    }
+                    (response, outcome) = mutating_response(response, &mutation);
                 }
             }
         }
     }
 
     let body = encode_response(response);
-    let facts = RequestFacts {
-        uid: request.uid.into_owned(),
-        kind,
-        kind_name: request.kind.kind.into_owned(),
-        namespace: request.namespace.map(Text::into_owned),
-        name: request.name.into_owned(),
-        operation: request.operation,
-        sub_resource: request.sub_resource.map(Text::into_owned),
-        dry_run: request.dry_run,
-        user: request.user_info.username.map(Text::into_owned),
-    };
+    let (facts, _, _) = request.into_parts(kind);
     Answer {
         http_status: 200,
         body,
@@ -344,52 +223,9 @@ pub fn answer(
 fn changes_tetrate_keys(request: &WireRequest<'_>) -> bool {
     request.operation == Operation::Update
         && match (&request.old_object, &request.object) {
-            (Some(old), Some(new)) => !keys::same_tetrate_keys(old, new),
+            (Some(old), Some(new)) => !keys::same_tetrate_keys(&old.0, &new.0),
             _ => false,
         }
-}
-
-/// Reads and checks the envelope; the error is a one-line reason for the 400.
-fn read_request(body: &[u8]) -> Result<WireRequest<'_>, String> {
-    // serde's derived structs also read a JSON array, field by position: kube-apiserver sends
-    // an object, and anything else is not an AdmissionReview.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return Err("not an AdmissionReview: a JSON array, expected an object".to_owned());
-    }
-    // A body checked as UTF-8 once, as a whole (fast), is parsed as a `str`: from bytes,
-    // serde_json checks every string again on its own, a sixth of a small review's answer.
-    // A body that is not UTF-8 takes the byte path, which says where it breaks and still
-    // answers one whose bad bytes are only in a skipped field.
-    let parsed = match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str::<Envelope>(text),
-        Err(_) => serde_json::from_slice::<Envelope>(body),
-    };
-    let envelope = parsed.map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => format!("not an AdmissionReview: {e}"),
-        _ => format!("malformed JSON: {e}"),
-    })?;
-    match envelope.kind.as_deref() {
-        Some(KIND) => {}
-        Some(other) => return Err(format!("kind is {other:?}; expected {KIND:?}")),
-        None => {
-            return Err(format!(
-                "not an AdmissionReview: no kind (expected {KIND:?})"
-            ));
-        }
-    }
-    match envelope.api_version.as_deref() {
-        Some(API_VERSION) => {}
-        Some(other) => {
-            return Err(format!(
-                "apiVersion is {other:?}; this webhook serves {API_VERSION} only \
-                 (set admissionReviewVersions: [v1] in the webhook configuration)"
-            ));
-        }
-        None => return Err(format!("no apiVersion (expected {API_VERSION:?})")),
-    }
-    envelope
-        .request
-        .ok_or_else(|| "AdmissionReview has no request".to_owned())
 }
 
 fn rules_with_level(decision: &Decision) -> Vec<(RuleId, Level)> {
@@ -403,160 +239,13 @@ fn rules_with_level(decision: &Decision) -> Vec<(RuleId, Level)> {
     rules
 }
 
-fn validating_response<'a>(
-    mut response: WireResponse<'a>,
-    decision: &Decision,
-) -> (WireResponse<'a>, Outcome) {
-    let warnings: Vec<String> = decision
-        .warnings()
-        .map(|v| one_line(&v.summary, MAX_WARNING_CHARS))
-        .collect();
-    let mut outcome = Outcome::Allowed;
-    if !warnings.is_empty() {
-        response
-            .audit_annotations
-            .insert("warned-rules", rule_list(decision.warnings()));
-        response.warnings = Some(warnings);
-        outcome = Outcome::Warned;
-    }
-    if !decision.allowed() {
-        response
-            .audit_annotations
-            .insert("denied-rules", rule_list(decision.denials()));
-        response.allowed = false;
-        // kube's `deny()` leaves the code unset, which kube-apiserver reports as a 400.
-        response.status = Some(Status {
-            status: Some(StatusSummary::Failure),
-            code: 403,
-            message: denial_message(decision),
-            reason: "Forbidden".to_owned(),
-            ..Status::default()
-        });
-        outcome = Outcome::Denied;
-    }
-    (response, outcome)
-}
-
-/// `EW001,EW005`: the rule IDs, in order, without repeats.
-fn rule_list<'a>(violations: impl Iterator<Item = &'a rules::Violation>) -> String {
-    let mut ids: Vec<RuleId> = violations.map(|v| v.rule).collect();
-    ids.sort();
-    ids.dedup();
-    ids.iter()
-        .map(|id| id.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Every denial in full, each starting with its rule ID, so kubectl's
-/// `admission webhook "..." denied the request: ...` shows them all.
-fn denial_message(decision: &Decision) -> String {
-    let denials: Vec<&rules::Violation> = decision.denials().collect();
-    match denials.as_slice() {
-        [one] => format!("{} {}", one.rule, one.message),
-        many => {
-            let mut out = format!("{} problems:", many.len());
-            for v in many {
-                out.push_str("\n- ");
-                out.push_str(v.rule.as_str());
-                out.push(' ');
-                out.push_str(&v.message);
-            }
-            out
-        }
-    }
-}
-
-/// Control characters (newline, tab...) become spaces; longer than `max` characters is cut
-/// with an ellipsis.
-fn one_line(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    for (i, c) in s.chars().enumerate() {
-        if i + 1 == max && s.chars().nth(max).is_some() {
-            out.push('…');
-            break;
-        }
-        out.push(if c.is_control() { ' ' } else { c });
-    }
-    out
-}
-
-/// The AdmissionReview written to the wire.
-fn encode_response(response: WireResponse<'_>) -> Vec<u8> {
-    let wire = WireReview {
-        api_version: API_VERSION,
-        kind: KIND,
-        response,
-    };
-    let mut out = Vec::with_capacity(256);
-    // Serialising strings, bools and a map of strings into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut out, &wire);
-    out
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireReview<'a> {
-    api_version: &'static str,
-    kind: &'static str,
-    response: WireResponse<'a>,
-}
-
-/// The response: the fields of kube's `AdmissionResponse` that this webhook sets, in their
-/// wire form (built directly: kube's type serialises a patch as an array of numbers, and
-/// building it cost six allocations an answer for `types` and `status` strings never sent).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireResponse<'a> {
-    uid: &'a str,
-    allowed: bool,
-    /// Only for a denial.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<Status>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_base64"
-    )]
-    patch: Option<Vec<u8>>,
-    /// `JSONPatch` exactly when there is a patch.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patch_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    audit_annotations: BTreeMap<&'static str, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warnings: Option<Vec<String>>,
-}
-
-impl<'a> WireResponse<'a> {
-    /// Allowed, nothing else said: what kube's `AdmissionResponse::from(&request)` makes.
-    fn allowed(uid: &'a str) -> Self {
-        WireResponse {
-            uid,
-            allowed: true,
-            status: None,
-            patch: None,
-            patch_type: None,
-            audit_annotations: BTreeMap::new(),
-            warnings: None,
-        }
-    }
-}
-
-fn serialize_base64<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-    use base64::Engine as _;
-    match bytes {
-        Some(b) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
-        None => s.serialize_none(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::NoCluster;
     use serde_json::{Value, json};
 
-    fn review(kind: &str, operation: &str, object: Value, old: Value) -> Vec<u8> {
+    pub(super) fn review(kind: &str, operation: &str, object: Value, old: Value) -> Vec<u8> {
         let resource = if kind == "Namespace" {
             "namespaces"
         } else {
@@ -584,7 +273,7 @@ mod tests {
         .unwrap()
     }
 
-    fn namespace(annotations: Value, labels: Value) -> Value {
+    pub(super) fn namespace(annotations: Value, labels: Value) -> Value {
         json!({
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": "payments", "annotations": annotations, "labels": labels,
@@ -595,7 +284,7 @@ mod tests {
         })
     }
 
-    fn run(endpoint: Endpoint, body: &[u8]) -> (Answer, Value) {
+    pub(super) fn run(endpoint: Endpoint, body: &[u8]) -> (Answer, Value) {
         let answer = answer(endpoint, body, &Config::default(), &NoCluster);
         let value = if answer.is_json() {
             serde_json::from_slice(&answer.body).unwrap()
@@ -849,118 +538,5 @@ mod tests {
         let status_only = through("status", "Service", service("True"), service("True"));
         let (a, v) = run(Endpoint::Validate, &status_only);
         assert_eq!(a.outcome, Outcome::Allowed, "{v}");
-    }
-
-    /// The request's strings are borrowed from the body where they can be: escaped ones are
-    /// decoded, `options` may be any JSON (a RawExtension), and the fields kube's type
-    /// requires are still required.
-    #[test]
-    fn request_fields_are_read_like_kubes_admission_request() {
-        let ns = namespace(json!({"traffic.tetrate.io/global": "true"}), json!({}));
-        let mut v: Value =
-            serde_json::from_slice(&review("Namespace", "CREATE", ns, Value::Null)).unwrap();
-        v["request"]["options"] = json!([1, {"nested": [null, "x"]}]);
-        // An escaped uid: the response echoes the decoded value.
-        let raw = serde_json::to_string(&v)
-            .unwrap()
-            .replace(r#""uid":"705ab4f5-6393"#, r#""uid":"705ab4f5-\u0036393"#)
-            .replace("alice@example.com", r#"alice\u0040example.com"#);
-        assert!(raw.contains(r#"705ab4f5-\u0036393"#), "{raw}");
-        let (a, out) = run(Endpoint::Validate, raw.as_bytes());
-        assert_eq!(a.http_status, 200, "{:?}", a.error);
-        assert_eq!(
-            out["response"]["uid"],
-            "705ab4f5-6393-11e8-b7cc-42010a800002"
-        );
-        let facts = a.facts.unwrap();
-        assert_eq!(facts.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
-        assert_eq!(facts.user.as_deref(), Some("alice@example.com"));
-        assert_eq!(facts.name, "payments");
-
-        for (pointer, field) in [
-            ("resource", "resource"),
-            ("kind", "kind"),
-            ("operation", "operation"),
-            ("userInfo", "userInfo"),
-        ] {
-            let mut missing = v.clone();
-            missing["request"].as_object_mut().unwrap().remove(pointer);
-            let (a, _) = run(Endpoint::Validate, &serde_json::to_vec(&missing).unwrap());
-            assert_eq!(a.http_status, 400, "{pointer}");
-            let reason = a.error.unwrap();
-            assert!(
-                reason.contains(&format!("missing field `{field}`")),
-                "{reason}"
-            );
-        }
-        for (pointer, bad) in [
-            ("/request/kind/kind", json!(5)),
-            ("/request/resource", json!("namespaces")),
-            ("/request/requestKind", json!([])),
-            ("/request/userInfo/groups", json!("system:authenticated")),
-            ("/request/userInfo/extra", json!({"scopes": "a"})),
-            ("/request/dryRun", json!("yes")),
-            ("/request/name", json!(7)),
-        ] {
-            let mut wrong = v.clone();
-            let (parent, key) = pointer.rsplit_once('/').unwrap();
-            wrong.pointer_mut(parent).unwrap()[key] = bad;
-            let (a, _) = run(Endpoint::Validate, &serde_json::to_vec(&wrong).unwrap());
-            assert_eq!(a.http_status, 400, "{pointer}");
-            assert!(
-                a.error.unwrap().starts_with("not an AdmissionReview"),
-                "{pointer}"
-            );
-        }
-    }
-
-    #[test]
-    fn bad_bodies_are_400_with_one_line_reasons() {
-        let good: Value = serde_json::from_slice(&review(
-            "Namespace",
-            "CREATE",
-            namespace(json!({}), json!({})),
-            Value::Null,
-        ))
-        .unwrap();
-        let mut wrong_version = good.clone();
-        wrong_version["apiVersion"] = json!("admission.k8s.io/v1beta1");
-        let mut wrong_kind = good.clone();
-        wrong_kind["kind"] = json!("Namespace");
-        let mut no_request = good.clone();
-        no_request.as_object_mut().unwrap().remove("request");
-        let mut no_uid = good.clone();
-        no_uid["request"].as_object_mut().unwrap().remove("uid");
-        let deep = "[".repeat(100_000);
-        let cases: Vec<(Vec<u8>, &str)> = vec![
-            (b"{not json".to_vec(), "malformed JSON"),
-            (b"".to_vec(), "malformed JSON"),
-            (deep.into_bytes(), "not an AdmissionReview"),
-            (b"[1,2]".to_vec(), "not an AdmissionReview"),
-            (b"{}".to_vec(), "no kind"),
-            (serde_json::to_vec(&wrong_version).unwrap(), "apiVersion is"),
-            (
-                serde_json::to_vec(&wrong_kind).unwrap(),
-                "kind is \"Namespace\"",
-            ),
-            (serde_json::to_vec(&no_request).unwrap(), "no request"),
-            (serde_json::to_vec(&no_uid).unwrap(), "missing field `uid`"),
-        ];
-        for (body, expected) in cases {
-            let a = answer(Endpoint::Validate, &body, &Config::default(), &NoCluster);
-            assert_eq!(a.http_status, 400);
-            assert_eq!(a.outcome, Outcome::BadRequest);
-            let text = String::from_utf8(a.body).unwrap();
-            assert!(text.contains(expected), "{text:?} lacks {expected:?}");
-            assert_eq!(text.trim_end().lines().count(), 1, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn one_line_cuts_and_flattens() {
-        assert_eq!(one_line("a\tb\nc", 10), "a b c");
-        assert_eq!(one_line("abcdef", 4), "abc…");
-        assert_eq!(one_line("abcd", 4), "abcd");
-        assert_eq!(one_line("ééééé", 3).chars().count(), 3);
     }
 }
