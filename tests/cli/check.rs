@@ -5,18 +5,16 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-mod cli_common;
-
-use cli_common::Run;
+use crate::support::run::{self, Run};
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cli")
+    run::data_dir("cli")
 }
 
 fn check_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut all = vec!["check"];
     all.extend_from_slice(args);
-    cli_common::run_in(&data_dir(), &all, stdin)
+    run::run_in(&data_dir(), &all, stdin)
 }
 
 fn check(args: &[&str]) -> Run {
