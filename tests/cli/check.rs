@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::support::assert::assert_contains;
 use crate::support::run::{self, Run};
 
 fn data_dir() -> PathBuf {
@@ -668,12 +669,11 @@ fn exit_status_follows_the_rule_flags() {
     // Every deny becomes a warning: exit 0.
     let run = check(&["--warn-only", "rules/ew001.yaml"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains(": warning EW001 "), "{}", run.stdout);
+    assert_contains(&run.stdout, &[": warning EW001 "]);
     // One rule downgraded.
     let run = check(&["--warn", "EW005", "rules/ew005.yaml", "rules/ew001.yaml"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains(": warning EW005 "), "{}", run.stdout);
-    assert!(run.stdout.contains(": error EW001 "), "{}", run.stdout);
+    assert_contains(&run.stdout, &[": warning EW005 ", ": error EW001 "]);
     // A custom trigger label: the Namespace in ew022.yaml has none of them then.
     let run = check(&[
         "--trigger-label",
@@ -739,7 +739,7 @@ fn exit_status_two_for_unreadable_paths() {
         "no-such-dir: error: cannot read: no such file or directory\n"
     );
     // Errors in the input do not hide the findings of what could be read.
-    assert!(run.stdout.contains("error EW001"), "{}", run.stdout);
+    assert_contains(&run.stdout, &["error EW001"]);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let run = check(&[dir.path().to_str().expect("UTF-8 path")]);
@@ -755,11 +755,7 @@ fn exit_status_two_for_unreadable_paths() {
     std::fs::write(&binary, b"kind: Namespace\nmetadata:\n  name: caf\xe9\n").expect("write");
     let run = check(&[binary.to_str().expect("UTF-8 path")]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains(":3:12: error: not UTF-8 text"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &[":3:12: error: not UTF-8 text"]);
 
     let old_missing = check(&["--old", "no-such-base", "clean"]);
     assert_eq!(old_missing.code, 2);
@@ -770,11 +766,7 @@ fn exit_status_two_for_bad_flags() {
     // A rule ID that does not exist (the engine configuration refuses it).
     let run = check(&["--warn", "EW999", "clean"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("--warn: unknown rule ID \"EW999\""),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["--warn: unknown rule ID \"EW999\""]);
     assert_eq!(run.stdout, "");
     // A trigger label without `=`.
     let run = check(&["--trigger-label", "nope", "clean"]);
@@ -782,7 +774,7 @@ fn exit_status_two_for_bad_flags() {
     // A namespace that cannot be one.
     let run = check(&["--namespace", "Not_A_Namespace", "clean"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--namespace"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["--namespace"]);
     // Usage errors from the argument parser.
     assert_eq!(check(&[]).code, 2);
     assert_eq!(check(&["--output", "xml", "clean"]).code, 2);
@@ -790,7 +782,7 @@ fn exit_status_two_for_bad_flags() {
     // Standard input cannot be read twice.
     let run = check(&["-", "--old", "-"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("only once"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["only once"]);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use crate::support::assert::{assert_contains, assert_lacks};
 use crate::support::golden::assert_golden;
 use crate::support::run::{self, Run};
 
@@ -119,16 +120,15 @@ fn a_blocked_switch_with_a_trigger_label_added_names_the_trigger_label() {
     );
     // The same words as the change that is not blocked (the Namespace service-level already).
     let text = diff_set("blocked-trigger", &[]);
-    assert!(
-        text.stdout.contains(
+    assert_contains(
+        &text.stdout,
+        &[
             "  + orders/checkout: Namespace orders gains a trigger label, so the agent creates \
              its workspace (and this Service is selected: labelled traffic.tetrate.io/global: \
-             \"true\") [blocked: EW020] (blocked-trigger/new/all.yaml:15)\n"
-        ),
-        "{}",
-        text.stdout
+             \"true\") [blocked: EW020] (blocked-trigger/new/all.yaml:15)\n",
+        ],
     );
-    assert!(!text.stdout.contains("changed from"), "{}", text.stdout);
+    assert_lacks(&text.stdout, &["changed from"]);
 }
 
 /// `namespace/name` of each entry of a list of Service changes.
@@ -388,11 +388,7 @@ fn no_change() {
     let text = diff_set("no-change", &[]);
     assert_eq!(text.stdout, "No change in cross-cluster exposure\n");
     let md = diff_set("no-change", &["-o", "markdown"]);
-    assert!(
-        md.stdout.contains("No change in cross-cluster exposure."),
-        "{}",
-        md.stdout
-    );
+    assert_contains(&md.stdout, &["No change in cross-cluster exposure."]);
 }
 
 #[test]
@@ -466,8 +462,8 @@ fn exit_status_2_and_no_diff_on_unreadable_input() {
     // A missing file would read as deleted objects: the diff is not computed.
     let run = ewg(&["diff", "--old", "modes/old", "--new", "no-such-dir"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
-    assert!(run.stdout.contains("not compared"), "{}", run.stdout);
+    assert_contains(&run.stderr, &["no-such-dir"]);
+    assert_contains(&run.stdout, &["not compared"]);
     let report = run_with_stdin(
         &[
             "diff",
@@ -490,8 +486,8 @@ fn exit_status_2_and_no_diff_on_unreadable_input() {
         Some(b"kind: Namespace\nmetadata:\n  name: a\n   b: c\n"),
     );
     assert_eq!(md.code, 2);
-    assert!(md.stderr.contains("<stdin>:4:"), "{}", md.stderr);
-    assert!(md.stdout.contains("**Not compared**"), "{}", md.stdout);
+    assert_contains(&md.stderr, &["<stdin>:4:"]);
+    assert_contains(&md.stdout, &["**Not compared**"]);
 
     // --fail-on-new-exposure does not turn 2 into 1.
     let run = run_with_stdin(
@@ -596,8 +592,10 @@ fn check_summary_prints_the_diff_after_the_report() {
         "modes/new",
     ]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("::error "), "{}", run.stdout);
-    assert!(run.stdout.contains("Services that stop being exposed"));
+    assert_contains(
+        &run.stdout,
+        &["::error ", "Services that stop being exposed"],
+    );
 
     // --summary needs --old, and is not mixed into JSON.
     let run = ewg(&["check", "--summary", "modes/new"]);
@@ -613,7 +611,7 @@ fn check_summary_prints_the_diff_after_the_report() {
     ]);
     assert_eq!(run.code, 2);
     assert_eq!(run.stdout, "");
-    assert!(run.stderr.contains("diff --output json"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["diff --output json"]);
 }
 
 #[test]

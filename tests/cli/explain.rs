@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use eastwest_guard::cli::yaml::{self, Node, Resolved};
 use serde_json::Value;
 
+use crate::support::assert::assert_contains;
 use crate::support::golden::assert_golden;
 use crate::support::run::{self, Run};
 
@@ -434,13 +435,9 @@ fn exit_statuses() {
     // Unreadable input: 2, the message on stderr, what could be read still explained.
     let run = explain(&["namespace-level", "no-such-dir"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
-    assert!(run.stdout.contains("Namespace payments"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("the explanation is incomplete"),
-        "{}",
-        run.stdout
-    );
+    assert_contains(&run.stderr, &["no-such-dir"]);
+    assert_contains(&run.stdout, &["Namespace payments"]);
+    assert_contains(&run.stdout, &["the explanation is incomplete"]);
     let report = explain(&["-o", "json", "namespace-level", "no-such-dir"]).json();
     assert_eq!(report["summary"]["exitCode"], 2);
     assert_eq!(report["inputErrors"][0]["file"], "no-such-dir");
@@ -451,7 +448,7 @@ fn exit_statuses() {
         Some(b"kind: Namespace\nmetadata:\n  name: a\n   b: c\n"),
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("<stdin>:4:"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["<stdin>:4:"]);
 
     // Bad flags: 2, nothing on stdout.
     for args in [

@@ -5,6 +5,7 @@
 
 use eastwest_guard::rules::{self, Config, Decision, Level, RuleId};
 
+use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::objects::{CLOUD, GLOBAL, ew_ns};
 use crate::support::review::{check_ns, check_ns_with, ids, only};
 
@@ -12,13 +13,10 @@ fn cloud(text: &str) -> Decision {
     check_ns(&ew_ns(&[(GLOBAL, "true"), (CLOUD, text)]))
 }
 
-/// The one EW007 of the cloud-annotations `text`, whose message says `what`.
-fn one_ew007_saying(text: &str, what: &str) -> rules::Violation {
+/// The one EW007 of the cloud-annotations `text`, whose message says each of `says`.
+fn one_ew007_saying(text: &str, says: &[&str]) -> rules::Violation {
     let d = cloud(text);
-    let v = only(&d, RuleId::EW007);
-    assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
-    assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
-    v[0].clone()
+    assert_finding(&d, RuleId::EW007, Level::Deny, says).clone()
 }
 
 #[test]
@@ -55,17 +53,13 @@ fn ew007_cloud_annotations_must_be_a_flat_yaml_map() {
         ("nlb", "single YAML value"),
     ];
     for (text, what) in cases {
-        let d = cloud(text);
-        let v = only(&d, RuleId::EW007);
-        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
-        assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
         // An empty map is what the agent's YAML reads, without an error; the rest fail YAML.
         let reading = if what == "empty" {
             "The agent's YAML would read no annotation at all"
         } else {
             "The agent's line-by-line fallback would"
         };
-        assert!(v[0].message.contains(reading), "{}", v[0].message);
+        assert_finding(&cloud(text), RuleId::EW007, Level::Deny, &[what, reading]);
     }
 }
 
@@ -86,8 +80,7 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
         // A comment that looks like `key: |` starts no block scalar.
         format!("{t}: nlb\n# note: |\n  x\n  \tmore\n"),
     ] {
-        let v = one_ew007_saying(&text, "tab in the indentation");
-        assert!(v.message.contains("indent with spaces"), "{}", v.message);
+        let v = one_ew007_saying(&text, &["tab in the indentation", "indent with spaces"]);
         assert!(
             v.position_in_value.is_some_and(|p| p.column <= 3),
             "{text:?}"
@@ -112,10 +105,13 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
     // A tab in a later document: the second document is the problem, and the message says
     // what the agent's YAML keeps of the first.
     let d = cloud(&format!("{t}: nlb\n---\n\t{t}-x: y\n"));
-    let m = &only(&d, RuleId::EW007)[0].message;
-    assert!(m.contains("more than one YAML document"), "{m}");
-    assert!(m.contains("would silently use"), "{m}");
-    assert!(!m.contains("fallback"), "{m}");
+    let v = assert_finding(
+        &d,
+        RuleId::EW007,
+        Level::Deny,
+        &["more than one YAML document", "would silently use"],
+    );
+    assert_never_says(&d, &v.message, &["fallback"]);
 }
 
 #[test]
@@ -125,7 +121,7 @@ fn ew007_a_leading_document_end_marker_fails_the_agents_yaml() {
         format!("...\n{t}: nlb\n"),
         format!("# a comment\n\n... # end\n{t}: nlb\n"),
     ] {
-        one_ew007_saying(&text, "document end marker");
+        one_ew007_saying(&text, &["document end marker"]);
     }
     // At the end of the map it is only the end of the document: fine.
     assert!(only(&cloud(&format!("{t}: nlb\n...\n")), RuleId::EW007).is_empty());
@@ -138,16 +134,17 @@ fn ew007_a_second_document_says_what_the_agents_yaml_keeps() {
     // Go's YAML reads the first document and succeeds: no fallback is involved.
     let t = "service.beta.kubernetes.io/aws-load-balancer";
     let d = cloud(&format!("{t}-type: nlb\n---\n{t}-scheme: internal\n"));
-    let v = only(&d, RuleId::EW007);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    let m = &v[0].message;
-    assert!(m.contains("more than one YAML document"), "{m}");
-    assert!(
-        m.contains(&format!("would silently use {{\"{t}-type\": \"nlb\"}}")),
-        "{m}"
+    let v = assert_finding(
+        &d,
+        RuleId::EW007,
+        Level::Deny,
+        &[
+            "more than one YAML document",
+            &format!("would silently use {{\"{t}-type\": \"nlb\"}}"),
+            "ignore everything from line 2 on",
+        ],
     );
-    assert!(m.contains("ignore everything from line 2 on"), "{m}");
-    assert!(!m.contains("fallback"), "{m}");
+    assert_never_says(&d, &v.message, &["fallback"]);
 }
 
 #[test]
@@ -156,33 +153,28 @@ fn ew007_says_where_yaml_fails_and_what_the_fallback_would_see() {
     let text = "service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\"\n\
                 service.beta.kubernetes.io/aws-load-balancer-ssl-cert: arn: aws:acm:us-east-1:1:certificate/x\n";
     let d = cloud(text);
-    let v = only(&d, RuleId::EW007);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    let pos = v[0].position_in_value.expect("a position");
-    assert_eq!(pos.line, 2);
-    assert!(v[0].message.contains("line 2"), "{}", v[0].message);
     // The fallback splits at the first colon: the certificate ARN loses its "arn:" part.
-    assert!(
-        v[0].message
-            .contains("\"arn: aws:acm:us-east-1:1:certificate/x\""),
-        "{}",
-        v[0].message
+    let v = assert_finding(
+        &d,
+        RuleId::EW007,
+        Level::Deny,
+        &[
+            "line 2",
+            "\"arn: aws:acm:us-east-1:1:certificate/x\"",
+            "\"nlb\"",
+        ],
     );
-    assert!(v[0].message.contains("\"nlb\""), "{}", v[0].message);
+    let pos = v.position_in_value.expect("a position");
+    assert_eq!(pos.line, 2);
 
     // Nothing parses at all: the fallback finds nothing.
     let d = cloud("- a\n- b\n");
-    assert!(
-        only(&d, RuleId::EW007)[0]
-            .message
-            .contains("no annotation at all")
-    );
+    assert_finding(&d, RuleId::EW007, Level::Deny, &["no annotation at all"]);
 
     // Unterminated quote.
     let d = cloud("service.beta.kubernetes.io/aws-load-balancer-type: \"nlb\n");
-    let v = only(&d, RuleId::EW007);
-    assert!(v[0].message.contains("not valid YAML"), "{}", v[0].message);
-    assert!(v[0].position_in_value.is_some());
+    let v = assert_finding(&d, RuleId::EW007, Level::Deny, &["not valid YAML"]);
+    assert!(v.position_in_value.is_some());
 }
 
 #[test]
@@ -224,10 +216,11 @@ fn ew008_cloud_annotation_keys_are_qualified_names() {
 fn ew009_cloud_annotation_prefixes() {
     let d = cloud("example.com/lb-type: nlb\n");
     assert_eq!(ids(&d), vec![RuleId::EW009]);
-    assert!(
-        d.violations[0]
-            .message
-            .contains("service.beta.kubernetes.io/")
+    assert_finding(
+        &d,
+        RuleId::EW009,
+        Level::Deny,
+        &["service.beta.kubernetes.io/"],
     );
     for ok in [
         "service.beta.kubernetes.io/aws-load-balancer-type: nlb",
@@ -255,10 +248,7 @@ fn ew009_cloud_annotation_prefixes() {
 fn ew010_cloud_annotation_lint() {
     let warn = |text: &str, what: &str| {
         let d = cloud(text);
-        let v = only(&d, RuleId::EW010);
-        assert_eq!(v.len(), 1, "{text:?}: {:#?}", d.violations);
-        assert_eq!(v[0].level, Level::Warn);
-        assert!(v[0].message.contains(what), "{text:?}: {}", v[0].message);
+        assert_finding(&d, RuleId::EW010, Level::Warn, &[what]);
         assert!(d.allowed());
     };
     warn(
@@ -301,11 +291,8 @@ fn ew010_cloud_annotation_lint() {
     let d = cloud(
         "service.beta.kubernetes.io/aws-load-balancer-type: nlb\ncloud.google.com/load-balancer-type: Internal",
     );
-    let summary = &only(&d, RuleId::EW010)[0].summary;
-    assert!(
-        summary.contains("mix clouds (AWS, Google Cloud)"),
-        "{summary}"
-    );
+    let v = assert_finding(&d, RuleId::EW010, Level::Warn, &[]);
+    assert_says(&d, &v.summary, &["mix clouds (AWS, Google Cloud)"]);
     for ok in [
         "service.beta.kubernetes.io/aws-load-balancer-scheme: internal",
         "service.beta.kubernetes.io/aws-load-balancer-scheme: internet-facing",
@@ -331,10 +318,7 @@ fn ew010_a_cloud_annotation_without_a_value() {
         "service.beta.kubernetes.io/aws-load-balancer-type: nlb\n\
          service.beta.kubernetes.io/aws-load-balancer-ssl-cert:\n",
     );
-    let v = only(&d, RuleId::EW010);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    assert!(v[0].message.contains("has no value"), "{}", v[0].message);
-    assert_eq!(v[0].level, Level::Warn);
+    assert_finding(&d, RuleId::EW010, Level::Warn, &["has no value"]);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use eastwest_guard::rules::{
 };
 use serde_json::{Value, json};
 
+use crate::support::assert::assert_finding;
 use crate::support::cases;
 use crate::support::objects::{
     CLOUD, DEPLOY, GLOBAL, GW_NS, NAME, P, SELECTOR, ew_ns, fixture, map, ns, ns_json, svc,
@@ -101,20 +102,18 @@ fn updates_of_objects_being_deleted_are_never_denied() {
         &NoCluster,
     );
     assert!(d.allowed(), "{:#?}", d.violations);
-    let v = only(&d, RuleId::EW013);
-    assert_eq!(v[0].level, Level::Warn);
+    let v = assert_finding(&d, RuleId::EW013, Level::Warn, &[]);
     assert!(
-        v[0].message
+        v.message
             .ends_with("(Not denied: the object is being deleted.)"),
         "{}",
-        v[0].message
+        v.message
     );
     // At the front of the warning, where no truncation reaches.
     assert!(
-        v[0].summary
-            .starts_with("EW013: not denied, being deleted: "),
+        v.summary.starts_with("EW013: not denied, being deleted: "),
         "{}",
-        v[0].summary
+        v.summary
     );
 
     let old_ns = ew_ns(&[(GLOBAL, "yes")]);

@@ -5,19 +5,20 @@
 
 use eastwest_guard::rules::{Config, Field, Level, NoCluster, ResourceKind, Review, RuleId};
 
+use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::cases::{self, FakeCluster};
 use crate::support::objects::{GLOBAL, GW_NS, ew_ns, namespace_level, ns, svc};
-use crate::support::review::{check_ns, check_ns_with, check_svc, ids, only};
+use crate::support::review::{check_ns, check_ns_with, check_svc, ids};
 
 #[test]
 fn ew030_east_west_on_without_trigger_label() {
     let d = check_ns(&ns(&[("team", "a")], &[(GLOBAL, "true")]));
     assert_eq!(ids(&d), vec![RuleId::EW030]);
-    assert_eq!(d.violations[0].level, Level::Warn);
-    assert!(
-        d.violations[0]
-            .summary
-            .contains("kubectl label namespace payments tetrate.io/rev=default")
+    let v = assert_finding(&d, RuleId::EW030, Level::Warn, &[]);
+    assert_says(
+        &d,
+        &v.summary,
+        &["kubectl label namespace payments tetrate.io/rev=default"],
     );
     for trigger in [
         ("tetrate.io/rev", "default"),
@@ -62,31 +63,27 @@ fn ew030_east_west_on_without_trigger_label() {
 #[test]
 fn ew030_fix_with_a_revision_label_already_set() {
     let d = check_ns(&ns(&[("tetrate.io/rev", "canary")], &[(GLOBAL, "true")]));
-    let v = &only(&d, RuleId::EW030)[0];
-    assert!(
-        v.message
-            .contains("kubectl label namespace payments tetrate.io/rev=default --overwrite"),
-        "{}",
-        v.message
+    let v = assert_finding(
+        &d,
+        RuleId::EW030,
+        Level::Warn,
+        &[
+            "kubectl label namespace payments tetrate.io/rev=default --overwrite",
+            "it has tetrate.io/rev=canary",
+        ],
     );
-    assert!(
-        v.message.contains("it has tetrate.io/rev=canary"),
-        "{}",
-        v.message
-    );
-    assert!(!v.summary.contains(" ("), "{}", v.summary);
+    assert_never_says(&d, &v.summary, &[" ("]);
     // `istio-injection=disabled` is an opt-out: overwriting it turns injection on, and the
     // note says so (not "revision").
     let d = check_ns(&ns(&[("istio-injection", "disabled")], &[(GLOBAL, "true")]));
-    let v = &only(&d, RuleId::EW030)[0];
-    assert!(
-        v.message.contains("istio-injection=enabled --overwrite"),
-        "{}",
-        v.message
+    assert_finding(
+        &d,
+        RuleId::EW030,
+        Level::Warn,
+        &["istio-injection=enabled --overwrite", "turns injection on"],
     );
-    assert!(v.message.contains("turns injection on"), "{}", v.message);
     let d = check_ns(&ns(&[], &[(GLOBAL, "true")]));
-    let v = &only(&d, RuleId::EW030)[0];
+    let v = assert_finding(&d, RuleId::EW030, Level::Warn, &[]);
     assert!(
         v.message
             .ends_with("Fix: kubectl label namespace payments tetrate.io/rev=default"),
@@ -100,11 +97,11 @@ fn ew031_labelled_service_in_a_namespace_without_trigger_label() {
     let labelled = svc(&[(GLOBAL, "true")], &[], "ClusterIP");
     let no_trigger = FakeCluster::default().with_namespace("payments", &[("team", "a")], &[]);
     let d = check_svc(&labelled, &no_trigger);
-    assert!(ids(&d).contains(&RuleId::EW031));
-    assert!(
-        only(&d, RuleId::EW031)[0]
-            .message
-            .contains("kubectl label namespace payments tetrate.io/rev=default")
+    assert_finding(
+        &d,
+        RuleId::EW031,
+        Level::Warn,
+        &["kubectl label namespace payments tetrate.io/rev=default"],
     );
     for trigger in [
         ("tetrate.io/rev", "default"),
@@ -132,10 +129,11 @@ fn ew032_gateway_namespace_missing_in_the_cluster() {
     let empty = FakeCluster::default();
     let d = cases::validate(&review, &Config::default(), &empty);
     assert_eq!(ids(&d), vec![RuleId::EW032]);
-    assert!(
-        d.violations[0]
-            .message
-            .contains("kubectl create namespace gateways")
+    assert_finding(
+        &d,
+        RuleId::EW032,
+        Level::Warn,
+        &["kubectl create namespace gateways"],
     );
     let has = FakeCluster::default().with_namespace("gateways", &[], &[]);
     assert!(
@@ -154,7 +152,7 @@ fn ew032_gateway_namespace_missing_in_the_cluster() {
         &Config::default(),
         &empty,
     );
-    assert!(d.violations[0].message.contains("tetrate-system"));
+    assert_says(&d, &d.violations[0].message, &["tetrate-system"]);
 }
 
 #[test]

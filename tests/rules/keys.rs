@@ -8,9 +8,10 @@ use eastwest_guard::rules::{
 };
 use serde_json::json;
 
+use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::cases;
 use crate::support::objects::{DEPLOY, GLOBAL, NAME, P, SELECTOR, ew_ns, fixture, map, ns, svc};
-use crate::support::review::{check_ns, check_svc, ids, only};
+use crate::support::review::{check_ns, check_svc, ids};
 
 #[test]
 fn ew011_unknown_keys() {
@@ -18,12 +19,11 @@ fn ew011_unknown_keys() {
         (GLOBAL, "true"),
         ("traffic.tetrate.io/eastwest-gateway-nmae", "gw"),
     ]));
-    let v = only(&d, RuleId::EW011);
-    assert_eq!(v.len(), 1);
-    assert_eq!(v[0].level, Level::Deny);
-    assert!(
-        v[0].message
-            .contains("did you mean \"traffic.tetrate.io/eastwest-gateway-name\"")
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &["did you mean \"traffic.tetrate.io/eastwest-gateway-name\""],
     );
 
     // Another case is another key to the agent: denied like any typo of a gateway key.
@@ -31,24 +31,22 @@ fn ew011_unknown_keys() {
         (GLOBAL, "true"),
         ("traffic.tetrate.io/Eastwest-Gateway-Name", "gw"),
     ]));
-    let v = only(&d, RuleId::EW011);
-    assert_eq!(v[0].level, Level::Deny, "{:#?}", d.violations);
-    assert!(
-        v[0].message
-            .contains("did you mean \"traffic.tetrate.io/eastwest-gateway-name\""),
-        "{}",
-        v[0].message
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &["did you mean \"traffic.tetrate.io/eastwest-gateway-name\""],
     );
 
     let d = check_ns(&ew_ns(&[
         (GLOBAL, "true"),
         ("traffic.tetrate.io/globl", "true"),
     ]));
-    let v = only(&d, RuleId::EW011);
-    assert_eq!(v[0].level, Level::Warn);
-    assert!(
-        v[0].message
-            .contains("did you mean \"traffic.tetrate.io/global\"")
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Warn,
+        &["did you mean \"traffic.tetrate.io/global\""],
     );
     assert!(d.allowed());
 
@@ -56,11 +54,11 @@ fn ew011_unknown_keys() {
     let s = svc(&[("traffic.tetrate.io/eastwest-gw", "x")], &[], "ClusterIP");
     let d = check_svc(&s, &NoCluster);
     assert_eq!(ids(&d), vec![RuleId::EW011]);
-    assert_eq!(d.violations[0].level, Level::Deny);
+    let v = assert_finding(&d, RuleId::EW011, Level::Deny, &[]);
     assert!(
-        d.violations[0]
-            .message
-            .starts_with("Service \"payments/payment-api\"")
+        v.message.starts_with("Service \"payments/payment-api\""),
+        "{}",
+        v.message
     );
 }
 
@@ -68,15 +66,13 @@ fn ew011_unknown_keys() {
 fn ew011_a_key_longer_than_kubernetes_allows_is_not_echoed_whole() {
     let long = format!("traffic.tetrate.io/eastwest-{}", "x".repeat(1 << 20));
     let d = check_ns(&ew_ns(&[(GLOBAL, "true"), (long.as_str(), "v")]));
-    let v = only(&d, RuleId::EW011);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    assert_eq!(v[0].level, Level::Deny);
-    assert!(v[0].message.len() < 1_000, "{} bytes", v[0].message.len());
-    assert!(
-        v[0].message.contains(&format!("({} bytes)", long.len())),
-        "{}",
-        v[0].message
+    let v = assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &[&format!("({} bytes)", long.len())],
     );
+    assert!(v.message.len() < 1_000, "{} bytes", v.message.len());
 }
 
 /// EW011 on a Service: a gateway key it is near belongs on the Namespace (EW012 would refuse
@@ -85,20 +81,25 @@ fn ew011_a_key_longer_than_kubernetes_allows_is_not_echoed_whole() {
 fn ew011_on_a_service_points_gateway_keys_to_the_namespace() {
     let typo = format!("{P}eastwest-gateway-nmae");
     let d = check_svc(&svc(&[], &[(&typo, "gw")], "ClusterIP"), &NoCluster);
-    let m = &only(&d, RuleId::EW011)[0].message;
-    assert!(m.contains(&format!("did you mean \"{NAME}\"")), "{m}");
-    assert!(m.contains("set it on the Service's Namespace"), "{m}");
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &[
+            &format!("did you mean \"{NAME}\""),
+            "set it on the Service's Namespace",
+        ],
+    );
     let other = format!("{P}somethingelse");
     let d = check_svc(&svc(&[], &[(&other, "x")], "ClusterIP"), &NoCluster);
-    let v = &only(&d, RuleId::EW011)[0];
-    assert!(
-        v.message.contains(&format!("the label {GLOBAL}")),
-        "{}",
-        v.message
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Warn,
+        &[&format!("the label {GLOBAL}")],
     );
     let d = check_ns(&ew_ns(&[(&other, "x")]));
-    let v = &only(&d, RuleId::EW011)[0];
-    assert!(v.message.contains("known keys are"), "{}", v.message);
+    let v = assert_finding(&d, RuleId::EW011, Level::Warn, &["known keys are"]);
     assert!(
         v.summary.len() <= 120,
         "{} ({})",
@@ -112,29 +113,31 @@ fn ew012_label_written_as_annotation_on_a_service() {
     let s = svc(&[("app", "payment")], &[(GLOBAL, "true")], "ClusterIP");
     let d = check_svc(&s, &NoCluster);
     assert_eq!(ids(&d), vec![RuleId::EW012]);
-    let m = &d.violations[0].message;
-    assert!(
-        m.contains("kubectl label service payment-api -n payments traffic.tetrate.io/global=true"),
-        "{m}"
+    let v = assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["kubectl label service payment-api -n payments traffic.tetrate.io/global=true"],
     );
-    assert!(
-        d.violations[0]
-            .summary
-            .contains("kubectl label service payment-api -n payments")
+    assert_says(
+        &d,
+        &v.summary,
+        &["kubectl label service payment-api -n payments"],
     );
-    assert_eq!(d.violations[0].field, Field::Annotation(GLOBAL.into()));
+    assert_eq!(v.field, Field::Annotation(GLOBAL.into()));
 }
 
 #[test]
 fn ew012_annotation_written_as_label_on_a_namespace() {
     let d = check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "true")], &[]));
     assert_eq!(ids(&d), vec![RuleId::EW012]);
-    assert!(
-        d.violations[0]
-            .message
-            .contains("kubectl annotate namespace payments traffic.tetrate.io/global=true")
+    let v = assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["kubectl annotate namespace payments traffic.tetrate.io/global=true"],
     );
-    assert_eq!(d.violations[0].field, Field::Label(GLOBAL.into()));
+    assert_eq!(v.field, Field::Label(GLOBAL.into()));
     // Gateway keys as Namespace labels too.
     let d = check_ns(&ns(&[(NAME, "gw")], &[]));
     assert_eq!(ids(&d), vec![RuleId::EW012]);
@@ -145,59 +148,69 @@ fn ew012_annotation_written_as_label_on_a_namespace() {
 /// told to drop the label, not to annotate global=false, which would turn it off.
 #[test]
 fn ew012_fixes_keep_what_the_agent_reads() {
-    let message = |d: &Decision| {
+    // The only finding is EW012, and its message says each of `says`.
+    let ew012 = |d: &Decision, says: &[&str]| -> String {
         assert_eq!(ids(d), vec![RuleId::EW012]);
-        d.violations[0].message.clone()
+        assert_finding(d, RuleId::EW012, Level::Deny, says)
+            .message
+            .clone()
     };
     // Namespace: annotation "true" and label "false": only the label goes.
     let d = check_ns(&ns(
         &[("tetrate.io/rev", "default"), (GLOBAL, "false")],
         &[(GLOBAL, "true")],
     ));
-    let m = message(&d);
-    assert!(
-        m.contains("kubectl label namespace payments traffic.tetrate.io/global-"),
-        "{m}"
+    let m = ew012(
+        &d,
+        &[
+            "kubectl label namespace payments traffic.tetrate.io/global-",
+            "(\"true\")",
+        ],
     );
-    assert!(m.contains("(\"true\")"), "{m}");
-    assert!(!m.contains("kubectl annotate"), "{m}");
+    assert_never_says(&d, &m, &["kubectl annotate"]);
     // Namespace label "True" alone: moved as the boolean it means, which EW001 accepts.
-    let m = message(&check_ns(&ns(
-        &[("tetrate.io/rev", "default"), (GLOBAL, "True")],
-        &[],
-    )));
-    assert!(
-        m.contains("kubectl annotate namespace payments traffic.tetrate.io/global=true && "),
-        "{m}"
+    ew012(
+        &check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "True")], &[])),
+        &["kubectl annotate namespace payments traffic.tetrate.io/global=true && "],
     );
-    let m = message(&check_ns(&ns(&[(GLOBAL, "off")], &[])));
-    assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
+    ew012(
+        &check_ns(&ns(&[(GLOBAL, "off")], &[])),
+        &["traffic.tetrate.io/global=false && "],
+    );
     // A value that means neither: the fix keeps what the agent does today (off), and says
     // so; copied as written it never exposes a whole Namespace.
-    let m = message(&check_ns(&ns(&[(GLOBAL, "nope")], &[])));
-    assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
-    assert!(m.contains("\"nope\" is neither true nor false"), "{m}");
-    let m = message(&check_ns(&ns(&[(DEPLOY, "maybe")], &[(NAME, "gw")])));
-    assert!(m.contains(&format!("{DEPLOY}=true && ")), "{m}");
+    ew012(
+        &check_ns(&ns(&[(GLOBAL, "nope")], &[])),
+        &[
+            "traffic.tetrate.io/global=false && ",
+            "\"nope\" is neither true nor false",
+        ],
+    );
+    ew012(
+        &check_ns(&ns(&[(DEPLOY, "maybe")], &[(NAME, "gw")])),
+        &[&format!("{DEPLOY}=true && ")],
+    );
     // A gateway value that needs quoting for the shell is quoted.
-    let m = message(&check_ns(&ns(&[(SELECTOR, "app=gw")], &[(NAME, "gw")])));
-    assert!(m.contains(&format!("{SELECTOR}=app=gw && ")), "{m}");
+    ew012(
+        &check_ns(&ns(&[(SELECTOR, "app=gw")], &[(NAME, "gw")])),
+        &[&format!("{SELECTOR}=app=gw && ")],
+    );
     // Service: label "false" and annotation "true": only the annotation goes, the Service
     // stays unexposed.
     let d = check_svc(
         &svc(&[(GLOBAL, "false")], &[(GLOBAL, "true")], "ClusterIP"),
         &NoCluster,
     );
-    let m = message(&d);
-    assert!(
-        m.contains("kubectl annotate service payment-api -n payments traffic.tetrate.io/global-"),
-        "{m}"
+    let m = ew012(
+        &d,
+        &["kubectl annotate service payment-api -n payments traffic.tetrate.io/global-"],
     );
-    assert!(!m.contains("kubectl label"), "{m}");
+    assert_never_says(&d, &m, &["kubectl label"]);
     // Service annotation "False" alone: moved as false, not as true.
-    let d = check_svc(&svc(&[], &[(GLOBAL, "False")], "ClusterIP"), &NoCluster);
-    let m = message(&d);
-    assert!(m.contains("traffic.tetrate.io/global=false && "), "{m}");
+    ew012(
+        &check_svc(&svc(&[], &[(GLOBAL, "False")], "ClusterIP"), &NoCluster),
+        &["traffic.tetrate.io/global=false && "],
+    );
 }
 
 #[test]
@@ -210,10 +223,11 @@ fn ew012_gateway_keys_on_a_service() {
         };
         let d = check_svc(&s, &NoCluster);
         assert_eq!(ids(&d), vec![RuleId::EW012], "{place}");
-        assert!(
-            d.violations[0]
-                .message
-                .contains("kubectl annotate namespace payments")
+        assert_finding(
+            &d,
+            RuleId::EW012,
+            Level::Deny,
+            &["kubectl annotate namespace payments"],
         );
     }
 }
@@ -226,12 +240,16 @@ fn ew012_label_and_annotation_says_the_annotation_is_read() {
         &[("tetrate.io/rev", "default"), (GLOBAL, "true")],
         &[(GLOBAL, "true")],
     ));
-    let m = &only(&d, RuleId::EW012)[0].message;
-    assert!(m.contains("reads the annotation (\"true\")"), "{m}");
-    assert!(!m.contains("stays off"), "{m}");
+    let v = assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["reads the annotation (\"true\")"],
+    );
+    assert_never_says(&d, &v.message, &["stays off"]);
     // Alone as a label, it still says so.
     let d = check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "true")], &[]));
-    assert!(only(&d, RuleId::EW012)[0].message.contains("stays off"));
+    assert_finding(&d, RuleId::EW012, Level::Deny, &["stays off"]);
 }
 
 /// An object with only `generateName` has no name a command could use yet: `<name>`, which
@@ -245,10 +263,11 @@ fn fix_commands_for_an_object_without_a_name() {
     v["metadata"]["annotations"] = map(&[(GLOBAL, "true")]);
     let obj: ObjectView = serde_json::from_value(v).unwrap();
     let d = check_svc(&obj, &NoCluster);
-    let m = &only(&d, RuleId::EW012)[0].message;
-    assert!(
-        m.contains("kubectl label service <name> -n payments"),
-        "{m}"
+    assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["kubectl label service <name> -n payments"],
     );
 }
 
@@ -271,17 +290,19 @@ fn ew013_service_label_exact_boolean() {
 fn ew013_fix_keeps_the_meaning_of_a_near_boolean() {
     let d = check_svc(&svc(&[(GLOBAL, "False")], &[], "ClusterIP"), &NoCluster);
     assert_eq!(ids(&d), vec![RuleId::EW013]);
-    let m = &d.violations[0].message;
-    assert!(
-        m.contains("traffic.tetrate.io/global=false --overwrite"),
-        "{m}"
+    assert_finding(
+        &d,
+        RuleId::EW013,
+        Level::Deny,
+        &["traffic.tetrate.io/global=false --overwrite"],
     );
     // Unclear: not exposed today, so the fix writes false.
     let d = check_svc(&svc(&[(GLOBAL, "nope")], &[], "ClusterIP"), &NoCluster);
-    let m = &d.violations[0].message;
-    assert!(
-        m.contains("traffic.tetrate.io/global=false --overwrite (\"nope\""),
-        "{m}"
+    assert_finding(
+        &d,
+        RuleId::EW013,
+        Level::Deny,
+        &["traffic.tetrate.io/global=false --overwrite (\"nope\""],
     );
 }
 
@@ -298,7 +319,10 @@ fn an_empty_object_namespace_falls_back_to_the_requests() {
         &NoCluster,
     );
     assert_eq!(ids(&d), vec![RuleId::EW013]);
-    let m = &d.violations[0].message;
-    assert!(m.starts_with("Service \"payments/payment-api\""), "{m}");
-    assert!(m.contains("-n payments"), "{m}");
+    let v = assert_finding(&d, RuleId::EW013, Level::Deny, &["-n payments"]);
+    assert!(
+        v.message.starts_with("Service \"payments/payment-api\""),
+        "{}",
+        v.message
+    );
 }

@@ -5,6 +5,7 @@
 
 use eastwest_guard::rules::{Config, Field, Level, RuleId};
 
+use crate::support::assert::{assert_finding, assert_never_says, assert_says, assert_some_finding};
 use crate::support::objects::{DEPLOY, GLOBAL, GW_NS, NAME, SELECTOR, ew_ns};
 use crate::support::review::{check_ns, check_ns_with, ids, only};
 
@@ -18,24 +19,22 @@ fn ew001_global_annotation_must_be_exactly_true_or_false() {
     }
     for bad in ["True", "TRUE", "yes", "ture", "1", "", " true", "true "] {
         let d = check_ns(&ew_ns(&[(GLOBAL, bad)]));
-        let v = only(&d, RuleId::EW001);
-        assert_eq!(v.len(), 1, "{bad:?}: {:#?}", d.violations);
-        assert_eq!(v[0].level, Level::Deny);
-        assert_eq!(v[0].field, Field::Annotation(GLOBAL.into()));
-        assert_eq!(v[0].value.as_deref(), Some(bad));
+        let v = assert_finding(&d, RuleId::EW001, Level::Deny, &[GLOBAL]);
+        assert_eq!(v.field, Field::Annotation(GLOBAL.into()));
+        assert_eq!(v.value.as_deref(), Some(bad));
         assert!(
-            v[0].message.starts_with("Namespace \"payments\": "),
+            v.message.starts_with("Namespace \"payments\": "),
             "{}",
-            v[0].message
+            v.message
         );
-        assert!(v[0].message.contains(GLOBAL));
         assert!(!d.allowed());
     }
     let d = check_ns(&ew_ns(&[(GLOBAL, "ture")]));
-    assert!(
-        d.violations[0]
-            .message
-            .contains("write traffic.tetrate.io/global: \"true\"")
+    assert_finding(
+        &d,
+        RuleId::EW001,
+        Level::Deny,
+        &["write traffic.tetrate.io/global: \"true\""],
     );
 }
 
@@ -76,7 +75,7 @@ fn ew003_gateway_namespace_is_a_dns_label() {
         assert_eq!(ids(&d), vec![RuleId::EW003], "{bad:?}");
     }
     let d = check_ns(&ew_ns(&[(GW_NS, &bad64)]));
-    assert!(d.violations[0].message.contains("at most 63"));
+    assert_finding(&d, RuleId::EW003, Level::Deny, &["at most 63"]);
 }
 
 #[test]
@@ -95,7 +94,7 @@ fn ew004_gateway_name_given_or_derived_is_a_dns_label() {
     // Derived from the selector's app value: a valid label value but not a DNS label.
     let d = check_ns(&ew_ns(&[(SELECTOR, "app=My_GW")]));
     assert_eq!(ids(&d), vec![RuleId::EW004]);
-    assert!(d.violations[0].message.contains("derived"));
+    assert_finding(&d, RuleId::EW004, Level::Deny, &["derived"]);
     assert!(
         check_ns(&ew_ns(&[(SELECTOR, "app=my-gw")]))
             .violations
@@ -112,23 +111,23 @@ fn ew004_gateway_name_given_or_derived_is_a_dns_label() {
 /// EW004's "remove it" names what removing it gives, and is not offered where it gives EW006.
 #[test]
 fn ew004_remove_it_says_what_the_name_becomes() {
-    let msg = |ann: &[(&str, &str)]| {
-        only(&check_ns(&ew_ns(ann)), RuleId::EW004)[0]
-            .message
-            .clone()
+    let says = |ann: &[(&str, &str)], says: &[&str]| {
+        assert_finding(&check_ns(&ew_ns(ann)), RuleId::EW004, Level::Deny, says);
     };
-    let m = msg(&[(NAME, "Bad_Name")]);
-    assert!(
-        m.contains("remove it to use the default \"east-west-gateway\""),
-        "{m}"
+    says(
+        &[(NAME, "Bad_Name")],
+        &["remove it to use the default \"east-west-gateway\""],
     );
-    let m = msg(&[(NAME, "Bad_Name"), (SELECTOR, "app=edge,tier=x")]);
-    assert!(
-        m.contains("remove it to use the selector's app value \"edge\""),
-        "{m}"
+    says(
+        &[(NAME, "Bad_Name"), (SELECTOR, "app=edge,tier=x")],
+        &["remove it to use the selector's app value \"edge\""],
     );
-    let m = msg(&[(NAME, "Bad_Name"), (SELECTOR, "istio=eastwestgateway")]);
-    assert!(!m.contains("remove it"), "{m}");
+    let d = check_ns(&ew_ns(&[
+        (NAME, "Bad_Name"),
+        (SELECTOR, "istio=eastwestgateway"),
+    ]));
+    let v = assert_finding(&d, RuleId::EW004, Level::Deny, &[]);
+    assert_never_says(&d, &v.message, &["remove it"]);
 }
 
 #[test]
@@ -152,13 +151,7 @@ fn ew005_malformed_selectors() {
     ];
     for (sel, what) in cases {
         let d = check_ns(&ew_ns(&[(SELECTOR, sel), (NAME, "gw")]));
-        let v = only(&d, RuleId::EW005);
-        assert!(!v.is_empty(), "{sel:?}: {:#?}", d.violations);
-        assert!(
-            v.iter().any(|v| v.message.contains(what)),
-            "{sel:?} should mention {what:?}: {:#?}",
-            v
-        );
+        assert_some_finding(&d, RuleId::EW005, &[what]);
         assert!(!d.allowed());
     }
     for ok in [
@@ -182,19 +175,18 @@ fn ew005_reports_every_problem_in_one_pass() {
 fn ew006_selector_without_app_needs_a_name() {
     let d = check_ns(&ew_ns(&[(SELECTOR, "tier=edge")]));
     assert_eq!(ids(&d), vec![RuleId::EW006]);
-    assert!(d.violations[0].message.contains("app="));
+    assert_finding(&d, RuleId::EW006, Level::Deny, &["app="]);
     // The example uses the configured default name.
     let config = Config {
         default_gateway_name: "corp-gw".into(),
         ..Config::default()
     };
     let d = check_ns_with(&ew_ns(&[(SELECTOR, "tier=edge")]), &config);
-    assert!(
-        d.violations[0]
-            .message
-            .contains("\"app=corp-gw,tier=edge\""),
-        "{}",
-        d.violations[0].message
+    assert_finding(
+        &d,
+        RuleId::EW006,
+        Level::Deny,
+        &["\"app=corp-gw,tier=edge\""],
     );
     assert!(
         check_ns(&ew_ns(&[(SELECTOR, "tier=edge"), (NAME, "gw")]))
@@ -213,17 +205,13 @@ fn ew006_selector_without_app_needs_a_name() {
 #[test]
 fn ew006_offers_the_name_first() {
     let d = check_ns(&ew_ns(&[(SELECTOR, "istio=eastwestgateway")]));
-    let v = &only(&d, RuleId::EW006)[0];
+    let v = assert_finding(&d, RuleId::EW006, Level::Deny, &[]);
     let fix = v
         .message
         .split_once("Fix: ")
         .map(|(_, f)| f)
         .unwrap_or_default();
     assert!(fix.starts_with(&format!("set {NAME}")), "{}", v.message);
-    assert!(
-        fix.contains("if the gateway's pods carry that label"),
-        "{}",
-        v.message
-    );
+    assert_says(&d, fix, &["if the gateway's pods carry that label"]);
     assert!(v.summary.ends_with("set the name"), "{}", v.summary);
 }

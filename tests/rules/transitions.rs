@@ -7,6 +7,7 @@ use eastwest_guard::rules::{
 };
 use serde_json::json;
 
+use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::cases::{self, FakeCluster};
 use crate::support::objects::{
     GLOBAL, GW_NS, NAME, SELECTOR, ew_ns, namespace_level, ns_json, svc,
@@ -26,37 +27,26 @@ fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
         (&to_absent_with_gw, "annotation removed"),
     ] {
         let d = update_ns(&namespace_level(), new, &NoCluster);
-        let v = only(&d, RuleId::EW020);
-        assert_eq!(v.len(), 1, "{what}: {:#?}", d.violations);
-        assert_eq!(v[0].level, Level::Deny);
-        assert!(v[0].message.contains(what), "{}", v[0].message);
-        assert!(v[0].message.contains("stop"), "{}", v[0].message);
-        assert!(
-            v[0].message
-                .contains("delete the Namespace and recreate it"),
-            "{}",
-            v[0].message
+        let v = assert_finding(
+            &d,
+            RuleId::EW020,
+            Level::Deny,
+            &[what, "stop", "delete the Namespace and recreate it"],
         );
         assert!(!d.allowed());
         // The summary (the warning when EW020 is downgraded for a rollout) names the key and
         // both values and the way out, and never says the write was blocked.
-        let summary = &v[0].summary;
+        let summary = &v.summary;
         assert!(
             summary.starts_with("EW020: traffic.tetrate.io/global \"true\" -> "),
             "{summary}"
         );
-        assert!(
-            summary.contains("label them, then delete and recreate"),
-            "{summary}"
-        );
-        assert!(!summary.contains("blocked"), "{summary}");
+        assert_says(&d, summary, &["label them, then delete and recreate"]);
+        assert_never_says(&d, summary, &["blocked"]);
     }
     let d = update_ns(&namespace_level(), &to_false, &NoCluster);
-    assert!(
-        only(&d, RuleId::EW020)[0]
-            .summary
-            .contains("-> \"false\": leaving namespace-level")
-    );
+    let v = assert_finding(&d, RuleId::EW020, Level::Deny, &[]);
+    assert_says(&d, &v.summary, &["-> \"false\": leaving namespace-level"]);
 }
 
 #[test]
@@ -99,10 +89,13 @@ fn ew020_names_the_services_that_would_stop_being_exposed() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let cluster = FakeCluster::default().with_services("payments", 3, &refs);
     let d = update_ns(&namespace_level(), &ew_ns(&[]), &cluster);
-    let m = &only(&d, RuleId::EW020)[0].message;
-    assert!(m.contains("12 Services: svc-01, svc-02"), "{m}");
-    assert!(m.contains("svc-10 and 2 more"), "{m}");
-    assert!(!m.contains("svc-11"), "{m}");
+    let v = assert_finding(
+        &d,
+        RuleId::EW020,
+        Level::Deny,
+        &["12 Services: svc-01, svc-02", "svc-10 and 2 more"],
+    );
+    assert_never_says(&d, &v.message, &["svc-11"]);
 }
 
 #[test]
@@ -120,34 +113,45 @@ fn ew020_without_services_says_what_is_known() {
         let (old, new) = (namespace_level(), ew_ns(&[(GLOBAL, "false")]));
         let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(origin);
         let d = cases::validate(&review, &Config::default(), &cluster);
-        let m = &only(&d, RuleId::EW020)[0].message;
-        assert!(m.contains(says), "{m}");
-        assert!(!m.contains("no Service in it is labelled"), "{m}");
-        assert!(!m.contains("Every Service in it is labelled"), "{m}");
+        let v = assert_finding(&d, RuleId::EW020, Level::Deny, &[says]);
+        assert_never_says(
+            &d,
+            &v.message,
+            &[
+                "no Service in it is labelled",
+                "Every Service in it is labelled",
+            ],
+        );
     }
     // Services, none labelled: "which is off", with their names.
     let cluster = FakeCluster::default().with_services("payments", 0, &["api"]);
     let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "false")]), &cluster);
-    let m = &only(&d, RuleId::EW020)[0].message;
-    assert!(
-        m.contains(
-            "(annotation set to \"false\"), which is off as no Service in it is labelled, is blocked"
-        ),
-        "{m}"
+    assert_finding(
+        &d,
+        RuleId::EW020,
+        Level::Deny,
+        &[
+            "(annotation set to \"false\"), which is off as no Service in it is labelled, is blocked",
+            "1 Service: api",
+        ],
     );
-    assert!(m.contains("1 Service: api"), "{m}");
     // An invalid value reads as off already: no second clause.
     let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "yes")]), &cluster);
-    let m = &only(&d, RuleId::EW020)[0].message;
-    assert!(
-        m.contains("to an invalid value \"yes\" (which the agent reads as off) is blocked"),
-        "{m}"
+    assert_finding(
+        &d,
+        RuleId::EW020,
+        Level::Deny,
+        &["to an invalid value \"yes\" (which the agent reads as off) is blocked"],
     );
     // Services, all labelled.
     let cluster = FakeCluster::default().with_services("payments", 2, &[]);
     let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "false")]), &cluster);
-    let m = &only(&d, RuleId::EW020)[0].message;
-    assert!(m.contains("Every Service in it is labelled today"), "{m}");
+    assert_finding(
+        &d,
+        RuleId::EW020,
+        Level::Deny,
+        &["Every Service in it is labelled today"],
+    );
 }
 
 #[test]
@@ -156,9 +160,12 @@ fn ew020_in_gitops_says_to_delete_in_a_separate_change() {
     let new = ew_ns(&[]);
     let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(Origin::Manifests);
     let d = cases::validate(&review, &Config::default(), &NoCluster);
-    let m = &only(&d, RuleId::EW020)[0].message;
-    assert!(m.contains("GitOps"), "{m}");
-    assert!(m.contains("change of its own"), "{m}");
+    assert_finding(
+        &d,
+        RuleId::EW020,
+        Level::Deny,
+        &["GitOps", "change of its own"],
+    );
 }
 
 #[test]
@@ -174,12 +181,12 @@ fn ew021_gateway_moves_while_east_west_is_on() {
         d.violations
     );
     assert!(d.allowed());
-    assert!(d.violations[0].message.contains("\"gw-a\" to \"gw-b\""));
+    assert_says(&d, &d.violations[0].message, &["\"gw-a\" to \"gw-b\""]);
 
     let moved = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (GW_NS, "gateways")]);
     let d = update_ns(&old, &moved, &NoCluster);
     assert_eq!(ids(&d), vec![RuleId::EW021]);
-    assert!(d.violations[0].message.contains("namespace"));
+    assert_finding(&d, RuleId::EW021, Level::Warn, &["namespace"]);
 
     // Off: nothing moves.
     let off_old = ew_ns(&[(NAME, "gw-a")]);
@@ -225,20 +232,17 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         (SELECTOR, "app=east-west-gateway"),
     ]);
     let d = update_ns(&old, &new, &NoCluster);
-    let v = only(&d, RuleId::EW021);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    assert!(
-        v[0].message.contains("selects the old gateway's pods"),
-        "{}",
-        v[0].message
+    let v = assert_finding(
+        &d,
+        RuleId::EW021,
+        Level::Warn,
+        &["selects the old gateway's pods", "\"app=my-gw\""],
     );
-    assert!(v[0].message.contains("\"app=my-gw\""), "{}", v[0].message);
     // The warning itself (the summary) says so too: kubectl shows only that.
-    assert!(
-        v[0].summary
-            .contains("selector still \"app=east-west-gateway\""),
-        "{}",
-        v[0].summary
+    assert_says(
+        &d,
+        &v.summary,
+        &["selector still \"app=east-west-gateway\""],
     );
     // With other pairs alongside, in another order, still the old gateway's selector.
     let old2 = ew_ns(&[
@@ -252,22 +256,18 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         (SELECTOR, "tier=edge,app=gw-a"),
     ]);
     let d = update_ns(&old2, &new2, &NoCluster);
-    let v = only(&d, RuleId::EW021);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    assert!(
-        v[0].message.contains("selects the old gateway's pods"),
-        "{}",
-        v[0].message
+    assert_finding(
+        &d,
+        RuleId::EW021,
+        Level::Warn,
+        &["selects the old gateway's pods"],
     );
     // A selector of its own (not app=<old name>) is left alone.
     let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (SELECTOR, "app=edge")]);
     let new = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-b"), (SELECTOR, "app=edge")]);
     let d = update_ns(&old, &new, &NoCluster);
-    assert!(
-        !only(&d, RuleId::EW021)[0]
-            .message
-            .contains("old gateway's pods")
-    );
+    let v = assert_finding(&d, RuleId::EW021, Level::Warn, &[]);
+    assert_never_says(&d, &v.message, &["old gateway's pods"]);
 }
 
 #[test]
@@ -284,33 +284,22 @@ fn ew021_a_new_selector_with_the_old_derived_name_says_so() {
         (SELECTOR, "app=gw2"),
     ]);
     let d = update_ns(&old, &new, &NoCluster);
-    let v = only(&d, RuleId::EW021);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    assert!(
-        v[0].message
-            .contains("the old selector's app (what the name is"),
-        "{}",
-        v[0].message
+    let v = assert_finding(
+        &d,
+        RuleId::EW021,
+        Level::Warn,
+        &[
+            "the old selector's app (what the name is",
+            "change it to \"gw2\"",
+        ],
     );
-    assert!(
-        v[0].message.contains("change it to \"gw2\""),
-        "{}",
-        v[0].message
-    );
-    assert!(
-        v[0].summary.contains("name still \"east-west-gateway\""),
-        "{}",
-        v[0].summary
-    );
+    assert_says(&d, &v.summary, &["name still \"east-west-gateway\""]);
     // A name of its own is left alone.
     let old = ew_ns(&[(GLOBAL, "true"), (NAME, "edge"), (SELECTOR, "app=gw-a")]);
     let new = ew_ns(&[(GLOBAL, "true"), (NAME, "edge"), (SELECTOR, "app=gw-b")]);
     let d = update_ns(&old, &new, &NoCluster);
-    assert!(
-        !only(&d, RuleId::EW021)[0]
-            .message
-            .contains("the old selector's app")
-    );
+    let v = assert_finding(&d, RuleId::EW021, Level::Warn, &[]);
+    assert_never_says(&d, &v.message, &["the old selector's app"]);
 }
 
 #[test]
@@ -341,17 +330,16 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
         .iter()
         .find(|v| v.field == Field::Annotation(NAME.into()))
         .expect("the name change");
-    assert!(
-        name.message
-            .contains(&format!("set {SELECTOR} to \"app=gw2\" in this manifest")),
-        "{}",
-        name.message
+    assert_says(
+        &d,
+        &name.message,
+        &[&format!("set {SELECTOR} to \"app=gw2\" in this manifest")],
     );
     // Said once, on the name: the derived selector's own change would say the opposite.
     assert_eq!(v.len(), 1, "{v:#?}");
     let d = update_ns(&old, &new, &NoCluster);
     for v in only(&d, RuleId::EW021) {
-        assert!(!v.message.contains("in this manifest"), "{}", v.message);
+        assert_never_says(&d, &v.message, &["in this manifest"]);
     }
     // The mirror: the selector's app renamed, the name derived from it.
     let old_sel = ew_ns(&[(GLOBAL, "true"), (SELECTOR, "app=a")]);
@@ -359,13 +347,11 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
     let review =
         Review::update(ResourceKind::Namespace, &old_sel, &new_sel).with_origin(Origin::Manifests);
     let d = cases::validate(&review, &Config::default(), &NoCluster);
-    let v = only(&d, RuleId::EW021);
-    assert_eq!(v.len(), 1, "{v:#?}");
-    assert!(
-        v[0].message
-            .contains(&format!("set {NAME} to \"b\" in this manifest")),
-        "{}",
-        v[0].message
+    assert_finding(
+        &d,
+        RuleId::EW021,
+        Level::Warn,
+        &[&format!("set {NAME} to \"b\" in this manifest")],
     );
     // The stale selector the webhook sees says how to fix it in the warning itself.
     let pinned = ew_ns(&[(GLOBAL, "true"), (NAME, "gw2"), (SELECTOR, "app=gw1")]);
@@ -390,17 +376,18 @@ fn ew022_service_level_exposure_changes() {
 
     let d = svc_update(&unlabelled, &labelled, &cluster);
     assert_eq!(ids(&d), vec![RuleId::EW022]);
-    assert!(
-        d.violations[0]
-            .message
-            .contains("Service payments/payment-api becomes exposed cross-cluster")
+    assert_finding(
+        &d,
+        RuleId::EW022,
+        Level::Warn,
+        &["Service payments/payment-api becomes exposed cross-cluster"],
     );
 
     let d = svc_update(&labelled, &unlabelled, &cluster);
     assert_eq!(ids(&d), vec![RuleId::EW022]);
-    assert!(d.violations[0].message.contains("stops being exposed"));
+    assert_finding(&d, RuleId::EW022, Level::Warn, &["stops being exposed"]);
     let d = svc_update(&labelled, &falsed, &cluster);
-    assert!(d.violations[0].message.contains("stops being exposed"));
+    assert_says(&d, &d.violations[0].message, &["stops being exposed"]);
 
     // CREATE of a labelled Service.
     let d = check_svc(&labelled, &cluster);
@@ -504,18 +491,18 @@ fn ew022_counts_an_external_name_service_as_not_exposed() {
     assert_eq!(ids(&d), vec![RuleId::EW040], "{:#?}", d.violations);
     let d = svc_update(&external, &labelled, &cluster);
     assert_eq!(ids(&d), vec![RuleId::EW022]);
-    let m = &d.violations[0].message;
-    assert!(
-        m.contains("becomes exposed cross-cluster: it is no longer type ExternalName"),
-        "{m}"
+    assert_finding(
+        &d,
+        RuleId::EW022,
+        Level::Warn,
+        &["becomes exposed cross-cluster: it is no longer type ExternalName"],
     );
     let d = svc_update(&labelled, &external, &cluster);
-    let v = only(&d, RuleId::EW022);
-    assert!(
-        v[0].message
-            .contains("stops being exposed cross-cluster: it is now type ExternalName"),
-        "{}",
-        v[0].message
+    assert_finding(
+        &d,
+        RuleId::EW022,
+        Level::Warn,
+        &["stops being exposed cross-cluster: it is now type ExternalName"],
     );
     // In a namespace-level Namespace: nothing about exposure, EW040 only.
     let level = FakeCluster::default().with_namespace(
@@ -539,13 +526,12 @@ fn ew022_label_changes_nothing_in_a_namespace_level_namespace() {
     for (old, new) in [(&unlabelled, &labelled), (&labelled, &unlabelled)] {
         let d = svc_update(old, new, &cluster);
         assert_eq!(ids(&d), vec![RuleId::EW022]);
-        assert!(
-            d.violations[0].message.contains("stays exposed"),
-            "{}",
-            d.violations[0].message
+        assert_finding(
+            &d,
+            RuleId::EW022,
+            Level::Warn,
+            &["stays exposed", "no effect", "namespace-level"],
         );
-        assert!(d.violations[0].message.contains("no effect"));
-        assert!(d.violations[0].message.contains("namespace-level"));
     }
 }
 
@@ -560,13 +546,7 @@ fn ew022_a_false_label_in_a_namespace_level_namespace() {
     );
     let private = svc(&[(GLOBAL, "false")], &[], "ClusterIP");
     let d = check_svc(&private, &cluster);
-    let v = only(&d, RuleId::EW022);
-    assert_eq!(v.len(), 1, "{:#?}", d.violations);
-    assert!(
-        v[0].message.contains("has no effect here"),
-        "{}",
-        v[0].message
-    );
+    assert_finding(&d, RuleId::EW022, Level::Warn, &["has no effect here"]);
     // Unchanged "false" on an UPDATE: nothing new to say.
     let d = cases::validate(
         &Review::update(ResourceKind::Service, &private, &private),

@@ -65,3 +65,19 @@ pub fn assert_never_says(decision: &Decision, text: &str, never: &[&str]) {
         );
     }
 }
+
+/// `text` (a command's output) holds each of `says`; on failure, prints all of it.
+#[track_caller]
+pub fn assert_contains(text: &str, says: &[&str]) {
+    for s in says {
+        assert!(text.contains(s), "{s:?} is not in:\n{text}");
+    }
+}
+
+/// `text` (a command's output) holds none of `never`; on failure, prints all of it.
+#[track_caller]
+pub fn assert_lacks(text: &str, never: &[&str]) {
+    for s in never {
+        assert!(!text.contains(s), "{s:?} is in:\n{text}");
+    }
+}
