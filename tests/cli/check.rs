@@ -988,8 +988,8 @@ fn a_byte_order_mark_after_a_separator_is_accepted() {
 }
 
 /// A Service labelled `"false"` in a namespace-level Namespace is exposed all the same: the
-/// opt-out keeps nothing private, and check says so with or without --old (other new Services
-/// there stay unremarked, as issue 5 asks).
+/// opt-out keeps nothing private, and check says so with or without --old. Other new Services
+/// there stay unremarked: being exposed is what namespace-level means.
 #[test]
 fn a_false_label_in_a_namespace_level_namespace_is_reported() {
     let input = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels: {istio-injection: enabled}\n  annotations: {traffic.tetrate.io/global: \"true\"}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: secret-db\n  namespace: payments\n  labels: {traffic.tetrate.io/global: \"false\"}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: payments}\n";
@@ -1005,8 +1005,8 @@ fn a_false_label_in_a_namespace_level_namespace_is_reported() {
 }
 
 /// Of an object repeated on the `--old` side, the last copy is what the cluster has (kubectl
-/// applies the copies in order), as explain and diff read it: a review found check judging the
-/// first, so a namespace-level Namespace leaving that mode passed without EW020.
+/// applies the copies in order), as explain and diff read it: judged against the first copy,
+/// a namespace-level Namespace leaving that mode would pass without EW020.
 #[test]
 fn the_last_copy_on_the_old_side_is_what_changes_are_judged_against() {
     let dir = tempfile::tempdir().expect("tempdir");

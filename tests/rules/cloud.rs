@@ -86,8 +86,8 @@ fn ew007_a_tab_in_the_indentation_fails_the_agents_yaml() {
             "{text:?}"
         );
     }
-    // Tabs after the indentation are YAML's business as before: after a value, or in a block
-    // scalar's text once its indentation is read, accepted (as Go's YAML accepts them).
+    // Tabs after the indentation are left to YAML: after a value, or in a block scalar's text
+    // once its indentation is read, accepted (as Go's YAML accepts them).
     for text in [
         format!("{t}: nlb\t# c\n"),
         format!("{t}: |\n  nlb\n  \tmore\n"),

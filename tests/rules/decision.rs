@@ -220,8 +220,9 @@ fn messages_are_one_line_summaries_and_bounded() {
 #[test]
 fn huge_annotations_give_bounded_answers() {
     // Each problem is found, but an object reports at most ten of one rule, the last saying
-    // how many more; values are clipped. (Before: an 8 KiB selector of commas made a 3 MB
-    // answer; 30,000 repeated cloud keys took the process to 22 GB.)
+    // how many more, and values are clipped: unbounded, an 8 KiB selector of commas answers
+    // with megabytes and 30,000 repeated cloud keys take gigabytes of memory, from anyone who
+    // may write a Namespace.
     let commas = ",".repeat(8 * 1024);
     let repeated: String = (0..30_000)
         .map(|i| format!("service.beta.kubernetes.io/k: \"v{i}\"\n"))

@@ -233,7 +233,7 @@ fn ew012_gateway_keys_on_a_service() {
 }
 
 /// EW012 with the key both as a label and as an annotation: the annotation is what is read,
-/// and the message no longer says east-west stays off when the annotation turns it on.
+/// so the message does not say east-west stays off when the annotation turns it on.
 #[test]
 fn ew012_label_and_annotation_says_the_annotation_is_read() {
     let d = check_ns(&ns(
