@@ -3,28 +3,22 @@
 //! broken indentation, odd scalars, anchors and merge keys). Every finding of the whole check
 //! must land on a line of the text.
 
-use std::sync::Arc;
-
 use eastwest_guard::cli::check;
-use eastwest_guard::cli::manifests::{self, ReadOptions};
+use eastwest_guard::cli::manifests::ReadOptions;
 use eastwest_guard::rules::Config;
 use proptest::prelude::*;
 
+use crate::support::manifests;
+
 fn read_and_check(text: &str) {
-    let name: Arc<str> = Arc::from("fuzz.yaml");
-    let mut inputs = manifests::Inputs::default();
-    match manifests::parse(&name, 0, text, &ReadOptions::default()) {
-        Ok(parsed) => {
-            inputs.documents = parsed.documents;
-            inputs.manifests = parsed.manifests;
-        }
+    let inputs = match manifests::inputs("fuzz.yaml", text, &ReadOptions::default()) {
+        Ok(inputs) => inputs,
         Err(e) => {
             let line = e.pos.map_or(1, |p| p.line);
             assert!(line >= 1);
             return;
         }
-    }
-    inputs.files.push(name);
+    };
     // Old and new the same text: every object is also judged as an update.
     let outcome = check::check(&inputs, Some(&inputs), &Config::default());
     let lines = text.lines().count().max(1) + 1;
@@ -167,15 +161,8 @@ proptest! {
 
     #[test]
     fn json_stream_findings_are_at_their_keys(text in json_stream()) {
-        let name: Arc<str> = Arc::from("stream.json");
-        let parsed = manifests::parse(&name, 0, &text, &ReadOptions::default())
+        let inputs = manifests::inputs("stream.json", &text, &ReadOptions::default())
             .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        let inputs = manifests::Inputs {
-            files: vec![name],
-            documents: parsed.documents,
-            manifests: parsed.manifests,
-            errors: Vec::new(),
-        };
         let outcome = check::check(&inputs, None, &Config::default());
         // The same name twice is also a duplicate-object finding, at the name.
         let got: Vec<(usize, usize)> = outcome

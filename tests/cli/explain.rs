@@ -2,74 +2,31 @@
 //! tests/data/explain (paths relative to that directory, so outputs name files the same way
 //! on every machine).
 //!
-//! Golden files: each output format of each fixture set is compared exactly with a file under
-//! tests/golden/explain/. After an intended change of the output, regenerate them with
-//!
-//!     UPDATE_GOLDEN=1 cargo test --test explain
-//!
-//! and review the change with `git diff tests/golden`. The JSON outputs are also parsed and
-//! checked field by field, so a regenerated golden file cannot hide a wrong value.
+//! Each output format of each fixture set is compared exactly with its golden file under
+//! tests/golden/explain/ (see `support::golden`). The JSON outputs are also parsed and checked
+//! field by field, so a regenerated golden file cannot hide a wrong value.
 
 use std::path::PathBuf;
 
 use eastwest_guard::cli::yaml::{self, Node, Resolved};
 use serde_json::Value;
 
-mod cli_common;
-
-use cli_common::Run;
+use crate::support::assert::assert_contains;
+use crate::support::golden::assert_golden;
+use crate::support::run::{self, Run};
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/explain")
+    run::data_dir("explain")
 }
 
 fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    cli_common::run_in(&data_dir(), args, stdin)
+    run::run_in(&data_dir(), args, stdin)
 }
 
 fn explain(args: &[&str]) -> Run {
     let mut all = vec!["explain"];
     all.extend_from_slice(args);
     run_with_stdin(&all, None)
-}
-
-/// Compares `actual` with tests/golden/`name`, or writes it there with `UPDATE_GOLDEN=1`. The
-/// tool's version is replaced by `<version>` so a release does not touch every golden file.
-fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    let actual = actual.replace(
-        &format!("\"toolVersion\": \"{}\"", env!("CARGO_PKG_VERSION")),
-        "\"toolVersion\": \"<version>\"",
-    );
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("create golden dir");
-        std::fs::write(&path, &actual).expect("write golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}); create it with UPDATE_GOLDEN=1 cargo test --test explain",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(e, a)| e != a)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} differs from the output, first at line {}:\n  golden: {:?}\n  actual: {:?}\n\
-             If the change is intended: UPDATE_GOLDEN=1 cargo test --test explain, then review \
-             git diff tests/golden.\n--- actual output ---\n{actual}",
-            path.display(),
-            first + 1,
-            expected.lines().nth(first).unwrap_or("<end>"),
-            actual.lines().nth(first).unwrap_or("<end>"),
-        );
-    }
 }
 
 const SETS: &[&str] = &["namespace-level", "service-level", "off", "cloud-fallback"];
@@ -81,7 +38,7 @@ fn golden_outputs() {
             let run = explain(&["--output", format, set]);
             assert_eq!(run.code, 0, "{set} {format}: {}", run.stderr);
             assert_eq!(run.stderr, "", "{set} {format}");
-            golden(&format!("explain/{set}.{ext}"), &run.stdout);
+            assert_golden(&format!("explain/{set}.{ext}"), &run.stdout);
         }
     }
 }
@@ -478,13 +435,9 @@ fn exit_statuses() {
     // Unreadable input: 2, the message on stderr, what could be read still explained.
     let run = explain(&["namespace-level", "no-such-dir"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
-    assert!(run.stdout.contains("Namespace payments"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("the explanation is incomplete"),
-        "{}",
-        run.stdout
-    );
+    assert_contains(&run.stderr, &["no-such-dir"]);
+    assert_contains(&run.stdout, &["Namespace payments"]);
+    assert_contains(&run.stdout, &["the explanation is incomplete"]);
     let report = explain(&["-o", "json", "namespace-level", "no-such-dir"]).json();
     assert_eq!(report["summary"]["exitCode"], 2);
     assert_eq!(report["inputErrors"][0]["file"], "no-such-dir");
@@ -495,7 +448,7 @@ fn exit_statuses() {
         Some(b"kind: Namespace\nmetadata:\n  name: a\n   b: c\n"),
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("<stdin>:4:"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["<stdin>:4:"]);
 
     // Bad flags: 2, nothing on stdout.
     for args in [

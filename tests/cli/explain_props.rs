@@ -3,26 +3,20 @@
 //! cloud annotations that YAML refuses), explained in every format and compared with each
 //! other in every format. A few properties of the model are checked on the way.
 
-use std::sync::Arc;
-
 use eastwest_guard::cli::check;
 use eastwest_guard::cli::diff::{self, DiffFormat};
 use eastwest_guard::cli::explain::{self, ExplainFormat, Explanation};
 use eastwest_guard::cli::exposure::{self, Model};
-use eastwest_guard::cli::manifests::{self, Inputs, ReadOptions};
+use eastwest_guard::cli::manifests::Inputs;
 use eastwest_guard::rules::Config;
 use eastwest_guard::rules::model::{ExposureMode, cloud_view};
 use proptest::prelude::*;
 
+use crate::support::generators::manifests;
+use crate::support::manifests::inputs_or_empty;
+
 fn read(text: &str) -> Inputs {
-    let name: Arc<str> = Arc::from("fuzz.yaml");
-    let mut inputs = Inputs::default();
-    if let Ok(parsed) = manifests::parse(&name, 0, text, &ReadOptions::default()) {
-        inputs.documents = parsed.documents;
-        inputs.manifests = parsed.manifests;
-    }
-    inputs.files.push(name);
-    inputs
+    inputs_or_empty("fuzz.yaml", text)
 }
 
 fn explain_all(inputs: &Inputs, model: &Model, config: &Config) {
@@ -78,78 +72,6 @@ fn compare_all(old: &Model, new: &Model, config: &Config) {
     }
     // A model compared with itself: no change.
     assert!(diff::compare(new, new, config).is_empty());
-}
-
-const NAMES: &[&str] = &["payments", "shop", "\"we\\nird: #\"", "x"];
-
-const LABELS: &[&str] = &[
-    "    traffic.tetrate.io/global: \"true\"\n",
-    "    traffic.tetrate.io/global: \"false\"\n",
-    "    traffic.tetrate.io/global: \"True\"\n",
-    "    traffic.tetrate.io/global: true\n",
-    "    tetrate.io/rev: default\n",
-    "    istio-injection: enabled\n",
-    "    app: web\n",
-];
-
-const ANNOTATIONS: &[&str] = &[
-    "    traffic.tetrate.io/global: \"true\"\n",
-    "    traffic.tetrate.io/global: \"false\"\n",
-    "    traffic.tetrate.io/global: \"yes\"\n",
-    "    traffic.tetrate.io/eastwest-gateway-name: gw\n",
-    "    traffic.tetrate.io/eastwest-gateway-name: \"Bad Name\"\n",
-    "    traffic.tetrate.io/eastwest-gateway-namespace: gateways\n",
-    "    traffic.tetrate.io/eastwest-gateway-workload-selector: app=gw,x\n",
-    "    traffic.tetrate.io/eastwest-gateway-workload-selector: tier=edge\n",
-    "    traffic.tetrate.io/eastwest-gateway-workload-selector: app=gw2,tier=edge\n",
-    "    traffic.tetrate.io/eastwest-gateway-deploy: \"no\"\n",
-    "    traffic.tetrate.io/eastwest-gateway-cloud-annotations: |\n      service.beta.kubernetes.io/aws-load-balancer-type: nlb\n",
-    "    traffic.tetrate.io/eastwest-gateway-cloud-annotations: |\n      \"quoted/key\": 'v'\n      bad: : [\n      no colon here\n",
-    "    traffic.tetrate.io/eastwest-gateway-cloud-annotations: |\n      a.io/x: y\n      ---\n      b.io/z: w\n",
-    "    traffic.tetrate.io/eastwest-gateway-cloud-annotations: \"\"\n",
-];
-
-const NOISE: &[&str] = &[
-    "",
-    "",
-    "",
-    "",
-    "spec:\n  type: ExternalName\n",
-    "\t",
-    "  : \"",
-    "# c\n",
-];
-
-/// One Namespace or Service document with some of our labels and annotations, and now and
-/// then some noise that may break it.
-fn document() -> impl Strategy<Value = String> {
-    (
-        any::<bool>(),
-        prop::sample::select(NAMES),
-        prop::sample::select(NAMES),
-        prop::collection::vec(prop::sample::select(LABELS), 0..3),
-        prop::collection::vec(prop::sample::select(ANNOTATIONS), 0..4),
-        prop::sample::select(NOISE),
-    )
-        .prop_map(|(is_ns, name, ns, labels, annotations, noise)| {
-            let mut doc = format!(
-                "apiVersion: v1\nkind: {}\nmetadata:\n  name: {name}\n",
-                if is_ns { "Namespace" } else { "Service" }
-            );
-            if !is_ns {
-                doc.push_str(&format!("  namespace: {ns}\n"));
-            }
-            doc.push_str("  labels:\n");
-            doc.push_str(&labels.concat());
-            doc.push_str("  annotations:\n");
-            doc.push_str(&annotations.concat());
-            doc.push_str(noise);
-            doc
-        })
-}
-
-fn manifests() -> impl Strategy<Value = String> {
-    prop::collection::vec(document(), 0..8).prop_map(|docs| docs.join("---\n"))
 }
 
 proptest! {

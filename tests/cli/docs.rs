@@ -10,7 +10,7 @@
 //!
 //! After an intended change of the code, regenerate them with
 //!
-//!     UPDATE_DOCS=1 cargo test --test docs
+//!     UPDATE_DOCS=1 cargo test --test cli docs::
 //!
 //! and review the change with `git diff docs`. A last test checks that every relative link in
 //! the repository's markdown files leads to a file that exists, and to a heading of it.
@@ -25,7 +25,9 @@ use eastwest_guard::rules::ids::Level;
 use eastwest_guard::rules::keys;
 use eastwest_guard::rules::{Config, RuleId};
 
-const REGENERATE: &str = "UPDATE_DOCS=1 cargo test --test docs";
+use crate::support::golden::first_difference;
+
+const REGENERATE: &str = "UPDATE_DOCS=1 cargo test --test cli docs::";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,19 +40,12 @@ fn matches_or_update(path: &Path, committed: &str, generated: &str) -> bool {
         return true;
     }
     if committed != generated {
-        let first = committed
-            .lines()
-            .zip(generated.lines())
-            .position(|(c, g)| c != g)
-            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
+        let (line, committed, generated) = first_difference(committed, generated);
         panic!(
-            "{} differs from what the code generates, first at line {} of the generated part:\n  \
-             committed: {:?}\n  generated: {:?}\nIf the code change is intended: {REGENERATE}, \
-             then review git diff docs.",
+            "{} differs from what the code generates, first at line {line} of the generated \
+             part:\n  committed: {committed:?}\n  generated: {generated:?}\nIf the code change \
+             is intended: {REGENERATE}, then review git diff docs.",
             path.display(),
-            first + 1,
-            committed.lines().nth(first).unwrap_or("<end>"),
-            generated.lines().nth(first).unwrap_or("<end>"),
         );
     }
     false

@@ -1,12 +1,19 @@
 //! Running the built binary for the CLI tests (check, explain, diff): one copy of the
 //! process plumbing, with the rule flags' environment variables cleared.
-#![allow(dead_code)]
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
+
+/// The fixtures of one command's tests: tests/data/`command`. The tests run the binary there,
+/// so outputs name the fixtures by relative paths, the same on every machine.
+pub fn data_dir(command: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(command)
+}
 
 /// What one run of the binary printed, and how it exited.
 pub struct Run {

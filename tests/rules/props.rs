@@ -1,63 +1,13 @@
 //! Property tests: over random label and annotation maps (random text and near-misses of the
 //! real keys and values), the engine never panics, and the defaults patch always applies,
-//! never overwrites, and is idempotent.
-
-use std::collections::BTreeMap;
+//! never overwrites, and is idempotent. The selector and cloud-annotation parsers never panic
+//! and keep the invariants of their fuzz targets (fuzz/).
 
 use eastwest_guard::rules::{self, Config, NoCluster, ObjectView, ResourceKind, Review};
 use proptest::prelude::*;
-use serde_json::{Value, json};
 
-fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("traffic.tetrate.io/global".to_owned()),
-        Just("traffic.tetrate.io/eastwest-gateway-deploy".to_owned()),
-        Just("traffic.tetrate.io/eastwest-gateway-namespace".to_owned()),
-        Just("traffic.tetrate.io/eastwest-gateway-name".to_owned()),
-        Just("traffic.tetrate.io/eastwest-gateway-workload-selector".to_owned()),
-        Just("traffic.tetrate.io/eastwest-gateway-cloud-annotations".to_owned()),
-        "traffic\\.tetrate\\.io/[a-z-]{0,30}",
-        "tetrate\\.io/rev|istio-injection|istio\\.io/rev",
-        ".{0,20}",
-    ]
-}
-
-fn value() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("true".to_owned()),
-        Just("false".to_owned()),
-        Just("default".to_owned()),
-        Just("enabled".to_owned()),
-        "[a-z0-9-]{0,70}",
-        "(app|tier|[a-z./]{1,10})( ?= ?)[A-Za-z0-9_.-]{0,10}(,[a-z]{0,4}=[a-z]{0,4}){0,3}",
-        "((service\\.beta\\.kubernetes\\.io/aws-load-balancer-[a-z-]{2,12}|cloud\\.google\\.com/[a-z-]{1,10}|[a-z: ]{0,8})(: ?)([\"']?[A-Za-z0-9:/ -]{0,12}[\"']?|\\[a\\]|\\{b: c\\})\n){0,4}",
-        ".{0,40}",
-        any::<String>(),
-    ]
-}
-
-fn pairs() -> impl Strategy<Value = BTreeMap<String, String>> {
-    prop::collection::btree_map(key(), value(), 0..8)
-}
-
-fn object(
-    kind: &str,
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
-) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": kind,
-        "metadata": {
-            "name": "payments",
-            "namespace": if kind == "Service" { Some("payments") } else { None },
-            "uid": "5b8f4f1e-4c1a-4a8e-9b7a-2f6d3c1e9a10",
-            "labels": labels,
-            "annotations": annotations,
-        },
-        "spec": { "type": "ClusterIP" }
-    })
-}
+use crate::support::generators::pairs;
+use crate::support::objects::bare;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
@@ -72,10 +22,10 @@ proptest! {
         let config = Config { warn_only, ..Config::default() };
         for kind in ["Namespace", "Service"] {
             let rk = ResourceKind::from_group_kind("", kind);
-            let json = object(kind, labels.clone(), annotations.clone());
+            let json = bare(kind, labels.clone(), annotations.clone());
             let obj: ObjectView = serde_json::from_value(json.clone()).unwrap();
             let old: ObjectView =
-                serde_json::from_value(object(kind, labels.clone(), old_annotations.clone())).unwrap();
+                serde_json::from_value(bare(kind, labels.clone(), old_annotations.clone())).unwrap();
 
             let d = rules::validate(&Review::create(rk, &obj), &config, &NoCluster);
             if warn_only {

@@ -1,4 +1,4 @@
-//! The corpus of the rules tests' cases: every review the rules tests (tests/rules.rs) judge
+//! The corpus of the rules tests' cases: every review the rules tests (tests/rules) judge
 //! goes through [`validate`], which keeps the case (kind, operation, origin, names, the object
 //! and the old object as the engine reads them, the configuration, the cluster's contents and
 //! the decision's rule IDs with their levels) as a JSON file in tests/data/rules/cases, named
@@ -13,9 +13,8 @@
 //! kept as its size and decision only, without the input: [`Case::input_kept`] is false.
 //!
 //! Other tests read the corpus ([`corpus`]) to judge every case another way: `diff` against
-//! `check` (tests/diff.rs), and, for a later check, a CEL translation of the rules.
-
-#![allow(dead_code)]
+//! `check` (tests/cli/diff_agrees_with_check.rs), and, for a later check, a CEL translation of
+//! the rules.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

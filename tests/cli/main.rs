@@ -1,0 +1,27 @@
+//! The command line, one test binary, one module per command or concern:
+//!
+//! | what | module |
+//! |---|---|
+//! | `check`: findings at their keys, output formats, exit statuses, input handling | [`check`] |
+//! | `explain`: golden outputs, the JSON field by field, the WorkspaceSetting YAML | [`explain`] |
+//! | `diff` and `check --summary`: golden outputs, changes field by field, exit statuses | [`diff`] |
+//! | `diff` agrees with `check` on every UPDATE case of the rules tests | [`diff_agrees_with_check`] |
+//! | the manifest reader over generated and hostile text | [`reader`] |
+//! | the exposure model, explain and diff over generated manifests | [`explain_props`] |
+//! | `certs`: the certificates, the files it writes, what it says next | [`certs`] |
+//! | the reference docs generated from the code, and the docs' links | [`docs`] |
+//!
+//! The binary is run with the helpers of `support::run`; outputs are compared with their
+//! golden files by `support::golden`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod certs;
+mod check;
+mod diff;
+mod diff_agrees_with_check;
+mod docs;
+mod explain;
+mod explain_props;
+mod reader;

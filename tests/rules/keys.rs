@@ -1,0 +1,328 @@
+//! EW011..EW013: keys the agent does not read as written. EW011 an unknown key under
+//! traffic.tetrate.io/ (a typo of a gateway key denies); EW012 a key in the wrong place (a
+//! label for an annotation, a gateway key on a Service), with a fix that keeps what the agent
+//! reads; EW013 a Service label that is not exactly "true" or "false".
+
+use eastwest_guard::rules::{
+    Config, Decision, Field, Level, NoCluster, ObjectView, ResourceKind, Review, RuleId,
+};
+use serde_json::json;
+
+use crate::support::assert::{assert_finding, assert_never_says, assert_says};
+use crate::support::cases;
+use crate::support::objects::{DEPLOY, GLOBAL, NAME, P, SELECTOR, ew_ns, fixture, map, ns, svc};
+use crate::support::review::{check_ns, check_svc, ids};
+
+#[test]
+fn ew011_unknown_keys() {
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("traffic.tetrate.io/eastwest-gateway-nmae", "gw"),
+    ]));
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &["did you mean \"traffic.tetrate.io/eastwest-gateway-name\""],
+    );
+
+    // Another case is another key to the agent: denied like any typo of a gateway key.
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("traffic.tetrate.io/Eastwest-Gateway-Name", "gw"),
+    ]));
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &["did you mean \"traffic.tetrate.io/eastwest-gateway-name\""],
+    );
+
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("traffic.tetrate.io/globl", "true"),
+    ]));
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Warn,
+        &["did you mean \"traffic.tetrate.io/global\""],
+    );
+    assert!(d.allowed());
+
+    // On a Service too.
+    let s = svc(&[("traffic.tetrate.io/eastwest-gw", "x")], &[], "ClusterIP");
+    let d = check_svc(&s, &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW011]);
+    let v = assert_finding(&d, RuleId::EW011, Level::Deny, &[]);
+    assert!(
+        v.message.starts_with("Service \"payments/payment-api\""),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn ew011_a_key_longer_than_kubernetes_allows_is_not_echoed_whole() {
+    let long = format!("traffic.tetrate.io/eastwest-{}", "x".repeat(1 << 20));
+    let d = check_ns(&ew_ns(&[(GLOBAL, "true"), (long.as_str(), "v")]));
+    let v = assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &[&format!("({} bytes)", long.len())],
+    );
+    assert!(v.message.len() < 1_000, "{} bytes", v.message.len());
+}
+
+/// EW011 on a Service: a gateway key it is near belongs on the Namespace (EW012 would refuse
+/// it on the Service), and the summary is short whatever the key.
+#[test]
+fn ew011_on_a_service_points_gateway_keys_to_the_namespace() {
+    let typo = format!("{P}eastwest-gateway-nmae");
+    let d = check_svc(&svc(&[], &[(&typo, "gw")], "ClusterIP"), &NoCluster);
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &[
+            &format!("did you mean \"{NAME}\""),
+            "set it on the Service's Namespace",
+        ],
+    );
+    let other = format!("{P}somethingelse");
+    let d = check_svc(&svc(&[], &[(&other, "x")], "ClusterIP"), &NoCluster);
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Warn,
+        &[&format!("the label {GLOBAL}")],
+    );
+    let d = check_ns(&ew_ns(&[(&other, "x")]));
+    let v = assert_finding(&d, RuleId::EW011, Level::Warn, &["known keys are"]);
+    assert!(
+        v.summary.len() <= 120,
+        "{} ({})",
+        v.summary,
+        v.summary.len()
+    );
+}
+
+#[test]
+fn ew012_label_written_as_annotation_on_a_service() {
+    let s = svc(&[("app", "payment")], &[(GLOBAL, "true")], "ClusterIP");
+    let d = check_svc(&s, &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW012]);
+    let v = assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["kubectl label service payment-api -n payments traffic.tetrate.io/global=true"],
+    );
+    assert_says(
+        &d,
+        &v.summary,
+        &["kubectl label service payment-api -n payments"],
+    );
+    assert_eq!(v.field, Field::Annotation(GLOBAL.into()));
+}
+
+#[test]
+fn ew012_annotation_written_as_label_on_a_namespace() {
+    let d = check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "true")], &[]));
+    assert_eq!(ids(&d), vec![RuleId::EW012]);
+    let v = assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["kubectl annotate namespace payments traffic.tetrate.io/global=true"],
+    );
+    assert_eq!(v.field, Field::Label(GLOBAL.into()));
+    // Gateway keys as Namespace labels too.
+    let d = check_ns(&ns(&[(NAME, "gw")], &[]));
+    assert_eq!(ids(&d), vec![RuleId::EW012]);
+}
+
+/// The fix never overwrites what the agent reads with the misplaced copy, and never offers a
+/// value the guard itself refuses: a Namespace with annotation "true" and label "false" is
+/// told to drop the label, not to annotate global=false, which would turn it off.
+#[test]
+fn ew012_fixes_keep_what_the_agent_reads() {
+    // The only finding is EW012, and its message says each of `says`.
+    let ew012 = |d: &Decision, says: &[&str]| -> String {
+        assert_eq!(ids(d), vec![RuleId::EW012]);
+        assert_finding(d, RuleId::EW012, Level::Deny, says)
+            .message
+            .clone()
+    };
+    // Namespace: annotation "true" and label "false": only the label goes.
+    let d = check_ns(&ns(
+        &[("tetrate.io/rev", "default"), (GLOBAL, "false")],
+        &[(GLOBAL, "true")],
+    ));
+    let m = ew012(
+        &d,
+        &[
+            "kubectl label namespace payments traffic.tetrate.io/global-",
+            "(\"true\")",
+        ],
+    );
+    assert_never_says(&d, &m, &["kubectl annotate"]);
+    // Namespace label "True" alone: moved as the boolean it means, which EW001 accepts.
+    ew012(
+        &check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "True")], &[])),
+        &["kubectl annotate namespace payments traffic.tetrate.io/global=true && "],
+    );
+    ew012(
+        &check_ns(&ns(&[(GLOBAL, "off")], &[])),
+        &["traffic.tetrate.io/global=false && "],
+    );
+    // A value that means neither: the fix keeps what the agent does today (off), and says
+    // so; copied as written it never exposes a whole Namespace.
+    ew012(
+        &check_ns(&ns(&[(GLOBAL, "nope")], &[])),
+        &[
+            "traffic.tetrate.io/global=false && ",
+            "\"nope\" is neither true nor false",
+        ],
+    );
+    ew012(
+        &check_ns(&ns(&[(DEPLOY, "maybe")], &[(NAME, "gw")])),
+        &[&format!("{DEPLOY}=true && ")],
+    );
+    // A gateway value that needs quoting for the shell is quoted.
+    ew012(
+        &check_ns(&ns(&[(SELECTOR, "app=gw")], &[(NAME, "gw")])),
+        &[&format!("{SELECTOR}=app=gw && ")],
+    );
+    // Service: label "false" and annotation "true": only the annotation goes, the Service
+    // stays unexposed.
+    let d = check_svc(
+        &svc(&[(GLOBAL, "false")], &[(GLOBAL, "true")], "ClusterIP"),
+        &NoCluster,
+    );
+    let m = ew012(
+        &d,
+        &["kubectl annotate service payment-api -n payments traffic.tetrate.io/global-"],
+    );
+    assert_never_says(&d, &m, &["kubectl label"]);
+    // Service annotation "False" alone: moved as false, not as true.
+    ew012(
+        &check_svc(&svc(&[], &[(GLOBAL, "False")], "ClusterIP"), &NoCluster),
+        &["traffic.tetrate.io/global=false && "],
+    );
+}
+
+#[test]
+fn ew012_gateway_keys_on_a_service() {
+    for place in ["label", "annotation"] {
+        let s = if place == "label" {
+            svc(&[(NAME, "gw")], &[], "ClusterIP")
+        } else {
+            svc(&[], &[(NAME, "gw")], "ClusterIP")
+        };
+        let d = check_svc(&s, &NoCluster);
+        assert_eq!(ids(&d), vec![RuleId::EW012], "{place}");
+        assert_finding(
+            &d,
+            RuleId::EW012,
+            Level::Deny,
+            &["kubectl annotate namespace payments"],
+        );
+    }
+}
+
+/// EW012 with the key both as a label and as an annotation: the annotation is what is read,
+/// so the message does not say east-west stays off when the annotation turns it on.
+#[test]
+fn ew012_label_and_annotation_says_the_annotation_is_read() {
+    let d = check_ns(&ns(
+        &[("tetrate.io/rev", "default"), (GLOBAL, "true")],
+        &[(GLOBAL, "true")],
+    ));
+    let v = assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["reads the annotation (\"true\")"],
+    );
+    assert_never_says(&d, &v.message, &["stays off"]);
+    // Alone as a label, it still says so.
+    let d = check_ns(&ns(&[("tetrate.io/rev", "default"), (GLOBAL, "true")], &[]));
+    assert_finding(&d, RuleId::EW012, Level::Deny, &["stays off"]);
+}
+
+/// An object with only `generateName` has no name a command could use yet: `<name>`, which
+/// a shell refuses, instead of an empty word that makes kubectl act on something else.
+#[test]
+fn fix_commands_for_an_object_without_a_name() {
+    let mut v = fixture("service-payment-api.json");
+    v["metadata"].as_object_mut().unwrap().remove("name");
+    v["metadata"]["generateName"] = json!("api-");
+    v["metadata"]["labels"] = map(&[]);
+    v["metadata"]["annotations"] = map(&[(GLOBAL, "true")]);
+    let obj: ObjectView = serde_json::from_value(v).unwrap();
+    let d = check_svc(&obj, &NoCluster);
+    assert_finding(
+        &d,
+        RuleId::EW012,
+        Level::Deny,
+        &["kubectl label service <name> -n payments"],
+    );
+}
+
+#[test]
+fn ew013_service_label_exact_boolean() {
+    for ok in ["true", "false"] {
+        assert!(
+            check_svc(&svc(&[(GLOBAL, ok)], &[], "ClusterIP"), &NoCluster)
+                .violations
+                .is_empty()
+        );
+    }
+    for bad in ["True", "yes", ""] {
+        let d = check_svc(&svc(&[(GLOBAL, bad)], &[], "ClusterIP"), &NoCluster);
+        assert_eq!(ids(&d), vec![RuleId::EW013], "{bad:?}");
+    }
+}
+
+#[test]
+fn ew013_fix_keeps_the_meaning_of_a_near_boolean() {
+    let d = check_svc(&svc(&[(GLOBAL, "False")], &[], "ClusterIP"), &NoCluster);
+    assert_eq!(ids(&d), vec![RuleId::EW013]);
+    assert_finding(
+        &d,
+        RuleId::EW013,
+        Level::Deny,
+        &["traffic.tetrate.io/global=false --overwrite"],
+    );
+    // Unclear: not exposed today, so the fix writes false.
+    let d = check_svc(&svc(&[(GLOBAL, "nope")], &[], "ClusterIP"), &NoCluster);
+    assert_finding(
+        &d,
+        RuleId::EW013,
+        Level::Deny,
+        &["traffic.tetrate.io/global=false --overwrite (\"nope\""],
+    );
+}
+
+/// An empty metadata.namespace is no namespace: the request's namespace names the Service.
+#[test]
+fn an_empty_object_namespace_falls_back_to_the_requests() {
+    let mut v = fixture("service-payment-api.json");
+    v["metadata"]["namespace"] = json!("");
+    v["metadata"]["labels"] = map(&[(GLOBAL, "True")]);
+    let obj: ObjectView = serde_json::from_value(v).unwrap();
+    let d = cases::validate(
+        &Review::create(ResourceKind::Service, &obj).with_namespace(Some("payments")),
+        &Config::default(),
+        &NoCluster,
+    );
+    assert_eq!(ids(&d), vec![RuleId::EW013]);
+    let v = assert_finding(&d, RuleId::EW013, Level::Deny, &["-n payments"]);
+    assert!(
+        v.message.starts_with("Service \"payments/payment-api\""),
+        "{}",
+        v.message
+    );
+}
