@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::super::check::Outcome;
 use super::super::manifests::STDIN_NAME;
-use super::summary_line;
+use super::{repo_path, summary_line};
 
 pub(super) fn write_github(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     for e in &outcome.input_errors {
@@ -36,7 +36,7 @@ pub(super) fn write_github(outcome: &Outcome, out: &mut dyn Write) -> io::Result
         };
         let mut props = Vec::new();
         if &*f.file != STDIN_NAME {
-            props.push(format!("file={}", escape_property(github_path(&f.file))));
+            props.push(format!("file={}", escape_property(repo_path(&f.file))));
             props.push(format!("line={}", f.pos.line));
             props.push(format!("col={}", f.pos.column));
         }
@@ -49,15 +49,6 @@ pub(super) fn write_github(outcome: &Outcome, out: &mut dyn Write) -> io::Result
         )?;
     }
     writeln!(out, "{}", summary_line(outcome))
-}
-
-/// GitHub matches annotation paths against the repository: `./a.yaml` is `a.yaml`.
-fn github_path(path: &str) -> &str {
-    let mut p = path;
-    while let Some(rest) = p.strip_prefix("./") {
-        p = rest;
-    }
-    p
 }
 
 /// Workflow-command escaping of a message.
@@ -80,6 +71,6 @@ mod tests {
     fn escaping() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
-        assert_eq!(github_path("././x/y.yaml"), "x/y.yaml");
+        assert_eq!(super::super::repo_path("././x/y.yaml"), "x/y.yaml");
     }
 }

@@ -1,14 +1,19 @@
 //! The output formats of `check`, one file each: text for a terminal, JSON for programs (schema
-//! in docs/check-output.md), and GitHub Actions workflow commands for pull-request annotations.
+//! in docs/check-output.md), GitHub Actions workflow commands for pull-request annotations,
+//! Markdown for a job summary, SARIF for code scanning, JUnit XML for GitLab and Jenkins.
 
 mod github;
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 mod text;
 
 use std::io::{self, Write};
 
 use super::check::Outcome;
 use super::common::plural;
+use crate::rules::ObjectRef;
 
 pub use github::{escape_data, escape_property};
 
@@ -24,6 +29,20 @@ pub enum OutputFormat {
     Json,
     /// GitHub Actions workflow commands (`::error file=...,line=...`).
     Github,
+    /// Markdown, for a GitHub job summary or a pull-request comment: a table of the findings.
+    Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning (github/codeql-action/upload-sarif).
+    Sarif,
+    /// JUnit XML, for GitLab's and Jenkins' test reports: a test case per object.
+    Junit,
+}
+
+impl OutputFormat {
+    /// Whether text may follow the report (`check --summary` appends the exposure diff): not
+    /// in the formats that are one document for a program to parse.
+    pub fn takes_appended_text(self) -> bool {
+        matches!(self, Self::Text | Self::Github | Self::Markdown)
+    }
 }
 
 /// Writes the outcome to `out`; in the text format, input errors go to `err` (they are not
@@ -39,6 +58,27 @@ pub fn write(
         OutputFormat::Text => text::write_text(outcome, out, err),
         OutputFormat::Json => json::write_json(outcome, fail_on_warning, out),
         OutputFormat::Github => github::write_github(outcome, out),
+        OutputFormat::Markdown => markdown::write_markdown(outcome, fail_on_warning, out),
+        OutputFormat::Sarif => sarif::write_sarif(outcome, fail_on_warning, out),
+        OutputFormat::Junit => junit::write_junit(outcome, fail_on_warning, out),
+    }
+}
+
+/// A path as the repository names it: `./a.yaml` is `a.yaml` (GitHub matches annotation and
+/// code-scanning paths against the repository).
+pub(super) fn repo_path(path: &str) -> &str {
+    let mut p = path;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    p
+}
+
+/// `Namespace/payments`, `Service/shop/web`.
+pub(super) fn short_object(object: &ObjectRef) -> String {
+    match &object.namespace {
+        Some(ns) => format!("{}/{}/{}", object.kind, ns, object.name),
+        None => format!("{}/{}", object.kind, object.name),
     }
 }
 

@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::super::check::{Finding, Outcome};
+use super::super::check::Outcome;
 use super::super::common::input_error_line;
-use super::summary_line;
+use super::{short_object, summary_line};
 
 pub(super) fn write_text(
     outcome: &Outcome,
@@ -24,17 +24,9 @@ pub(super) fn write_text(
             f.pos.column,
             f.level,
             f.code,
-            short_object(f),
+            short_object(&f.object),
             f.message_after_object()
         )?;
     }
     writeln!(out, "{}", summary_line(outcome))
-}
-
-/// `Namespace/payments`, `Service/shop/web`.
-fn short_object(f: &Finding) -> String {
-    match &f.object.namespace {
-        Some(ns) => format!("{}/{}/{}", f.object.kind, ns, f.object.name),
-        None => format!("{}/{}", f.object.kind, f.object.name),
-    }
 }
