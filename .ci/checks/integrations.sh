@@ -159,10 +159,8 @@ cp tests/data/cli/clean/namespaces.yaml "$CONSUMER/good.yaml"
 good=good.yaml
 git -C "$CONSUMER" init --quiet
 git -C "$CONSUMER" add .
-# pre-commit keeps its environments here: the rust hook's build is reused while HEAD is the same.
-export PRE_COMMIT_HOME=$TOOLS/pre-commit-home
-# try-repo of a work tree with uncommitted changes copies it into a temporary repository, and
-# its hooks are then built from that copy (what a user of this commit would get).
+# try-repo installs each hook anew in a temporary store (and, for a work tree with uncommitted
+# changes, from a temporary commit of them: what a user of this commit would get).
 try_hook() { # hook file expected-exit
   local hook=$1 file=$2 want=$3 got=0
   (cd "$CONSUMER" && "$VENV/bin/pre-commit" try-repo "$ROOT" "$hook" --files "$file" --color never) \
@@ -177,8 +175,9 @@ PATH="$BIN_DIR:$PATH" try_hook eastwest-guard-check-system bad.yaml 1
 grep -q 'EW001' "$WORK/pre-commit.out" || { cat "$WORK/pre-commit.out" >&2; die "the system hook failed bad.yaml without naming EW001"; }
 PATH="$BIN_DIR:$PATH" try_hook eastwest-guard-check-system "$good" 0
 say "pre-commit: eastwest-guard-check-system fails bad.yaml (EW001), passes $good"
-# The rust hook: pre-commit runs `cargo install --path .` of this repository with its own
-# CARGO_HOME (once per commit of the hooks, kept in PRE_COMMIT_HOME), cheap as above.
+# The rust hook: pre-commit runs `cargo install --path .` of this repository with a CARGO_HOME
+# of its own, on every try-repo; cheap as above, and fast after the first time through the
+# shared target dir.
 (
   export "${CHEAP_RELEASE[@]}"
   try_hook eastwest-guard-check bad.yaml 1
