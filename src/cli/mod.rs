@@ -4,7 +4,8 @@
 //!   with the positions of their keys (shared by every command over manifests);
 //!   [`yaml`] is the positioned YAML tree under it.
 //! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
-//! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
+//! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub,
+//!   Markdown, SARIF, JUnit.
 //! - [`exposure`]: the engine's model of what the agent does with an input (mode, workspace,
 //!   gateway, exposed Services), located in files and put in words; [`explain`] prints it,
 //!   [`diff`] compares two inputs.
@@ -65,7 +66,8 @@ pub struct CheckArgs {
     pub fail_on_warning: bool,
 
     /// With --old: after the report, print the change in cross-cluster exposure (as
-    /// `eastwest-guard diff` does). Text and github output only; the exit status is check's.
+    /// `eastwest-guard diff` does; in Markdown with --output markdown). Text, github and
+    /// markdown output only; the exit status is check's.
     #[arg(long, requires = "old")]
     pub summary: bool,
 
@@ -82,11 +84,11 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     if let Err(why) = validate_inputs(&args.namespace, args.paths.iter().chain(&args.old)) {
         return usage_error(CMD, &why);
     }
-    if args.summary && args.output == OutputFormat::Json {
+    if args.summary && !args.output.takes_appended_text() {
         return usage_error(
             CMD,
-            "--summary prints text after the report, which would break the JSON: use \
-             eastwest-guard diff --output json for the exposure change",
+            "--summary prints text after the report, which would break a JSON, SARIF or JUnit \
+             document: use eastwest-guard diff --output json for the exposure change",
         );
     }
 
@@ -107,7 +109,11 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
                 &config,
             );
             writeln!(out)?;
-            diff::write_text(&report, out)?;
+            if args.output == OutputFormat::Markdown {
+                diff::write_markdown(&report, out)?;
+            } else {
+                diff::write_text(&report, out)?;
+            }
         }
         Ok(())
     });
