@@ -10,7 +10,7 @@ use super::common::{
     JsonInputError, input_error_line, json_input_errors, plural, write_json_value,
 };
 use super::manifests::STDIN_NAME;
-use crate::rules::{Field, TextPosition};
+use crate::rules::{Field, Fix, TextPosition};
 
 /// The version of the JSON document; bumped on any change that could break a reader.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -158,6 +158,8 @@ struct JsonFinding<'a> {
     position_in_value: Option<&'a TextPosition>,
     message: &'a str,
     summary: &'a str,
+    pre_existing: bool,
+    fix: Option<&'a Fix>,
 }
 
 #[derive(Serialize)]
@@ -217,6 +219,8 @@ fn write_json(outcome: &Outcome, fail_on_warning: bool, out: &mut dyn Write) -> 
                 position_in_value: f.position_in_value.as_ref(),
                 message: &f.message,
                 summary: &f.summary,
+                pre_existing: f.pre_existing,
+                fix: f.fix.as_ref(),
             })
             .collect(),
         input_errors: json_input_errors(&outcome.input_errors),

@@ -31,7 +31,13 @@ fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
             &d,
             RuleId::EW020,
             Level::Deny,
-            &[what, "stop", "delete the Namespace and recreate it"],
+            &[
+                what,
+                "stop",
+                "in the manifests the Namespace will be recreated from",
+                "delete the Namespace, which deletes everything in it (workloads, Secrets, \
+                 volume claims), and recreate it without the annotation",
+            ],
         );
         assert!(!d.allowed());
         // The summary (the warning when EW020 is downgraded for a rollout) names the key and
@@ -41,7 +47,11 @@ fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
             summary.starts_with("EW020: traffic.tetrate.io/global \"true\" -> "),
             "{summary}"
         );
-        assert_says(&d, summary, &["label them, then delete and recreate"]);
+        assert_says(
+            &d,
+            summary,
+            &["label them in the manifests, then delete and recreate"],
+        );
         assert_never_says(&d, summary, &["blocked"]);
     }
     let d = update_ns(&namespace_level(), &to_false, &NoCluster);
@@ -236,7 +246,11 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         &d,
         RuleId::EW021,
         Level::Warn,
-        &["selects the old gateway's pods", "\"app=my-gw\""],
+        &[
+            "selects the old gateway's pods",
+            "`kubectl annotate namespace payments \
+             traffic.tetrate.io/eastwest-gateway-workload-selector=app=my-gw --overwrite`",
+        ],
     );
     // The warning itself (the summary) says so too: kubectl shows only that.
     assert_says(
@@ -256,11 +270,15 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         (SELECTOR, "tier=edge,app=gw-a"),
     ]);
     let d = update_ns(&old2, &new2, &NoCluster);
+    // The fix keeps the other pairs: only the app value follows the name.
     assert_finding(
         &d,
         RuleId::EW021,
         Level::Warn,
-        &["selects the old gateway's pods"],
+        &[
+            "selects the old gateway's pods",
+            "-selector=tier=edge,app=gw-b --overwrite`",
+        ],
     );
     // A selector of its own (not app=<old name>) is left alone.
     let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (SELECTOR, "app=edge")]);
@@ -290,7 +308,8 @@ fn ew021_a_new_selector_with_the_old_derived_name_says_so() {
         Level::Warn,
         &[
             "the old selector's app (what the name is",
-            "change it to \"gw2\"",
+            "`kubectl annotate namespace payments traffic.tetrate.io/eastwest-gateway-name=gw2 \
+             --overwrite`",
         ],
     );
     assert_says(&d, &v.summary, &["name still \"east-west-gateway\""]);
@@ -333,8 +352,14 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
     assert_says(
         &d,
         &name.message,
-        &[&format!("set {SELECTOR} to \"app=gw2\" in this manifest")],
+        &[
+            "mutating webhook wrote the selector derived from the old name",
+            "and recorded it, it derives it again from the new value",
+            &format!("then set {SELECTOR} to \"app=gw2\" in this manifest too"),
+        ],
     );
+    // Advice, not an edit: writing the selector down would pin a derived value.
+    assert!(name.fix.is_none(), "{name:#?}");
     // Said once, on the name: the derived selector's own change would say the opposite.
     assert_eq!(v.len(), 1, "{v:#?}");
     let d = update_ns(&old, &new, &NoCluster);
@@ -359,9 +384,11 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
     let d = update_ns(&old_pinned, &pinned, &NoCluster);
     let v = only(&d, RuleId::EW021);
     assert!(
-        v.iter().any(|v| v
-            .summary
-            .contains("selector still \"app=gw1\": set it to \"app=gw2\" too")),
+        v.iter().any(|v| v.summary.contains(
+            "selector still \"app=gw1\"; fix: `kubectl annotate namespace payments \
+                       traffic.tetrate.io/eastwest-gateway-workload-selector=app=gw2 \
+                       --overwrite`"
+        )),
         "{v:#?}"
     );
 }
