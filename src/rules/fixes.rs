@@ -345,13 +345,14 @@ fn commands(edits: &[&Edit], target: &Target, ctx: &Context<'_>) -> Option<Vec<S
     }
     let verb = if labels { "label" } else { "annotate" };
     // `--overwrite` lets kubectl replace every key of its command: it goes on a command of
-    // its own for each key whose value it replaces, never on one that also adds keys.
+    // its own for each key the object holds already, never on one that also adds keys. (kubectl
+    // refuses to set a key that is there without it; older versions even with the same value.)
     let mut plain = Vec::new();
     let mut overwriting = Vec::new();
     for e in edits {
         let key = e.field().key().unwrap_or_default();
         match e.value() {
-            Some(v) if holds_other_value(ctx, target, e.field(), v) => {
+            Some(v) if holds(ctx, target, e.field()) => {
                 overwriting.push(shell_word(&format!("{key}={v}")));
             }
             Some(v) => plain.push(shell_word(&format!("{key}={v}"))),
@@ -368,19 +369,19 @@ fn commands(edits: &[&Edit], target: &Target, ctx: &Context<'_>) -> Option<Vec<S
     Some(out)
 }
 
-/// Whether the target holds `field` with a value other than `value`, before or after the write.
-fn holds_other_value(ctx: &Context<'_>, target: &Target, field: &Field, value: &str) -> bool {
+/// Whether the target holds `field`, before or after the write.
+fn holds(ctx: &Context<'_>, target: &Target, field: &Field) -> bool {
     let key = field.key().unwrap_or_default();
-    let other = |v: Option<&str>| v.is_some_and(|v| v != value);
     match target {
-        Target::Object => [ctx.new, ctx.old].into_iter().flatten().any(|o| {
-            other(match field {
-                Field::Label(_) => o.label(key),
-                _ => o.annotation(key),
-            })
-        }),
+        Target::Object => [ctx.new, ctx.old]
+            .into_iter()
+            .flatten()
+            .any(|o| match field {
+                Field::Label(_) => o.label(key).is_some(),
+                _ => o.annotation(key).is_some(),
+            }),
         Target::Namespace(_) => match field {
-            Field::Label(_) => other(ctx.namespace_labels.and_then(|l| l.get(key))),
+            Field::Label(_) => ctx.namespace_labels.is_some_and(|l| l.contains_key(key)),
             _ => false,
         },
     }
@@ -507,7 +508,7 @@ mod tests {
     }
 
     #[test]
-    fn overwrite_only_for_the_key_whose_value_it_replaces() {
+    fn overwrite_only_on_a_command_of_its_own_for_a_key_that_is_there() {
         let obj: ObjectView = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "api", "labels": {"a": "1", "b": "2"}}
         }))
@@ -520,8 +521,9 @@ mod tests {
         ]);
         assert_eq!(
             render(&fix, &ctx(true, Some(&obj))).text,
-            "`kubectl label service api -n shop b=2 c=3 d-`, then \
-             `kubectl label service api -n shop a=9 --overwrite`"
+            "`kubectl label service api -n shop c=3 d-`, then \
+             `kubectl label service api -n shop a=9 --overwrite`, then \
+             `kubectl label service api -n shop b=2 --overwrite`"
         );
     }
 

@@ -282,14 +282,15 @@ fn downgrade_what_was_there(
             )
         } else if config.deny_existing {
             (
-                " (It was there before this write too; denied all the same, as \
+                " (The problem was already there before this write; denied all the same, as \
                  --deny-existing asks.)",
                 "",
             )
         } else {
             (
-                " (Not denied: this was there before this write, which does not change it; \
-                 the guard denies it where a write makes it. Fix it when you can.)",
+                " (Not denied: the problem was already there before this write, which does \
+                 not change it; the guard denies it where a write makes it. Fix it when you \
+                 can.)",
                 "already there, not denied: ",
             )
         };

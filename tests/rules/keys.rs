@@ -4,11 +4,11 @@
 //! reads; EW013 a Service label that is not exactly "true" or "false".
 
 use eastwest_guard::rules::{
-    Config, Decision, Field, Level, NoCluster, ObjectView, ResourceKind, Review, RuleId,
+    Config, Decision, Field, Level, NoCluster, ObjectView, Origin, ResourceKind, Review, RuleId,
 };
 use serde_json::json;
 
-use crate::support::assert::{assert_finding, assert_never_says};
+use crate::support::assert::{assert_finding, assert_never_says, assert_some_finding};
 use crate::support::cases;
 use crate::support::objects::{DEPLOY, GLOBAL, NAME, P, SELECTOR, ew_ns, fixture, map, ns, svc};
 use crate::support::review::{check_ns, check_svc, ids, only, svc_update, update_ns};
@@ -439,4 +439,171 @@ fn an_empty_object_namespace_falls_back_to_the_requests() {
         "{}",
         v.message
     );
+}
+
+/// EW011: a typo of a known key is denied, like an `eastwest-*` typo: the same but for case,
+/// or within Damerau-Levenshtein distance 2 (both sides of the boundary). The fix renames it
+/// to the known key, where the agent reads it, with a value the rules accept.
+#[test]
+fn ew011_typos_of_known_keys_are_denied() {
+    for typo in [
+        "Global", "GLOBAL", "gloabl", "globel", "glbal", "glbl", "lobal",
+    ] {
+        let key = format!("{P}{typo}");
+        let d = check_ns(&ew_ns(&[(&key, "True")]));
+        let v = assert_finding(
+            &d,
+            RuleId::EW011,
+            Level::Deny,
+            &[
+                &format!("did you mean \"{GLOBAL}\""),
+                "east-west stays off",
+                // Renamed, as an annotation, with the boolean meant.
+                &format!("replace {key} under metadata.annotations with {GLOBAL}: \"true\""),
+            ],
+        );
+        assert_eq!(v.field, Field::Annotation(key.clone()));
+    }
+    // Distance 3 and beyond: another key, a warning.
+    for other in ["glb", "gbl", "owner", "region"] {
+        let key = format!("{P}{other}");
+        let d = check_ns(&ew_ns(&[(&key, "x")]));
+        assert_finding(&d, RuleId::EW011, Level::Warn, &[]);
+        assert!(d.allowed(), "{other}");
+    }
+    // A typo as a Namespace label: renamed and moved to the annotations in one write.
+    let key = format!("{P}Global");
+    let d = update_ns(
+        &ew_ns(&[]),
+        &ns(&[("tetrate.io/rev", "default"), (&key, "yes")], &[]),
+        &NoCluster,
+    );
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &["`kubectl patch namespace payments --type=merge -p"],
+    );
+    // On a Service: the label it meant, with the boolean meant.
+    let d = check_svc(
+        &svc(&[(&format!("{P}gloabl"), "true")], &[], "ClusterIP"),
+        &NoCluster,
+    );
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &[
+            "not selected for exposure",
+            &format!(
+                "replace {P}gloabl under metadata.labels with {GLOBAL}: \"true\" under metadata.labels"
+            ),
+        ],
+    );
+    // A gateway key's typo with a value the key would refuse: the typo goes, and the note says
+    // what to set (renaming it would only move the denial).
+    let d = check_ns(&ew_ns(&[(&format!("{P}eastwest-gateway-nmae"), "GW_1")]));
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &[
+            &format!("remove {P}eastwest-gateway-nmae from metadata.annotations"),
+            "not a valid value for traffic.tetrate.io/eastwest-gateway-name",
+        ],
+    );
+    // The known key already set: the typo goes, the set value is kept.
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "false"),
+        (&format!("{P}Global"), "true"),
+    ]));
+    let v = assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Deny,
+        &["is set already (\"false\"), and that is what the agent reads"],
+    );
+    assert_never_says(&d, &v.message, &[&format!("{GLOBAL}: \"true\"")]);
+}
+
+/// EW011: a known key's name under a near miss of the prefix is a warning naming the right
+/// key, on Namespaces and Services, labels and annotations; through the webhook only on an
+/// object that has a `traffic.tetrate.io/` key (no other reaches it), in the CLI on any.
+#[test]
+fn ew011_near_misses_of_the_prefix_warn() {
+    for key in [
+        "traffic.tetrat.io/global",
+        "tetrate.io/global",
+        "traffic.tetrate.io.global",
+    ] {
+        // A Namespace annotation, next to a key of ours.
+        let d = check_ns(&ew_ns(&[(DEPLOY, "true"), (key, "true")]));
+        assert_finding(
+            &d,
+            RuleId::EW011,
+            Level::Warn,
+            &[
+                &format!("{key} is not read by the agent"),
+                &format!("did you mean \"{GLOBAL}\""),
+                &format!("under metadata.annotations with {GLOBAL}: \"true\""),
+            ],
+        );
+        // A Service label.
+        let d = check_svc(
+            &svc(
+                &[(key, "true")],
+                &[(format!("{P}owner").as_str(), "x")],
+                "ClusterIP",
+            ),
+            &NoCluster,
+        );
+        assert_some_finding(&d, RuleId::EW011, &[&format!("label {key} is not read")]);
+        // Through the webhook, an object with no key of ours is never judged.
+        assert!(check_ns(&ns(&[], &[(key, "true")])).violations.is_empty());
+        // In manifests it is.
+        let obj = ns(&[(key, "true")], &[]);
+        let d = cases::validate(
+            &Review::create(ResourceKind::Namespace, &obj).with_origin(Origin::Manifests),
+            &Config::default(),
+            &NoCluster,
+        );
+        assert_finding(
+            &d,
+            RuleId::EW011,
+            Level::Warn,
+            &[&format!(
+                "replace {key} under metadata.labels with {GLOBAL}: \"true\" under metadata.annotations"
+            )],
+        );
+        let s = svc(&[], &[(key, "yes")], "ClusterIP");
+        let d = cases::validate(
+            &Review::create(ResourceKind::Service, &s).with_origin(Origin::Manifests),
+            &Config::default(),
+            &NoCluster,
+        );
+        assert_finding(
+            &d,
+            RuleId::EW011,
+            Level::Warn,
+            &[&format!("with {GLOBAL}: \"true\" under metadata.labels")],
+        );
+    }
+    // A gateway key too; an unrelated key ending in "global" is not a near miss.
+    let d = check_ns(&ew_ns(&[
+        (GLOBAL, "true"),
+        ("tetrate.io/eastwest-gateway-name", "gw"),
+    ]));
+    assert_finding(
+        &d,
+        RuleId::EW011,
+        Level::Warn,
+        &[&format!("did you mean \"{NAME}\"")],
+    );
+    let obj = ns(&[("example.com/global", "true")], &[]);
+    let d = cases::validate(
+        &Review::create(ResourceKind::Namespace, &obj).with_origin(Origin::Manifests),
+        &Config::default(),
+        &NoCluster,
+    );
+    assert!(d.violations.is_empty(), "{:#?}", d.violations);
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::cases::{self, FakeCluster};
 use crate::support::objects::{
-    GLOBAL, GW_NS, NAME, SELECTOR, ew_ns, namespace_level, ns_json, svc,
+    GLOBAL, GW_NS, NAME, SELECTOR, ew_ns, namespace_level, ns, ns_json, svc,
 };
 use crate::support::review::{check_ns, check_svc, ids, only, svc_update, update_ns};
 
@@ -594,4 +594,102 @@ fn ew022_is_silent_where_the_namespace_has_no_trigger_label() {
     let labelled = svc(&[("app", "payment"), (GLOBAL, "true")], &[], "ClusterIP");
     let d = svc_update(&unlabelled, &labelled, &cluster);
     assert_eq!(ids(&d), vec![RuleId::EW031]);
+}
+
+/// EW020: an old value that Go's strconv.ParseBool reads as true may have made the Namespace
+/// namespace-level: the same switch is a warning that says so. Exactly "true": a denial; a
+/// new value the lenient parser reads as true too: no switch at all.
+#[test]
+fn ew020_a_lenient_old_value_makes_the_switch_a_warning() {
+    for old in ["True", "TRUE", "1", "t", "T"] {
+        for new in [None, Some("false"), Some("no")] {
+            let mut ann = vec![];
+            if let Some(n) = new {
+                ann.push((GLOBAL, n));
+            }
+            let d = update_ns(&ew_ns(&[(GLOBAL, old)]), &ew_ns(&ann), &NoCluster);
+            let v = assert_finding(
+                &d,
+                RuleId::EW020,
+                Level::Warn,
+                &[
+                    "lenient boolean parser",
+                    "strconv.ParseBool",
+                    "may be namespace-level",
+                    "in the manifests the Namespace will be recreated from",
+                    "delete the Namespace, which deletes everything in it",
+                ],
+            );
+            assert!(!v.pre_existing);
+            assert_says(&d, &v.summary, &["if the agent read the old value as true"]);
+        }
+    }
+    // The new value read as true by the same parser: nothing changes.
+    for (old, new) in [
+        ("True", "1"),
+        ("1", "TRUE"),
+        ("True", "true"),
+        ("t", "true"),
+    ] {
+        let d = update_ns(
+            &ew_ns(&[(GLOBAL, old)]),
+            &ew_ns(&[(GLOBAL, new)]),
+            &NoCluster,
+        );
+        assert!(only(&d, RuleId::EW020).is_empty(), "{old} -> {new}: {d:#?}");
+    }
+    // Values no parser reads as true: no switch.
+    for old in ["yes", "on", "ture", "y"] {
+        let d = update_ns(&ew_ns(&[(GLOBAL, old)]), &ew_ns(&[]), &NoCluster);
+        assert!(only(&d, RuleId::EW020).is_empty(), "{old}: {d:#?}");
+    }
+    // Exactly "true": denied.
+    let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "True")]), &NoCluster);
+    assert_finding(&d, RuleId::EW020, Level::Deny, &[]);
+}
+
+/// EW021 needs the agent's workspace on both sides: a namespace-level Namespace without a
+/// trigger label that renames its gateway has no gateway to move.
+#[test]
+fn ew021_without_a_trigger_label_nothing_moves() {
+    let old = ns(&[("team", "a")], &[(GLOBAL, "true"), (NAME, "gw-a")]);
+    let new = ns(&[("team", "a")], &[(GLOBAL, "true"), (NAME, "gw-b")]);
+    let d = update_ns(&old, &new, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // Gaining the trigger label in the same write: the gateway is created, not moved.
+    let gains = ns(
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true"), (NAME, "gw-b")],
+    );
+    let d = update_ns(&old, &gains, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // Losing it: removed, not moved.
+    let with = ns(
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true"), (NAME, "gw-a")],
+    );
+    let d = update_ns(&with, &new, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+}
+
+/// EW021 is silent while EW020 refuses the write's switch: the agent keeps the old
+/// configuration, gateway included, so the gateway does not move.
+#[test]
+fn ew021_is_silent_while_the_switch_is_refused() {
+    let cluster = FakeCluster::default().with_services("payments", 1, &["cache"]);
+    let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a")]);
+    let new = ew_ns(&[(NAME, "gw-b")]);
+    let d = update_ns(&old, &new, &cluster);
+    assert_finding(&d, RuleId::EW020, Level::Deny, &[]);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // In manifests too.
+    let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(Origin::Manifests);
+    let d = cases::validate(&review, &Config::default(), &cluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // A switch that is only a warning (a lenient old value): the agent may keep it or not;
+    // the strict reading is service-level on both sides, so the gateway moves.
+    let lenient = ew_ns(&[(GLOBAL, "True"), (NAME, "gw-a")]);
+    let d = update_ns(&lenient, &new, &cluster);
+    assert_finding(&d, RuleId::EW020, Level::Warn, &[]);
+    assert_eq!(only(&d, RuleId::EW021).len(), 2, "{d:#?}");
 }
