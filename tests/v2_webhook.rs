@@ -12,14 +12,12 @@ use common::*;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
+/// An object's labels and annotations.
+type Meta<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
 /// An AdmissionReview of `operation` on a `kind` ("Namespace" or "Service") named "payments"
 /// (a Service in namespace "payments"), with these labels and annotations now and before.
-fn review(
-    operation: &str,
-    kind: &str,
-    object: (&[(&str, &str)], &[(&str, &str)]),
-    old: Option<(&[(&str, &str)], &[(&str, &str)])>,
-) -> Vec<u8> {
+fn review(operation: &str, kind: &str, object: Meta<'_>, old: Option<Meta<'_>>) -> Vec<u8> {
     let map = |pairs: &[(&str, &str)]| -> Value {
         Value::Object(
             pairs
@@ -29,7 +27,7 @@ fn review(
         )
     };
     let namespace = (kind == "Service").then_some("payments");
-    let obj = |(labels, annotations): (&[(&str, &str)], &[(&str, &str)])| {
+    let obj = |(labels, annotations): Meta<'_>| {
         json!({"apiVersion": "v1", "kind": kind,
             "metadata": {"name": "payments", "namespace": namespace, "uid": "0b1c",
                 "resourceVersion": "42", "labels": map(labels), "annotations": map(annotations)},

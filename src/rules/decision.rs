@@ -139,7 +139,11 @@ pub struct Violation {
     pub position_in_value: Option<TextPosition>,
     /// The whole message for a person at a terminal: object, key, value, expectation, fix.
     pub message: String,
-    /// One line of at most about 120 characters, for admission warnings.
+    /// One line for admission warnings (kubectl prints only this of a warning): about 120
+    /// characters, and the fix after it where it fits in [`MAX_SUMMARY_WITH_FIX`] (a warning
+    /// about a problem already there says how to fix it).
+    ///
+    /// [`MAX_SUMMARY_WITH_FIX`]: crate::rules::MAX_SUMMARY_WITH_FIX
     pub summary: String,
     /// On an UPDATE: the problem was there before the write, with every key it depends on
     /// holding the same value in the same place. Such a finding is a warning unless

@@ -45,6 +45,7 @@ pub use ids::{Level, RuleId};
 pub use kube::core::admission::Operation;
 pub use meta::{Meta, StrMap};
 pub use object::{ObjectView, SpecView};
+pub use report::MAX_SUMMARY_WITH_FIX;
 
 /// The kind of object under review.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +129,17 @@ impl<'a> Review<'a> {
         self
     }
 
+    /// The namespace messages and commands name for a Service: its own, or the request's (an
+    /// empty one is none: Helm's unset quoted value).
+    fn service_namespace(&self) -> Option<&'a str> {
+        self.object
+            .or(self.old_object)
+            .and_then(|o| o.metadata.namespace.as_deref())
+            .filter(|n| !n.is_empty())
+            .or(self.namespace)
+            .filter(|n| !n.is_empty())
+    }
+
     fn object_ref(&self) -> ObjectRef {
         let obj = self.object.or(self.old_object);
         let name = obj
@@ -153,14 +165,7 @@ impl<'a> Review<'a> {
                 } else {
                     obj.and_then(|o| o.kind.clone()).unwrap_or_default()
                 },
-                // An empty namespace is no namespace (Helm's unset quoted value): the
-                // request's then.
-                namespace: obj
-                    .and_then(|o| o.metadata.namespace.as_deref())
-                    .filter(|n| !n.is_empty())
-                    .or(self.namespace)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned),
+                namespace: self.service_namespace().map(str::to_owned),
                 name,
             },
         }
@@ -189,9 +194,12 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
     if no_key && review.origin == Origin::Admission {
         return Decision::default();
     }
-    let namespace = review.object_ref().namespace;
+    let namespace = match review.kind {
+        ResourceKind::Service => review.service_namespace(),
+        _ => None,
+    };
     // Asked once: EW031 and EW022 both need the Service's Namespace, and a fix on it too.
-    let (facts, facts_before) = match (review.kind, namespace.as_deref()) {
+    let (facts, facts_before) = match (review.kind, namespace) {
         (ResourceKind::Service, Some(ns)) if !no_key => (
             cluster.namespace(ns),
             old.and_then(|_| cluster.namespace_before_write(ns)),
@@ -204,7 +212,7 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
             _ => "service",
         },
         name: object.name_for_commands(),
-        namespace: namespace.as_deref(),
+        namespace,
         object_live: review.origin == Origin::Admission && old.is_some(),
         namespaces_live: review.origin == Origin::Admission,
         new: Some(object),
@@ -218,7 +226,7 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
     match review.kind {
         ResourceKind::Namespace if no_key => namespace::check_near_misses(object, config, &mut out),
         ResourceKind::Service if no_key => {
-            service::check_near_misses(object, namespace.as_deref(), config, &mut out)
+            service::check_near_misses(object, namespace, config, &mut out)
         }
         ResourceKind::Namespace => {
             namespace::check(object, config, cluster, &mut out);
@@ -227,11 +235,11 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
             }
         }
         ResourceKind::Service => {
-            service::check(object, namespace.as_deref(), config, &facts, &mut out);
+            service::check(object, namespace, config, &facts, &mut out);
             transition::check_service(
                 old,
                 object,
-                namespace.as_deref(),
+                namespace,
                 config,
                 &facts,
                 facts_before.as_ref(),

@@ -90,7 +90,7 @@ const MAX_VALUE_CHARS: usize = 256;
 /// A summary carries its fix only within this many characters: the server cuts a warning at
 /// 256, and a note in front (a problem already there) takes up to 30. A command cut short
 /// would do something else, so a fix that does not fit is left to the message.
-pub(crate) const MAX_SUMMARY_WITH_FIX: usize = 220;
+pub const MAX_SUMMARY_WITH_FIX: usize = 220;
 
 pub(crate) struct Report<'c> {
     pub object: ObjectRef,

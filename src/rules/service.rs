@@ -232,7 +232,7 @@ fn ew040_external_name(svc: &ObjectView, out: &mut Report<'_>) {
                  Service has no endpoints, so there is nothing to expose cross-cluster",
                 keys::GLOBAL
             ))
-            .summary("ExternalName Service has no endpoints to expose; remove the label")
+            .summary("ExternalName Service has no endpoints to expose")
             .fix(
                 Fix::edits(vec![remove(Field::Label(keys::GLOBAL.into()))])
                     .with_note("or expose the Service it points to, in its own cluster"),
