@@ -14,7 +14,7 @@ use super::cluster::{InputCluster, applied};
 use super::manifests::{InputError, Inputs, Manifest, ObjectKey};
 use super::yaml::Pos;
 use crate::rules::{
-    self, Config, Field, Level, ObjectRef, Origin, Review, RuleId, TextPosition, keys,
+    self, Config, Field, Fix, Level, ObjectRef, Origin, Review, RuleId, TextPosition, keys,
 };
 
 /// What a finding is about: a rule of the engine, or one of the checks of the input itself.
@@ -139,6 +139,12 @@ pub struct Finding {
     pub message: String,
     /// One short line (starts with the code).
     pub summary: String,
+    /// Judged as an UPDATE, the problem was in the old manifest too, with the same keys: a
+    /// warning unless `--deny-existing` (the level an enforcing webhook gives a write that
+    /// leaves those keys as they are).
+    pub pre_existing: bool,
+    /// The fix as data (the message says it in words).
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -210,6 +216,11 @@ impl Outcome {
 /// Judges `new` (against `old`, when given) with `config`.
 pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
     let view = InputCluster::new(&new.manifests);
+    // EW022 compares the old Service in its old Namespace with the new one in its new one.
+    let view = match old {
+        Some(old) => view.with_before(&old.manifests),
+        None => view,
+    };
     let mut outcome = Outcome {
         files: new.files.len(),
         documents: new.documents,
@@ -346,6 +357,8 @@ fn judge(
             position_in_value: v.position_in_value,
             message: v.message,
             summary: v.summary,
+            pre_existing: v.pre_existing,
+            fix: v.fix,
         });
     }
     for p in &m.problems {
@@ -371,6 +384,8 @@ fn judge(
                 })
                 .map(str::to_owned),
             position_in_value: None,
+            pre_existing: false,
+            fix: None,
         });
     }
 }
@@ -429,6 +444,8 @@ fn duplicate(
         field: None,
         value: None,
         position_in_value: None,
+        pre_existing: false,
+        fix: None,
     }
 }
 

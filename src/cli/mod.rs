@@ -95,8 +95,20 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     let options = ReadOptions {
         default_namespace: args.namespace.clone(),
     };
-    let new = manifests::read(&args.paths, &options);
+    let mut new = manifests::read(&args.paths, &options);
+    new.errors
+        .extend(manifests::nothing_to_check(&args.paths, &new, "the input"));
     let old = (!args.old.is_empty()).then(|| manifests::read(&args.old, &options));
+    // An empty --old is the base of a change that adds everything (a directory new in it, a
+    // file the base branch does not have): every object is judged as a creation, and said so.
+    if let Some(old) = &old
+        && manifests::nothing_to_check(&args.old, old, "--old").is_some()
+    {
+        eprintln!(
+            "eastwest-guard {CMD}: note: --old holds no Kubernetes object, so every object is \
+             judged as new"
+        );
+    }
     let outcome = check::check(&new, old.as_ref(), &config);
 
     let written = write_out(CMD, |out, err| {

@@ -104,9 +104,10 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 Some(s) if s.in_input => cell(&s.describe()),
                 _ => "none".to_owned(),
             };
-            let kind = match n.blocked_by {
-                Some(r) => format!("{} (**blocked: {r}**)", n.kind.as_str()),
-                None => n.kind.as_str().to_owned(),
+            let kind = match (n.blocked_by, n.may_be_blocked_by) {
+                (Some(r), _) => format!("{} (**blocked: {r}**)", n.kind.as_str()),
+                (None, Some(r)) => format!("{} (**may be blocked: {r}**)", n.kind.as_str()),
+                (None, None) => n.kind.as_str().to_owned(),
             };
             writeln!(
                 out,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::super::check::Outcome;
 use super::super::common::{JsonInputError, json_input_errors, write_json_value};
 use super::JSON_SCHEMA_VERSION;
-use crate::rules::{Field, TextPosition};
+use crate::rules::{Field, Fix, TextPosition};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,6 +61,8 @@ struct JsonFinding<'a> {
     position_in_value: Option<&'a TextPosition>,
     message: &'a str,
     summary: &'a str,
+    pre_existing: bool,
+    fix: Option<&'a Fix>,
 }
 
 #[derive(Serialize)]
@@ -124,6 +126,8 @@ pub(super) fn write_json(
                 position_in_value: f.position_in_value.as_ref(),
                 message: &f.message,
                 summary: &f.summary,
+                pre_existing: f.pre_existing,
+                fix: f.fix.as_ref(),
             })
             .collect(),
         input_errors: json_input_errors(&outcome.input_errors),
