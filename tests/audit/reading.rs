@@ -202,7 +202,12 @@ fn context_chooses_the_cluster() {
 
     let unknown = audit(&home, &["--kubeconfig", config, "--context", "nope"], &[]);
     assert_eq!(unknown.code, Some(2), "{unknown:?}");
-    assert!(unknown.stderr.contains("nope"), "{unknown:?}");
+    assert!(
+        unknown
+            .stderr
+            .contains("has no context \"nope\" (it has: dead, fake)"),
+        "{unknown:?}"
+    );
     assert!(unknown.stdout.is_empty(), "{unknown:?}");
 }
 

@@ -79,7 +79,11 @@ impl ReadError {
         let kind = match error {
             kube::Error::Api(status) => from_status(&status, resource),
             other => {
-                let cause = causes(&other);
+                // kube's own wrapper ("ServiceError: ...") says nothing its causes do not.
+                let cause = match std::error::Error::source(&other) {
+                    Some(source) => causes(source),
+                    None => causes(&other),
+                };
                 match io_kind(&other) {
                     Some(io::ErrorKind::TimedOut) => ReadErrorKind::Timeout {
                         after: timeout,

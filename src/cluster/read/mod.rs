@@ -72,16 +72,21 @@ pub async fn connect(options: &ConnectOptions) -> Result<Connection, ReadError> 
         ..KubeConfigOptions::default()
     };
     let loaded = match (&options.kubeconfig, &options.context) {
-        (Some(path), _) => match Kubeconfig::read_from(path) {
-            Ok(file) => Config::from_custom_kubeconfig(file, &kube_options)
-                .await
-                .map_err(|e| format!("kubeconfig {}: {e}", path.display())),
-            Err(e) => Err(format!("kubeconfig {}: {e}", path.display())),
-        },
+        (Some(path), _) => {
+            let named = format!("kubeconfig {}", path.display());
+            match Kubeconfig::read_from(path) {
+                Ok(file) => from_file(file, &named, &kube_options).await,
+                Err(e) => Err(format!("{named}: {e}")),
+            }
+        }
         // A context names an entry of a kubeconfig: the in-cluster account has none.
-        (None, Some(_)) => Config::from_kubeconfig(&kube_options)
-            .await
-            .map_err(|e| format!("kubeconfig (KUBECONFIG or ~/.kube/config): {e}")),
+        (None, Some(_)) => {
+            let named = "kubeconfig (KUBECONFIG or ~/.kube/config)";
+            match Kubeconfig::read() {
+                Ok(file) => from_file(file, named, &kube_options).await,
+                Err(e) => Err(format!("{named}: {e}")),
+            }
+        }
         (None, None) => Config::infer().await.map_err(|e| {
             format!(
                 "no cluster configuration: neither a kubeconfig (--kubeconfig, KUBECONFIG or \
@@ -112,6 +117,31 @@ pub async fn connect(options: &ConnectOptions) -> Result<Connection, ReadError> 
         server,
         request_timeout: options.request_timeout,
     })
+}
+
+/// The configuration of a kubeconfig file, for the context asked (or its current one); a
+/// context it does not have is said with those it has.
+async fn from_file(
+    file: Kubeconfig,
+    named: &str,
+    options: &KubeConfigOptions,
+) -> Result<Config, String> {
+    if let Some(context) = &options.context
+        && !file.contexts.iter().any(|c| &c.name == context)
+    {
+        let known: Vec<&str> = file.contexts.iter().map(|c| c.name.as_str()).collect();
+        return Err(format!(
+            "{named} has no context \"{context}\" (it has: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ));
+    }
+    Config::from_custom_kubeconfig(file, options)
+        .await
+        .map_err(|e| format!("{named}: {}", error::causes(&e)))
 }
 
 /// What is listed.
