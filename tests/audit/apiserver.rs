@@ -17,6 +17,9 @@
 //!   user may not list answers 403 with the Status RBAC writes (`... cannot list resource
 //!   "services" in API group "" at the cluster scope`).
 //!
+//! It serves plain HTTP ([`FakeApiServer::start`]) or TLS with a certificate made for the
+//! test ([`FakeApiServer::start_tls`]), as a real API server does.
+//!
 //! Faults a test sets: [`Behaviour::churn`] changes the store after the first page of a list
 //! (a Namespace or Service is added, the resourceVersion moves on), so the list's next
 //! continue token is stale; [`Behaviour::delay`] holds every answer. Every request is recorded.
@@ -125,10 +128,26 @@ pub struct FakeApiServer {
     shared: Arc<Mutex<Shared>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    scheme: &'static str,
 }
 
 impl FakeApiServer {
     pub fn start(store: Store, behaviour: Behaviour) -> Self {
+        Self::start_with(store, behaviour, None)
+    }
+
+    /// The same server over TLS, with a serving certificate for 127.0.0.1 made for the test;
+    /// returns the PEM of the CA that signed it, for the kubeconfig.
+    pub fn start_tls(store: Store, behaviour: Behaviour) -> (Self, String) {
+        let (ca_pem, config) = tls::serving_config();
+        (Self::start_with(store, behaviour, Some(config)), ca_pem)
+    }
+
+    fn start_with(
+        store: Store,
+        behaviour: Behaviour,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
         let shared = Arc::new(Mutex::new(Shared {
             store,
             behaviour,
@@ -141,6 +160,7 @@ impl FakeApiServer {
             .expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let app = Router::new()
             .route("/api/v1/{resource}", get(list))
             .fallback(|| async {
@@ -160,7 +180,7 @@ impl FakeApiServer {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 tokio::select! {
-                    _ = axum::serve(listener, app) => {}
+                    _ = serve(listener, app, tls) => {}
                     _ = stopped => {}
                 }
             });
@@ -170,11 +190,12 @@ impl FakeApiServer {
             shared,
             stop: Some(stop),
             thread: Some(thread),
+            scheme,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Every request so far, in order.
@@ -204,6 +225,89 @@ impl Drop for FakeApiServer {
             let _ = thread.join();
         }
     }
+}
+
+/// Serves `app` on `listener`, over TLS when `tls` is given.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
+    let Some(tls) = tls else {
+        let _ = axum::serve(listener, app).await;
+        return;
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            // A client that refuses the certificate ends the handshake: nothing to serve.
+            let Ok(stream) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let _ =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+        });
+    }
+}
+
+mod tls {
+    use std::sync::Arc;
+
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose,
+    };
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    /// A CA of its own (its PEM), and a server configuration with a certificate it signed
+    /// for 127.0.0.1.
+    pub fn serving_config() -> (String, Arc<rustls::ServerConfig>) {
+        let ca = ca("fake kube-apiserver CA");
+        let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "kube-apiserver");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &ca).expect("sign");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .expect("server config");
+        (ca.pem(), Arc::new(config))
+    }
+
+    /// A self-signed CA.
+    pub fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA")
+    }
+}
+
+/// The PEM of a CA that signed nothing the server presents.
+pub fn unrelated_ca_pem() -> String {
+    tls::ca("another CA").pem()
 }
 
 /// A `Status` answer, as kube-apiserver writes one.
@@ -462,6 +566,17 @@ pub fn kubeconfig_with(contexts: &[(&str, &str, &str)], current: &str) -> String
     }
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n{clusters}users:\n{users}contexts:\n{ctxs}current-context: {current}\n"
+    )
+}
+
+/// A kubeconfig for an https `server` whose certificate `ca_pem` signed.
+pub fn kubeconfig_tls(server: &str, token: &str, ca_pem: &str) -> String {
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem);
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: tls\n  cluster:\n    server: {server}\n    \
+         certificate-authority-data: {ca}\nusers:\n- name: tls-user\n  user:\n    token: {token}\n\
+         contexts:\n- name: tls\n  context:\n    cluster: tls\n    user: tls-user\n\
+         current-context: tls\n"
     )
 }
 

@@ -6,7 +6,7 @@
 //! | the fake API server, kubeconfigs, objects as kube-apiserver returns them | [`apiserver`] |
 //! | running the binary with a home of its own and a deadline | [`run`] |
 //! | the cluster most tests audit, and its expected findings | [`fixture`] |
-//! | finding the configuration, paging, restarting an expired list | [`reading`] |
+//! | finding the configuration (and TLS), paging, restarting an expired list | [`reading`] |
 //! | a cluster that cannot be read: 401, 403, slow, dead, expired for good | [`errors`] |
 //! | findings, levels, exit statuses, exposure summary, formats; agreement with `check` | [`findings`] |
 //! | the JSON and text outputs held to golden files | [`golden`] |

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::apiserver::{
-    Behaviour, FakeApiServer, METADATA_LIST_ACCEPT, Store, kubeconfig_with, namespace, service,
+    Behaviour, FakeApiServer, METADATA_LIST_ACCEPT, Store, kubeconfig_tls, kubeconfig_with,
+    namespace, service, unrelated_ca_pem,
 };
 use super::fixture;
 use super::run::{Home, audit, audit_server};
@@ -245,4 +246,57 @@ pub fn closed_port_url() -> String {
     let addr = listener.local_addr().expect("address");
     drop(listener);
     format!("http://{addr}")
+}
+
+#[test]
+fn https_with_the_ca_of_the_kubeconfig() {
+    let (server, ca) = FakeApiServer::start_tls(
+        Store::new(&fixture::namespaces(), &fixture::services()),
+        Behaviour::default(),
+    );
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let home = Home::new();
+    let trusted = home.write("trusted.yaml", &kubeconfig_tls(&server.url(), "t", &ca));
+    let out = audit(&home, &["--kubeconfig", trusted.to_str().unwrap()], &[]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stdout.contains("audited 16 objects"), "{out:?}");
+
+    // A server whose certificate the kubeconfig's CA did not sign is not read.
+    let other = home.write(
+        "other.yaml",
+        &kubeconfig_tls(&server.url(), "t", &unrelated_ca_pem()),
+    );
+    let out = audit(&home, &["--kubeconfig", other.to_str().unwrap()], &[]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains(&server.url()), "{out:?}");
+    assert!(out.stderr.contains("cannot be reached"), "{out:?}");
+    assert!(out.stderr.to_lowercase().contains("certificate"), "{out:?}");
+}
+
+#[test]
+fn with_no_kubeconfig_the_in_cluster_service_account_is_tried() {
+    let home = Home::new();
+    let out = audit(
+        &home,
+        &[],
+        &[
+            ("KUBERNETES_SERVICE_HOST", "127.0.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "6443"),
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    // Past the environment, to the service account's files, which are absent outside a pod.
+    assert!(
+        out.stderr
+            .contains("in-cluster: (failed to read the default namespace"),
+        "{out:?}"
+    );
+    // Without the environment, kube stops at it.
+    let outside = audit(&home, &[], &[]);
+    assert!(
+        outside
+            .stderr
+            .contains("in-cluster: (failed to read an incluster environment variable"),
+        "{outside:?}"
+    );
 }
