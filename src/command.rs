@@ -40,6 +40,8 @@ pub enum Command {
     Explain(cli::ExplainArgs),
     /// Show the change in cross-cluster exposure between two sets of manifest files.
     Diff(cli::DiffArgs),
+    /// Audit the live cluster with the same rules, read-only: what enforcing would refuse.
+    Audit(cli::AuditArgs),
     /// Make a CA and a serving certificate for the in-cluster webhook Service.
     Certs(certs::CertsArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.

@@ -9,9 +9,11 @@
 //! - [`exposure`]: the engine's model of what the agent does with an input (mode, workspace,
 //!   gateway, exposed Services), located in files and put in words; [`explain`] prints it,
 //!   [`diff`] compares two inputs.
+//! - [`audit`]: the same rules over the live cluster, read-only (`audit`).
 //! - [`common`]: the plumbing the three commands share (flag checks, usage errors, writing the
 //!   report).
 
+pub mod audit;
 pub mod check;
 pub mod cluster;
 pub mod common;
@@ -22,6 +24,7 @@ pub mod manifests;
 pub mod output;
 pub mod yaml;
 
+pub use audit::{AuditArgs, run_audit};
 pub use diff::{DiffArgs, run_diff};
 pub use explain::{ExplainArgs, run_explain};
 
