@@ -34,16 +34,30 @@ use crate::rules::{
 /// - an object being deleted gets its denials as warnings, as the webhook lets through the
 ///   writes that remove its finalizers: it is going away, and enforcing will not block it.
 ///
-/// With an engine that reports a problem an UPDATE did not make as a warning ("already
-/// there"), this must ask for strict levels: what an audit reports is the level of a write
-/// that sets the key.
+/// The engine reports a problem an UPDATE did not make as a warning ("already there"), and
+/// an UPDATE from the object to itself made none: so this judges with `deny_existing`, the
+/// level of a write that sets the key. Callers judging many objects pass [`strict`]'s config
+/// once, so no object pays for a copy.
 pub fn judge(
     kind: ResourceKind,
     object: &ObjectView,
     config: &Config,
     cluster: &dyn ClusterView,
 ) -> Decision {
-    rules::validate(&Review::update(kind, object, object), config, cluster)
+    let review = Review::update(kind, object, object);
+    if config.deny_existing {
+        rules::validate(&review, config, cluster)
+    } else {
+        rules::validate(&review, &strict(config), cluster)
+    }
+}
+
+/// `config` with `deny_existing` set: the levels [`judge`] reports.
+pub fn strict(config: &Config) -> Config {
+    Config {
+        deny_existing: true,
+        ..config.clone()
+    }
 }
 
 /// Whether the agent exposes `service` cross-cluster, given what the view knows of its

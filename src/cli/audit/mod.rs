@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use super::common::{usage_error, write_out};
+use crate::cluster::existing;
 use crate::cluster::read::{self, ConnectOptions, ListOptions, ReadError};
 use collect::{Audit, Read};
 
@@ -102,7 +103,8 @@ fn write(
 pub fn run_audit(args: AuditArgs) -> ExitCode {
     const CMD: &str = "audit";
     let config = match args.rules.to_config() {
-        Ok(config) => config,
+        // What exists is judged at the level of a write that sets its keys.
+        Ok(config) => existing::strict(&config),
         Err(why) => return usage_error(CMD, &why),
     };
     // The one crypto provider of the process (kube's TLS asks for the default).
