@@ -17,47 +17,21 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::{Change, ClusterCache, WatchState};
 use crate::rules::model::{self, Reason, ServiceKeys};
 use crate::rules::{
-    self, ClusterView, Config, Decision, Lookup, NamespaceFacts, ObjectView, ResourceKind, Review,
+    self, ClusterView, Config, Decision, Lookup, NamespaceFacts, ObjectView, ResourceKind,
     ServicesOf, StrMap,
 };
 
 /// What the enforcing webhook says of `object` when a write touches its `traffic.tetrate.io/`
 /// keys: each problem the object has, at the level the webhook gives a write that sets that
-/// key to the value it holds, with the fix the webhook gives for an object that exists.
-///
-/// Judged as an UPDATE from the object to itself, through the webhook (`Origin::Admission`):
-/// - every rule on the object's own keys judges it as on any write, at its configured level;
-/// - the rules about what a write changes have nothing to report: EW020 and EW021 compare a
-///   Namespace with its old self, and EW022 a Service's exposure before and after, which are
-///   the same (a CREATE would call every exposed Service "becomes exposed");
-/// - fixes are the webhook's for an UPDATE: kubectl commands on the live object;
-/// - an object being deleted gets its denials as warnings, as the webhook lets through the
-///   writes that remove its finalizers: it is going away, and enforcing will not block it.
-///
-/// The engine reports a problem an UPDATE did not make as a warning ("already there"), and
-/// an UPDATE from the object to itself made none: so this judges with `deny_existing`, the
-/// level of a write that sets the key. Callers judging many objects pass [`strict`]'s config
-/// once, so no object pays for a copy.
+/// key to the value it holds, with the fix the webhook gives for an object that exists
+/// (kubectl commands on the live object). See [`rules::validate_existing`].
 pub fn judge(
     kind: ResourceKind,
     object: &ObjectView,
     config: &Config,
     cluster: &dyn ClusterView,
 ) -> Decision {
-    let review = Review::update(kind, object, object);
-    if config.deny_existing {
-        rules::validate(&review, config, cluster)
-    } else {
-        rules::validate(&review, &strict(config), cluster)
-    }
-}
-
-/// `config` with `deny_existing` set: the levels [`judge`] reports.
-pub fn strict(config: &Config) -> Config {
-    Config {
-        deny_existing: true,
-        ..config.clone()
-    }
+    rules::validate_existing(kind, object, config, cluster)
 }
 
 /// Whether the agent exposes `service` cross-cluster, given what the view knows of its
@@ -228,7 +202,11 @@ mod tests {
             "labels": {"traffic.tetrate.io/global": "true"}}}),
         );
         // A CREATE would warn EW022 ("becomes exposed"); the audit's review has nothing to say.
-        let create = rules::validate(&Review::create(ResourceKind::Service, &web), &config, &view);
+        let create = rules::validate(
+            &rules::Review::create(ResourceKind::Service, &web),
+            &config,
+            &view,
+        );
         assert_eq!(create.rule_ids(), vec![RuleId::EW022]);
         assert!(
             judge(ResourceKind::Service, &web, &config, &view)

@@ -174,6 +174,37 @@ impl<'a> Review<'a> {
 
 /// The validating decision for one request: every problem of the object, in one pass.
 pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Decision {
+    let mut decision = judge(review, config, cluster);
+    if let (Some(object), Some(old)) = (review.object, review.old_object)
+        && review.operation == Operation::Update
+    {
+        downgrade_what_was_there(&mut decision, old, object, config);
+    }
+    decision
+}
+
+/// An object as it exists, judged as the enforcing webhook judges a write that touches its
+/// keys (what `audit` and the count of problems already in a cluster report): an UPDATE from
+/// the object to itself, so the rules about what a write changes (EW020-EW022) have nothing
+/// to say, at the levels the configuration gives a write that sets each key. Nothing is
+/// "already there before this write" (there is no write), except that an object being
+/// deleted is not denied, as the webhook lets the removal of its finalizers through.
+pub fn validate_existing(
+    kind: ResourceKind,
+    object: &ObjectView,
+    config: &Config,
+    cluster: &dyn ClusterView,
+) -> Decision {
+    let mut decision = judge(&Review::update(kind, object, object), config, cluster);
+    if object.is_terminating() {
+        downgrade_what_was_there(&mut decision, object, object, config);
+    }
+    decision
+}
+
+/// Every rule over one review, at the configured levels, before anything is held to be
+/// pre-existing.
+fn judge(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Decision {
     let Some(object) = review.object else {
         return Decision::default();
     };
@@ -248,11 +279,7 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
         }
         ResourceKind::Other => {}
     }
-    let mut decision = out.into_decision();
-    if let Some(old) = old {
-        downgrade_what_was_there(&mut decision, old, object, config);
-    }
-    decision
+    out.into_decision()
 }
 
 /// On an UPDATE, what the write did not make is not held against it (SPEC "Pre-existing
