@@ -12,6 +12,12 @@
 //!     cargo bench --bench audit
 //!
 //! Under `cargo test` (no `--bench`), a small cluster is audited once, with the debug binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../tests/audit/apiserver.rs"]
 #[allow(dead_code)]

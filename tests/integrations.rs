@@ -4,6 +4,12 @@
 //! scripts run against a real git repository with GitHub's files set to temporary ones.
 //! What needs tools from outside (actionlint, pre-commit, the SARIF schema, junitparser) is in
 //! .ci/checks/integrations.sh.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,12 @@
 //! The real binary's `/metrics` carries the standard process metrics of the server process
 //! itself: started on 127.0.0.1 port 0 with a self-signed certificate, scraped on its probe
 //! port, its values checked against what the kernel says about that process.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

@@ -2,6 +2,12 @@
 //! connection (127.0.0.1, port 0, certificates made here), and after each one the server
 //! still answers a good review on the same connection (where the protocol allows it) and on
 //! a new one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

@@ -8,6 +8,12 @@
 //!     ROTATION_REQUESTS=200000 cargo test --release --test reliability_faults -- --nocapture
 //!
 //! (SIGTERM under load against the real binary is tests/server_shutdown.rs.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

@@ -2,6 +2,12 @@
 //! admission endpoint (the probe port serves health and metrics only), a container that runs
 //! as non-root on a read-only filesystem, and logs that never carry object contents or key
 //! material.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

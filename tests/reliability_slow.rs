@@ -5,6 +5,12 @@
 //! `--tls-handshake-timeout`, `--request-timeout`) cut the greedy ones.
 //!
 //! Every loop is bounded in count and in time; no assertion is about how fast anything was.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

@@ -1,5 +1,11 @@
 //! `serve`'s flags through the real binary: environment variables, and the exit codes of bad
 //! configuration (2 for a wrong flag, 1 for an unusable file).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};

@@ -6,6 +6,12 @@
 //! only if it came after SIGTERM and the server never saw it (a keep-alive connection closed
 //! under it before it was read). Requests deliberately left half-sent across the signal must
 //! complete.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

@@ -5,6 +5,12 @@
 //! on a created one the edit of its manifest; gateway names are DNS-1035 labels on
 //! `/validate` and get no defaults on `/mutate`; metrics and audit annotations count a
 //! problem already there as a warning.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 

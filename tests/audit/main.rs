@@ -10,6 +10,12 @@
 //! | a cluster that cannot be read: 401, 403, slow, dead, expired for good | [`errors`] |
 //! | findings, levels, exit statuses, exposure summary, formats; agreement with `check` | [`findings`] |
 //! | the JSON and text outputs held to golden files | [`golden`] |
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod apiserver;
 mod errors;

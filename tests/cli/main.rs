@@ -14,6 +14,12 @@
 //!
 //! The binary is run with the helpers of `support::run`; outputs are compared with their
 //! golden files by `support::golden`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../support/mod.rs"]
 mod support;

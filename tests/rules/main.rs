@@ -20,6 +20,12 @@
 //! (tests/data/rules/cases) that other tests judge another way. Objects come from
 //! `support::objects`; `support::assert` checks one finding and prints the whole decision
 //! when it fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
