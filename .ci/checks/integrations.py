@@ -107,11 +107,31 @@ def check_junit(xml_path, json_path):
     )
 
 
+def check_audit_junit(xml_path, json_path):
+    """audit's JUnit against its JSON of the same cluster: a case per object with problems plus
+    one for the clean objects of each kind; failures are the objects that would be denied."""
+    from junitparser import Failure, JUnitXml
+
+    with open(json_path, encoding="utf-8") as f:
+        report = json.load(f)
+    summary = report["summary"]
+    xml = JUnitXml.fromfile(xml_path)
+    cases = [case for suite in xml for case in suite]
+    failures = [c for c in cases if any(isinstance(r, Failure) for r in c.result)]
+    if len(cases) != summary["objectsWithProblems"] + 2:
+        fail(f"{xml_path}: {len(cases)} test cases, expected {summary['objectsWithProblems']} objects with problems + 2")
+    if len(failures) != summary["objectsDenied"]:
+        fail(f"{xml_path}: {len(failures)} failures, the audit would deny {summary['objectsDenied']} objects")
+    print(f"{xml_path.rsplit('/', 1)[-1]}: junitparser read {len(cases)} test cases, {len(failures)} failures")
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "sarif":
         check_sarif(argv[2], argv[3:])
     elif len(argv) == 4 and argv[1] == "junit":
         check_junit(argv[2], argv[3])
+    elif len(argv) == 4 and argv[1] == "audit-junit":
+        check_audit_junit(argv[2], argv[3])
     else:
         fail(__doc__)
 

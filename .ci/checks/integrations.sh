@@ -211,7 +211,9 @@ sarif transitions --old tests/data/cli/transitions/old tests/data/cli/transition
 sarif unreadable tests/data/cli/invalid tests/data/cli/rules/ew005.yaml
 sarif stdin - <tests/data/cli/rules/ew001.yaml
 sarif clean tests/data/cli/clean
-"$PY" .ci/checks/integrations.py sarif "$SCHEMA" "$WORK"/*.sarif || die "SARIF validation"
+# audit's SARIF: its golden file, which the audit tests hold to the binary's output.
+"$PY" .ci/checks/integrations.py sarif "$SCHEMA" "$WORK"/*.sarif tests/audit/golden/fixture.sarif \
+  || die "SARIF validation"
 
 # --- 4. JUnit read back ---------------------------------------------------------------------
 for input in "tests/data/cli/rules tests/data/cli/warnings" "tests/data/cli/invalid tests/data/cli/rules/ew005.yaml" "tests/data/cli/clean"; do
@@ -222,6 +224,9 @@ for input in "tests/data/cli/rules tests/data/cli/warnings" "tests/data/cli/inva
   "$BIN" check --output json $input >"$WORK/$name.json" || true
   "$PY" .ci/checks/integrations.py junit "$WORK/$name.xml" "$WORK/$name.json" || die "JUnit check of $input"
 done
+
+"$PY" .ci/checks/integrations.py audit-junit tests/audit/golden/fixture.xml tests/audit/golden/fixture.json \
+  || die "JUnit check of audit's golden report"
 
 # --- 5. completions -------------------------------------------------------------------------
 missing=()

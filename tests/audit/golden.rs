@@ -65,3 +65,47 @@ fn text_of_the_fixture_cluster() {
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_golden("fixture.txt", &out.stdout, server.addr.port());
 }
+
+#[test]
+fn markdown_of_the_fixture_cluster() {
+    let server = fixture::server();
+    let out = audit_server(&server, &["--output", "markdown"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_golden("fixture.md", &out.stdout, server.addr.port());
+}
+
+#[test]
+fn sarif_of_the_fixture_cluster() {
+    let server = fixture::server();
+    let out = audit_server(&server, &["--output", "sarif"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let log: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let text = audit_server(&server, &[]);
+    // One result per finding of the text output, at the object the text names.
+    let findings: Vec<&str> = text.stdout.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(results.len(), findings.len(), "{}", out.stdout);
+    for (r, line) in results.iter().zip(&findings) {
+        let object = r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap();
+        let rule = r["ruleId"].as_str().unwrap();
+        assert!(line.contains(&format!("{rule} {object} ")), "{line} vs {r}");
+    }
+    let stable = out
+        .stdout
+        .replace(eastwest_guard::command::LONG_VERSION, "<long version>")
+        .replace(
+            &format!("\"semanticVersion\": \"{}\"", env!("CARGO_PKG_VERSION")),
+            "\"semanticVersion\": \"<version>\"",
+        );
+    assert_golden("fixture.sarif", &stable, server.addr.port());
+}
+
+#[test]
+fn junit_of_the_fixture_cluster() {
+    let server = fixture::server();
+    let out = audit_server(&server, &["--output", "junit"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_golden("fixture.xml", &out.stdout, server.addr.port());
+}

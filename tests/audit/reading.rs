@@ -300,3 +300,28 @@ fn with_no_kubeconfig_the_in_cluster_service_account_is_tried() {
         "{outside:?}"
     );
 }
+
+#[test]
+fn a_dead_server_still_gets_a_document_in_every_document_format() {
+    let home = Home::new();
+    let dead = home.write(
+        "dead.yaml",
+        &super::apiserver::kubeconfig(&closed_port_url(), "dead", "t"),
+    );
+    let kubeconfig = dead.to_str().unwrap();
+    for (format, shape) in [
+        ("json", "\"error\""),
+        ("markdown", "**Incomplete**: the cluster could not be read"),
+        ("sarif", "\"executionSuccessful\": false"),
+        ("junit", "<error"),
+    ] {
+        let out = audit(
+            &home,
+            &["--kubeconfig", kubeconfig, "--output", format],
+            &[],
+        );
+        assert_eq!(out.code, Some(2), "{format}: {out:?}");
+        assert!(out.stdout.contains(shape), "{format}: {out:?}");
+        assert!(out.stderr.contains("127.0.0.1"), "{format}: {out:?}");
+    }
+}

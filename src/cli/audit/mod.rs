@@ -4,11 +4,14 @@
 //! - [`collect`]: list the cluster ([`crate::cluster::read`]), judge each object as a write
 //!   touching its keys ([`crate::cluster::existing`]), count for the summary.
 //! - One file per output format, each reading only the [`collect::Audit`]: [`text`],
-//!   [`json`] (schema in docs/audit-output.md), [`github`].
+//!   [`json`] (schema in docs/audit-output.md), [`github`], [`markdown`], [`sarif`], [`junit`].
 
 pub mod collect;
 mod github;
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 mod text;
 
 use std::io::{self, IsTerminal, Write};
@@ -83,6 +86,12 @@ pub enum AuditFormat {
     Json,
     /// GitHub Actions workflow commands (`::error title=...::`), one per finding.
     Github,
+    /// Markdown, for a job summary or an issue: the findings, by rule, what is exposed.
+    Markdown,
+    /// SARIF 2.1.0, each result located at its object (a logical location).
+    Sarif,
+    /// JUnit XML, a test case per object with problems (GitLab, Jenkins).
+    Junit,
 }
 
 /// Writes the audit in `format`.
@@ -96,6 +105,9 @@ fn write(
         AuditFormat::Text => text::write(audit, out),
         AuditFormat::Json => json::write(audit, fail_on_warning, out),
         AuditFormat::Github => github::write(audit, out),
+        AuditFormat::Markdown => markdown::write(audit, fail_on_warning, out),
+        AuditFormat::Sarif => sarif::write(audit, fail_on_warning, out),
+        AuditFormat::Junit => junit::write(audit, fail_on_warning, out),
     }
 }
 
@@ -165,12 +177,23 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
     }
 }
 
-/// The cluster could not be read: said on standard error, and as the JSON document when that
-/// is the format (a pipeline always gets one). Exit status 2.
+/// Writes the document of a cluster that could not be read.
+type WriteError = fn(&ReadError, &mut dyn Write) -> io::Result<()>;
+
+/// The cluster could not be read: said on standard error, and in the formats that are one
+/// document (JSON, Markdown, SARIF, JUnit) as that document, so a pipeline always gets one.
+/// Exit status 2.
 fn read_failed(command: &str, format: AuditFormat, error: &ReadError) -> ExitCode {
     eprintln!("eastwest-guard {command}: {error}");
-    if format == AuditFormat::Json {
-        let _ = write_out(command, |out, _| json::write_error(error, out));
+    let document: Option<WriteError> = match format {
+        AuditFormat::Json => Some(json::write_error),
+        AuditFormat::Markdown => Some(markdown::write_error),
+        AuditFormat::Sarif => Some(sarif::write_error),
+        AuditFormat::Junit => Some(junit::write_error),
+        AuditFormat::Text | AuditFormat::Github => None,
+    };
+    if let Some(write_error) = document {
+        let _ = write_out(command, |out, _| write_error(error, out));
     }
     ExitCode::from(2)
 }

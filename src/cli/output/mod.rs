@@ -6,7 +6,7 @@ mod github;
 mod json;
 mod junit;
 mod markdown;
-mod sarif;
+pub(crate) mod sarif;
 mod text;
 
 use std::io::{self, Write};

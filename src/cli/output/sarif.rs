@@ -21,13 +21,13 @@ use crate::command::LONG_VERSION;
 use crate::rules::Level;
 
 /// The published schema of SARIF 2.1.0 (OASIS).
-const SCHEMA: &str =
+pub(crate) const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// The key of the fingerprint that follows a finding when lines move (see `fingerprint`).
 const FINGERPRINT: &str = "eastwestGuardFinding/v1";
 
-fn level_name(level: Level) -> &'static str {
+pub(crate) fn level_name(level: Level) -> &'static str {
     match level {
         Level::Deny => "error",
         Level::Warn => "warning",
@@ -39,7 +39,7 @@ fn text(s: impl Into<String>) -> MultiformatMessageString {
 }
 
 /// The reporting descriptor of one code: its ID, title, and description as help.
-fn rule(code: Code) -> ReportingDescriptor {
+pub(crate) fn rule(code: Code) -> ReportingDescriptor {
     let description = code.description();
     ReportingDescriptor::builder()
         .id(code.as_str())
