@@ -10,7 +10,7 @@
 //! and the text is judged again: the finding is gone and no denial is new.
 
 use eastwest_guard::rules::{
-    self, Config, Decision, Level, NoCluster, ResourceKind, Review, RuleId, Violation,
+    self, Config, Decision, Edit, Field, Level, NoCluster, ResourceKind, Review, RuleId, Violation,
 };
 use proptest::prelude::*;
 
@@ -32,17 +32,60 @@ fn lines(ls: &[&str]) -> String {
     ls.iter().map(|l| format!("{l}\n")).collect()
 }
 
-/// The text after the fix of `v` is carried out as written: the steps of its fix are
-/// separated by "; ", and each step is one of "write line N as `...`", "remove line N", "make
-/// line N empty", "add the line `...` after line N", or several such joined by "or" (then the
-/// first is carried out: each way clears the finding). Line numbers are those of `text`.
+/// The text after the fix of `v` is carried out: the annotation's text its [`Fix`] writes.
+/// The fix's note says the same in steps of the text, separated by "; " ("write line N as
+/// `...`", "remove line N", "make line N empty", "add the line `...` after line N"): carried
+/// out as written, they give the same text.
 fn apply_fixes(text: &str, v: &Violation) -> String {
     try_fixes(text, v).unwrap_or_else(|| panic!("no fix to carry out in {:?}", v.message))
 }
 
-/// [`apply_fixes`], or `None` when the message offers no edit of the text.
+/// [`apply_fixes`], or `None` when the fix writes no text (advice only).
 fn try_fixes(text: &str, v: &Violation) -> Option<String> {
-    let (_, fix) = v.message.split_once(" Fix")?;
+    let fix = v.fix.as_ref()?;
+    let fixed = fix.edits.iter().find_map(|e| match e {
+        Edit::Set {
+            field: Field::Annotation(k),
+            value,
+            ..
+        } if k == CLOUD => Some(value.clone()),
+        _ => None,
+    })?;
+    assert_eq!(fix.edits.len(), 1, "one edit, of the text: {fix:?}");
+    let note = fix.note.as_deref().unwrap_or_default();
+    if let Some(by_words) = apply_steps(text, note) {
+        assert_eq!(
+            by_words, fixed,
+            "the steps of {note:?} carried out on {text:?} differ from the fix's text"
+        );
+    }
+    assert!(
+        v.message.contains(" Fix: "),
+        "the message renders the fix: {}",
+        v.message
+    );
+    Some(fixed)
+}
+
+/// The note's steps carried out on `text`, up to the first alternative or remark; `None` when
+/// it has none (a key renamed inside a flow map is said in words).
+fn apply_steps(text: &str, note: &str) -> Option<String> {
+    let mut steps = note.strip_prefix("in the annotation's text: ")?;
+    for end in [
+        ", or",
+        "; or",
+        ", which",
+        ", where",
+        ", line ",
+        ", the scheme",
+        ", for an",
+        ", (",
+        "; YAML then reads",
+    ] {
+        if let Some(at) = steps.find(end) {
+            steps = &steps[..at];
+        }
+    }
     let mut out: Vec<Option<String>> = text.lines().map(|l| Some(l.to_owned())).collect();
     let mut added: Vec<Vec<String>> = vec![Vec::new(); out.len() + 1];
     let number = |s: &str| -> usize {
@@ -58,7 +101,7 @@ fn try_fixes(text: &str, v: &Violation) -> Option<String> {
         (s[start..start + len].to_owned(), start + len + 1)
     };
     let mut any = false;
-    for step in fix.split("; ") {
+    for step in steps.split("; ") {
         let first = [
             "write line ",
             "remove line ",
@@ -72,7 +115,12 @@ fn try_fixes(text: &str, v: &Violation) -> Option<String> {
         any = true;
         let rest = &step[at + what.len()..];
         match what {
-            "write line " => out[number(rest) - 1] = Some(quoted(rest).0),
+            "write line " => {
+                let n = number(rest);
+                if out[n - 1].is_some() {
+                    out[n - 1] = Some(quoted(rest).0);
+                }
+            }
             "remove line " => out[number(rest) - 1] = None,
             "make line " => out[number(rest) - 1] = Some(String::new()),
             _ => {
@@ -890,7 +938,7 @@ fn ew010_a_typo_within_two_edits_of_a_documented_key() {
         &d,
         RuleId::EW010,
         Level::Warn,
-        &["remove line 2 (line 1 already sets"],
+        &["remove line 2, line 1 already sets"],
     );
     assert_fix_clears(&text, &d, v);
 }

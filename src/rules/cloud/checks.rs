@@ -3,7 +3,8 @@
 
 use super::super::catalog;
 use super::super::config::Config;
-use super::super::decision::Field;
+use super::super::decision::{Field, Fix};
+use super::super::fixes;
 use super::super::ids::{Level, RuleId};
 use super::super::keys;
 use super::super::names;
@@ -27,6 +28,8 @@ struct Source<'t> {
     fallback: Option<&'t FallbackResult>,
     /// The EW007 fix that makes YAML read the text, where the fallback reads it.
     yaml_fix: &'t [Edit],
+    /// The annotations judged.
+    entries: &'t [CloudEntry],
 }
 
 impl<'t> Source<'t> {
@@ -79,81 +82,252 @@ impl<'t> Source<'t> {
     /// the fix itself changes), so that what the fix leaves is YAML the agent reads as the
     /// fixed map. Without it, taking a line out could leave the next one indented under a
     /// key with an empty value: a nested map to YAML, and a denial.
-    fn tail(self, touched: &[usize]) -> String {
-        let steps: Vec<String> = self
+    fn tail(self, touched: &[usize]) -> TextEdit {
+        let mut out = TextEdit::default();
+        if self.fallback.is_none() {
+            return out;
+        }
+        let edits: Vec<&Edit> = self
             .yaml_fix
             .iter()
             .filter(|e| !touched.contains(&edit_line(e)))
-            .map(edit_step)
             .collect();
-        if self.fallback.is_none() || steps.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; and, so that YAML reads the text (EW007), {}",
-                steps.join("; ")
-            )
+        if edits.is_empty() {
+            return out;
         }
+        // Every step where the fix writes the text; a long text's fix is words only, capped.
+        let steps = if self.text.len() <= MAX_FIX_TEXT {
+            edits
+                .iter()
+                .map(|e| edit_step(e))
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            edits_text(&edits.iter().map(|e| (*e).clone()).collect::<Vec<_>>())
+        };
+        out.words
+            .push(format!("so that YAML reads the text (EW007), {steps}"));
+        for e in edits {
+            out.ops.push(match e {
+                Edit::Write(n, line) => Op::Write(*n, line.clone()),
+                Edit::Remove(n, _) => Op::Remove(*n),
+            });
+        }
+        out
     }
 
     /// The later lines the fallback reads the same key and value from (a repeat, which loses
     /// nothing): a fix of the key is a fix of those too.
-    fn repeats(self, e: &CloudEntry) -> String {
-        self.fallback
+    fn repeats(self, e: &CloudEntry, out: &mut TextEdit) {
+        for x in self
+            .fallback
             .into_iter()
             .flat_map(|fb| &fb.entries)
             .filter(|x| x.key == e.key && x.position.line != e.position.line)
-            .map(|x| format!("; remove line {}", x.position.line))
-            .collect()
+        {
+            out.words.push(format!("remove line {}", x.position.line));
+            out.ops.push(Op::Remove(x.position.line));
+        }
     }
 
     /// The fix that writes `key: value` where `e` stands: its line rewritten, at its
-    /// indentation, where the entry is the whole line; else in words.
-    fn write(self, e: &CloudEntry, key: &str, value: &str) -> String {
+    /// indentation, where the entry is the whole line; else the entry in the map.
+    fn write(self, e: &CloudEntry, key: &str, value: &str) -> TextEdit {
         let n = e.position.line;
+        let mut out = TextEdit::default();
         if self.whole_line(e) {
             // The EW007 fix writes every line the fallback reads without its indentation.
             let (_, indent) = self.line_of(e);
             let indent = if self.fallback.is_some() { "" } else { indent };
-            format!(
-                "write line {n} as `{indent}{}`{}",
-                line(key, value),
-                self.repeats(e)
-            )
-        } else if key != e.key {
-            format!("rename the key {} (line {n}) to \"{key}\"", quote(&e.key))
+            let text = format!("{indent}{}", line(key, value));
+            out.words.push(format!("write line {n} as `{text}`"));
+            out.ops.push(Op::Write(n, text));
+            self.repeats(e, &mut out);
         } else {
-            format!("set {} (line {n}) to {}", quote(key), yaml_quoted(value))
+            out.words.push(if key != e.key {
+                format!("rename the key {} (line {n}) to \"{key}\"", quote(&e.key))
+            } else {
+                format!("set {} (line {n}) to {}", quote(key), yaml_quoted(value))
+            });
+            out.ops.push(Op::Map {
+                remove: e.key.clone(),
+                set: Some((key.to_owned(), value.to_owned())),
+            });
         }
+        out
     }
 
     /// The fix that removes the entry `e`.
-    fn remove(self, e: &CloudEntry) -> String {
+    fn remove(self, e: &CloudEntry) -> TextEdit {
+        let mut out = TextEdit::default();
         if self.whole_line(e) {
-            format!("remove line {}{}", e.position.line, self.repeats(e))
+            out.words.push(format!("remove line {}", e.position.line));
+            out.ops.push(Op::Remove(e.position.line));
+            self.repeats(e, &mut out);
         } else {
-            format!(
+            out.words.push(format!(
                 "remove {} (line {}) with its value",
                 quote(&e.key),
                 e.position.line
-            )
+            ));
+            out.ops.push(Op::Map {
+                remove: e.key.clone(),
+                set: None,
+            });
         }
+        out
     }
 
     /// The fix that adds `key: value` to the map, after `beside`'s line and at its
     /// indentation (the end of the text may be past the map: a `---`).
-    fn add(self, beside: &CloudEntry, key: &str, value: &str) -> String {
+    fn add(self, beside: &CloudEntry, key: &str, value: &str) -> TextEdit {
+        let mut out = TextEdit::default();
         if self.whole_line(beside) {
             let (_, indent) = self.line_of(beside);
             let indent = if self.fallback.is_some() { "" } else { indent };
-            format!(
-                "add the line `{indent}{}` after line {}",
-                line(key, value),
+            let text = format!("{indent}{}", line(key, value));
+            out.words.push(format!(
+                "add the line `{text}` after line {}",
                 beside.position.line
-            )
+            ));
+            out.ops.push(Op::InsertAfter(beside.position.line, text));
         } else {
-            format!("add `{}` to the map", line(key, value))
+            out.words
+                .push(format!("add `{}` to the map", line(key, value)));
+            out.ops.push(Op::Map {
+                remove: String::new(),
+                set: Some((key.to_owned(), value.to_owned())),
+            });
         }
+        out
+    }
+
+    /// The finding's [`Fix`]: the annotation written with the text `edit` leaves (the first
+    /// way, where `edit` offers several), its steps in words beside it. A text that the steps
+    /// would not leave readable YAML of (which the tests rule out) gets the steps as advice.
+    fn fix(self, edit: TextEdit, also: &str) -> Fix {
+        let mut words = edit.words.join("; ");
+        if !also.is_empty() {
+            words = format!("{words}, {also}");
+        }
+        match edit.apply(self.text, self.entries) {
+            Some(text) => text_fix(text, format!("in the annotation's text: {words}")),
+            None => Fix::advice(format!("in the annotation's text: {words}")),
+        }
+    }
+}
+
+/// A fixed text longer than this is not written into the fix (every finding would carry a
+/// copy, and a message a command of that size): the fix is then its steps, in words.
+const MAX_FIX_TEXT: usize = 2048;
+
+/// The fix that writes `text` as the annotation, with `note` (its steps in words); only the
+/// steps where the text is long.
+fn text_fix(text: String, note: String) -> Fix {
+    if text.len() > MAX_FIX_TEXT {
+        Fix::advice(note)
+    } else {
+        Fix::edits(vec![fixes::set(field(), text)]).with_note(note)
+    }
+}
+
+/// A change of one line of the annotation's text, or of one entry of its map where the entry
+/// is not a line of its own (a flow map, a value over several lines).
+#[derive(Clone, Debug)]
+enum Op {
+    Write(usize, String),
+    Remove(usize),
+    InsertAfter(usize, String),
+    /// Remove the key `remove` (none: empty) and set `set`; the text is then written anew,
+    /// one `key: "value"` per line.
+    Map {
+        remove: String,
+        set: Option<(String, String)>,
+    },
+}
+
+/// A fix of the annotation's text: the changes, and the words that say them.
+#[derive(Clone, Debug, Default)]
+struct TextEdit {
+    ops: Vec<Op>,
+    words: Vec<String>,
+}
+
+impl TextEdit {
+    fn then(mut self, other: TextEdit) -> Self {
+        self.ops.extend(other.ops);
+        self.words.extend(other.words);
+        self
+    }
+
+    /// The text after the changes, where YAML reads it.
+    fn apply(&self, text: &str, entries: &[CloudEntry]) -> Option<String> {
+        let out = if self.ops.iter().any(|o| matches!(o, Op::Map { .. })) {
+            let mut map: Vec<(String, String)> = entries
+                .iter()
+                .map(|e| (e.key.clone(), e.value.clone()))
+                .collect();
+            for op in &self.ops {
+                if let Op::Map { remove, set } = op {
+                    map.retain(|(k, _)| k != remove);
+                    if let Some((k, v)) = set {
+                        map.retain(|(key, _)| key != k);
+                        map.push((k.clone(), v.clone()));
+                    }
+                }
+            }
+            map.iter()
+                .map(|(k, v)| format!("{}: {}\n", yaml_key(k), yaml_quoted(v)))
+                .collect()
+        } else {
+            let lines: Vec<&str> = text.lines().collect();
+            let mut written: Vec<Option<String>> =
+                lines.iter().map(|l| Some((*l).to_owned())).collect();
+            let mut added: Vec<Vec<&str>> = vec![Vec::new(); lines.len() + 1];
+            for op in &self.ops {
+                match op {
+                    Op::Write(n, t) => {
+                        if let Some(slot) = written.get_mut(n - 1)
+                            && slot.is_some()
+                        {
+                            *slot = Some(t.clone());
+                        }
+                    }
+                    Op::Remove(n) => {
+                        if let Some(slot) = written.get_mut(n - 1) {
+                            *slot = None;
+                        }
+                    }
+                    Op::InsertAfter(n, t) => added[(*n).min(lines.len())].push(t),
+                    Op::Map { .. } => {}
+                }
+            }
+            let mut out: Vec<String> = added[0].iter().map(|l| (*l).to_owned()).collect();
+            for (i, line) in written.into_iter().enumerate() {
+                out.extend(line);
+                out.extend(added[i + 1].iter().map(|l| (*l).to_owned()));
+            }
+            let any_line = !out.is_empty();
+            let mut out = out.join("\n");
+            if any_line {
+                out.push('\n');
+            }
+            out
+        };
+        // An empty text, or only comments, is fine too: no annotation, as without it.
+        let readable = match parse_yaml(&out) {
+            Ok(_) => true,
+            Err(problems) => agent_reading(&out, &problems) == AgentReading::Empty,
+        };
+        readable.then_some(out)
+    }
+}
+
+/// A key as YAML writes it: plain where YAML reads it back the same, else double-quoted.
+fn yaml_key(k: &str) -> String {
+    match parse_yaml(&format!("{k}: x")) {
+        Ok(e) if e.len() == 1 && e[0].key == k => k.to_owned(),
+        _ => yaml_quoted(k),
     }
 }
 
@@ -174,6 +348,7 @@ pub(crate) fn check(text: &str, config: &Config, out: &mut Report<'_>) {
                 text,
                 fallback: None,
                 yaml_fix: &[],
+                entries: &[],
             };
             check_entries(&entries, source, config, out);
             return;
@@ -201,6 +376,7 @@ pub(crate) fn check(text: &str, config: &Config, out: &mut Report<'_>) {
                     text,
                     fallback: Some(&fb),
                     yaml_fix: keeping.fix.as_ref().map_or(&[], |f| f.edits.as_slice()),
+                    entries: &[],
                 };
                 check_entries(&keeping.kept_entries(&fb), source, config, out);
             } else {
@@ -217,6 +393,7 @@ fn check_entries(
     config: &Config,
     out: &mut Report<'_>,
 ) {
+    let source = Source { entries, ..source };
     let keys: Vec<Key<'_>> = entries
         .iter()
         .map(|e| match names::qualified_name(&e.key) {
@@ -282,6 +459,45 @@ fn ew007_later_documents(
             listed(&mut pairs)
         )
     };
+    // The fix: every annotation in the first document, the document markers removed.
+    let markers: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim_end();
+            ["---", "..."].iter().any(|m| {
+                t == *m
+                    || t.strip_prefix(m)
+                        .is_some_and(|r| r.starts_with([' ', '\t']))
+            })
+        })
+        .map(|(i, _)| i + 1)
+        .collect();
+    let edit = TextEdit {
+        words: markers.iter().map(|n| format!("remove line {n}")).collect(),
+        ops: markers.iter().map(|n| Op::Remove(*n)).collect(),
+    };
+    // Only where the merged map holds valid keys: the fix must deny nothing new.
+    let valid = |fixed: &String| {
+        parse_yaml(fixed).is_ok_and(|entries| {
+            entries
+                .iter()
+                .all(|e| names::qualified_name(&e.key).is_ok())
+        })
+    };
+    let fix = match edit.apply(text, &[]).filter(valid) {
+        Some(fixed) => text_fix(
+            fixed,
+            format!(
+                "every annotation in the first document: in the annotation's text, {}",
+                shorten(&edit.words.join("; "), 400)
+            ),
+        ),
+        None => Fix::advice(
+            "put every annotation in the first document (remove the `---` lines), one \
+             `key: value` per line",
+        ),
+    };
     for p in problems {
         let at = at(&p);
         out.push(
@@ -289,12 +505,12 @@ fn ew007_later_documents(
                 .at(p.position)
                 .message(format!(
                     "annotation {} {}{at}. Expected a YAML map of annotation keys to string \
-                     values, one `key: value` per line. {reading}. Fix: put every annotation \
-                     in the first document (remove the `---` line)",
+                     values, one `key: value` per line. {reading}",
                     keys::GATEWAY_CLOUD_ANNOTATIONS,
                     p.what
                 ))
-                .summary(format!("cloud annotations {}{at}", p.what)),
+                .summary(format!("cloud annotations {}{at}", p.what))
+                .fix(fix.clone()),
         );
     }
 }
@@ -320,17 +536,20 @@ fn ew007_fallback_keeps_every_line(
             .message(format!(
                 "annotation {} {}. The agent's YAML parser fails on it, so the agent falls back \
                  to reading `key: value` lines, which keeps every line as written: {{{}}} (the \
-                 other cloud annotation rules judge those). Fix, so that YAML reads the same: \
-                 {edits}",
+                 other cloud annotation rules judge those, since the agent uses them). Quote the \
+                 value so that YAML reads the same",
                 keys::GATEWAY_CLOUD_ANNOTATIONS,
                 problems_text(problems),
                 listed(&mut pairs)
             ))
             .summary(format!(
-                "cloud annotations {}{}, but the agent's line fallback keeps every line: {}",
+                "cloud annotations {}{}, but the agent's line fallback keeps every line",
                 first.map_or("", |p| p.what.as_str()),
                 first.map(at).unwrap_or_default(),
-                shorten(&edits, 100)
+            ))
+            .fix(text_fix(
+                fix.text.clone(),
+                format!("in the annotation's text: {edits}"),
             )),
     );
 }
@@ -372,15 +591,19 @@ fn ew007_fallback_loses_lines(
                 .entries
                 .iter()
                 .map(|e| (e.key.as_str(), e.value.as_str()));
-            format!(
-                "{} (YAML then reads {{{}}})",
-                edits_text(&fix.edits),
-                listed(&mut pairs)
+            text_fix(
+                fix.text.clone(),
+                format!(
+                    "in the annotation's text: {}; YAML then reads {{{}}}",
+                    edits_text(&fix.edits),
+                    listed(&mut pairs)
+                ),
             )
         }
-        _ => "write the text as one `key: value` per line, each value on its own line, \
-              quoted where it holds ': ' or ' #' or starts with a quote"
-            .to_owned(),
+        _ => Fix::advice(
+            "write the text as one `key: value` per line, each value on its own line, quoted \
+             where it holds ': ' or ' #' or starts with a quote",
+        ),
     };
     out.push(
         Finding::new(RuleId::EW007, field(), Some(text))
@@ -388,7 +611,7 @@ fn ew007_fallback_loses_lines(
             .message(format!(
                 "annotation {} {}. Expected a YAML map of annotation keys to string values, one \
                  `key: value` per line. The agent's YAML parser fails on it, so the agent falls \
-                 back to reading `key: value` lines, which {reading}, and loses {}. Fix: {fix}",
+                 back to reading `key: value` lines, which {reading}, and loses {}",
                 keys::GATEWAY_CLOUD_ANNOTATIONS,
                 problems_text(problems),
                 lost.join(", ")
@@ -404,7 +627,8 @@ fn ew007_fallback_loses_lines(
                     .map(|l| l.line.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )),
+            ))
+            .fix(fix),
     );
 }
 
@@ -464,18 +688,21 @@ fn ew008_invalid_keys(keys: &[Key<'_>], source: Source<'_>, out: &mut Report<'_>
                 .at(Some(entry.position))
                 .message(format!(
                     "cloud annotation key {} {} is not a valid annotation key: it {why}, so \
-                     kube-apiserver would refuse the gateway's Service carrying it. Fix: write \
-                     a valid key on line {} (e.g. \"service.beta.kubernetes.io/\
-                     aws-load-balancer-type\"), or {}{}",
+                     kube-apiserver would refuse the gateway's Service carrying it",
                     quote(key),
                     source.at(entry),
-                    entry.position.line,
-                    source.remove(entry),
-                    source.tail(&source.lines(entry))
                 ))
                 .summary(format!(
                     "cloud annotation key {} is not a valid annotation key",
                     quote(key)
+                ))
+                .fix(source.fix(
+                    source.remove(entry).then(source.tail(&source.lines(entry))),
+                    &format!(
+                        "or write a valid key on line {} instead (e.g. \
+                         \"service.beta.kubernetes.io/aws-load-balancer-type\")",
+                        entry.position.line
+                    ),
                 )),
         );
     }
@@ -503,17 +730,20 @@ fn ew009_undocumented_prefixes(
                     "cloud annotation key {} {} is outside the prefixes the agent documents as \
                      supported ({}). Keys of other controllers that read the gateway's Service \
                      (external-dns, MetalLB and others) are common there; check that this one \
-                     is meant for it. Fix: keep it if it is (add its prefix with \
-                     --cloud-annotation-prefix to stop this warning), or {}{}",
+                     is meant for it",
                     quote(key),
                     source.at(entry),
                     config.cloud_annotation_prefixes.join(", "),
-                    source.remove(entry),
-                    source.tail(&source.lines(entry))
                 ))
                 .summary(format!(
                     "cloud annotation key {} is outside the documented cloud prefixes",
                     quote(key)
+                ))
+                .fix(source.fix(
+                    source.remove(entry).then(source.tail(&source.lines(entry))),
+                    "where no controller of the gateway's Service reads the key; where one \
+                     does, keep it and add its prefix with --cloud-annotation-prefix to stop \
+                     this warning",
                 )),
         );
     }
@@ -563,15 +793,14 @@ fn ew010_entry(entry: &CloudEntry, all: &[&CloudEntry], source: Source<'_>, out:
             out.push(Finding::counted(RuleId::EW010, field()).level(Level::Warn));
             return;
         }
-        let fix = match all.iter().find(|e| e.key == near.key) {
-            Some(set) => format!(
-                "{} (line {} already sets \"{}\")",
+        let (edit, also) = match all.iter().find(|e| e.key == near.key) {
+            Some(set) => (
                 source.remove(entry),
-                set.position.line,
-                near.key
+                format!("line {} already sets \"{}\"", set.position.line, near.key),
             ),
-            None => source.write(entry, near.key, &entry.value),
+            None => (source.write(entry, near.key, &entry.value), String::new()),
         };
+        let fix = source.fix(edit.then(source.tail(&source.lines(entry))), &also);
         out.push(
             Finding::new(RuleId::EW010, field(), Some(key))
                 .level(Level::Warn)
@@ -579,20 +808,19 @@ fn ew010_entry(entry: &CloudEntry, all: &[&CloudEntry], source: Source<'_>, out:
                 .message(format!(
                     "cloud annotation key {} {} is not one {} documents for LoadBalancer \
                      Services, and is {distance} edit{} from the documented \"{}\": a typo? \
-                     The load balancer's controller acts only on the keys it knows. Fix: \
-                     {fix}{}",
+                     The load balancer's controller acts only on the keys it knows",
                     quote(key),
                     source.at(entry),
                     near.cloud.name(),
                     if distance == 1 { "" } else { "s" },
                     near.key,
-                    source.tail(&source.lines(entry))
                 ))
                 .summary(format!(
                     "cloud annotation {}: did you mean \"{}\"?",
                     quote(key),
                     near.key
-                )),
+                ))
+                .fix(fix),
         );
         return;
     };
@@ -601,26 +829,41 @@ fn ew010_entry(entry: &CloudEntry, all: &[&CloudEntry], source: Source<'_>, out:
             Finding::new(RuleId::EW010, field(), Some(key))
                 .at(Some(entry.position))
                 .message(format!(
-                    "cloud annotation key {} {} is deprecated: use \"{by}\" instead. Fix: {}{}",
+                    "cloud annotation key {} {} is deprecated: use \"{by}\" instead",
                     quote(key),
                     source.at(entry),
-                    source.write(entry, by, &entry.value),
-                    source.tail(&source.lines(entry))
                 ))
-                .summary(format!("{} is deprecated: use {by}", quote(key))),
+                .summary(format!("{} is deprecated: use {by}", quote(key)))
+                .fix(
+                    source.fix(
+                        source
+                            .write(entry, by, &entry.value)
+                            .then(source.tail(&source.lines(entry))),
+                        "",
+                    ),
+                ),
         );
     }
     if !doc.values.accepts(&entry.value) {
+        let tail = source.tail(&source.lines(entry));
         let fix = match doc.values.nearest(&entry.value) {
-            Some(v) => source.write(entry, key, &v),
+            Some(v) => source.fix(source.write(entry, key, &v).then(tail), ""),
             None => {
-                let alternatives: Vec<String> = doc
-                    .values
-                    .examples()
+                let examples = doc.values.examples();
+                let others: Vec<String> = examples
                     .iter()
-                    .map(|v| source.write(entry, key, v))
+                    .skip(1)
+                    .flat_map(|v| source.write(entry, key, v).words)
                     .collect();
-                format!("{} ({})", alternatives.join(", or "), doc.values.describe())
+                let also = if others.is_empty() {
+                    format!("({})", doc.values.describe())
+                } else {
+                    format!("or {} ({})", others.join(", or "), doc.values.describe())
+                };
+                match examples.first() {
+                    Some(v) => source.fix(source.write(entry, key, v).then(tail), &also),
+                    None => Fix::advice(format!("write a value: {}", doc.values.describe())),
+                }
             }
         };
         out.push(
@@ -628,20 +871,20 @@ fn ew010_entry(entry: &CloudEntry, all: &[&CloudEntry], source: Source<'_>, out:
                 .at(Some(entry.position))
                 .message(format!(
                     "cloud annotation {} {} has the value {}, which {} does not document; \
-                     expected {}. Fix: {fix}{}",
+                     expected {}",
                     quote(key),
                     source.at(entry),
                     quote(&entry.value),
                     doc.cloud.name(),
                     doc.values.describe(),
-                    source.tail(&source.lines(entry))
                 ))
                 .summary(format!(
                     "{} = {}: expected {}",
                     key.rsplit('/').next().unwrap_or(key),
                     quote(&entry.value),
                     doc.values.describe()
-                )),
+                ))
+                .fix(fix),
         );
     } else if entry.value.is_empty() {
         // `key:` with nothing after it: YAML's null, which the agent writes as an empty
@@ -652,17 +895,20 @@ fn ew010_entry(entry: &CloudEntry, all: &[&CloudEntry], source: Source<'_>, out:
                 .at(Some(entry.position))
                 .message(format!(
                     "cloud annotation {} {} has no value, so the gateway's Service gets it as \
-                     an empty annotation. Fix: give it the value {} documents on line {n}, or \
-                     {}{}",
+                     an empty annotation",
                     quote(key),
                     source.at(entry),
-                    doc.cloud.name(),
-                    source.remove(entry),
-                    source.tail(&source.lines(entry))
                 ))
                 .summary(format!(
                     "{} has no value",
                     key.rsplit('/').next().unwrap_or(key)
+                ))
+                .fix(source.fix(
+                    source.remove(entry).then(source.tail(&source.lines(entry))),
+                    &format!(
+                        "or give it the value {} documents on line {n}",
+                        doc.cloud.name()
+                    ),
                 )),
         );
     }
@@ -698,28 +944,28 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
     let get = |key: &str| entries.iter().find(|e| e.key == key).copied();
     let (ty, scheme, internal) = (get(AWS_TYPE), get(AWS_SCHEME), get(AWS_INTERNAL));
     let lbc = ty.is_some_and(|t| matches!(t.value.as_str(), "external" | "nlb-ip"));
-    // Each message ends with its fix, which `touched` are the lines of.
-    let warn = |entry: &CloudEntry,
-                message: String,
-                summary: String,
-                touched: &[usize],
-                out: &mut Report<'_>| {
-        out.push(
-            Finding::new(RuleId::EW010, field(), Some(&entry.value))
-                .at(Some(entry.position))
-                .message(format!("{message}{}", source.tail(touched)))
-                .summary(summary),
-        );
-    };
+    let warn =
+        |entry: &CloudEntry, message: String, summary: String, fix: Fix, out: &mut Report<'_>| {
+            out.push(
+                Finding::new(RuleId::EW010, field(), Some(&entry.value))
+                    .at(Some(entry.position))
+                    .message(message)
+                    .summary(summary)
+                    .fix(fix),
+            );
+        };
     if lbc {
         let (Some(internal), Some(ty)) = (internal, ty) else {
             return;
         };
+        let tail = source.tail(&source.lines(internal));
         let fix = match scheme {
-            Some(s) => format!(
-                "{} (the scheme on line {} is what the controller uses)",
-                source.remove(internal),
-                s.position.line
+            Some(s) => source.fix(
+                source.remove(internal).then(tail),
+                &format!(
+                    "the scheme on line {} is what the controller uses",
+                    s.position.line
+                ),
             ),
             None => {
                 let to = if go_bool(&internal.value) == Some(false) {
@@ -727,7 +973,7 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
                 } else {
                     "internal"
                 };
-                source.write(internal, AWS_SCHEME, to)
+                source.fix(source.write(internal, AWS_SCHEME, to).then(tail), "")
             }
         };
         let not_bool = if go_bool(&internal.value).is_none() {
@@ -743,7 +989,7 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
             format!(
                 "cloud annotation \"{AWS_INTERNAL}\" {} is deprecated in the AWS Load Balancer \
                  Controller, which reconciles the gateway's Service (\"{AWS_TYPE}\" is {}): use \
-                 \"{AWS_SCHEME}\" instead{not_bool}. Fix: {fix}",
+                 \"{AWS_SCHEME}\" instead{not_bool}",
                 source.at(internal),
                 quote(&ty.value)
             ),
@@ -751,7 +997,7 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
                 "aws-load-balancer-internal is deprecated with type {}: use aws-load-balancer-scheme",
                 quote(&ty.value)
             ),
-            &source.lines(internal),
+            fix,
             out,
         );
         return;
@@ -767,23 +1013,29 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
             let type_fix = match ty {
                 Some(t) => source.write(t, AWS_TYPE, "external"),
                 None => source.add(s, AWS_TYPE, "external"),
-            };
+            }
+            .words
+            .join("; ");
+            let fix = source.fix(
+                source.add(s, AWS_INTERNAL, "true").then(source.tail(&[])),
+                &format!(
+                    "which both controllers honour; or, if the AWS Load Balancer Controller is \
+                     installed, {type_fix}"
+                ),
+            );
             warn(
                 s,
                 format!(
                     "cloud annotation \"{AWS_SCHEME}\": \"internal\" {} is ignored by the in-tree \
                      AWS provider, which reconciles the gateway's Service ({under}) unless the \
                      AWS Load Balancer Controller 2.5+ takes it through the loadBalancerClass \
-                     its webhook sets: the load balancer may come up internet-facing. Fix: {} \
-                     (both controllers honour it), or {type_fix} if the AWS Load Balancer \
-                     Controller is installed",
+                     its webhook sets: the load balancer may come up internet-facing",
                     source.at(s),
-                    source.add(s, AWS_INTERNAL, "true")
                 ),
                 "aws-load-balancer-scheme is ignored by the in-tree AWS provider: add \
                  aws-load-balancer-internal: \"true\""
                     .to_owned(),
-                &ty.map(|t| source.lines(t)).unwrap_or_default(),
+                fix,
                 out,
             );
         }
@@ -793,14 +1045,18 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
                 "cloud annotation \"{AWS_INTERNAL}\": {} {} makes the load balancer \
                  internet-facing under the in-tree AWS provider, which reconciles the gateway's \
                  Service ({under}), while \"{AWS_SCHEME}\": \"internal\" (line {}) makes it \
-                 internal under the AWS Load Balancer Controller. Fix: {}",
+                 internal under the AWS Load Balancer Controller",
                 quote(&i.value),
                 source.at(i),
                 s.position.line,
-                source.write(i, AWS_INTERNAL, "true")
             ),
             "aws-load-balancer-internal and aws-load-balancer-scheme disagree".to_owned(),
-            &source.lines(i),
+            source.fix(
+                source
+                    .write(i, AWS_INTERNAL, "true")
+                    .then(source.tail(&source.lines(i))),
+                "",
+            ),
             out,
         ),
         (Some(s), Some(i)) if s.value == "internet-facing" && in_tree_internal(i) => warn(
@@ -809,16 +1065,19 @@ fn ew010_aws_controller(entries: &[&CloudEntry], source: Source<'_>, out: &mut R
                 "cloud annotation \"{AWS_INTERNAL}\": {} {} makes the load balancer internal \
                  under the in-tree AWS provider, which reconciles the gateway's Service \
                  ({under}), while \"{AWS_SCHEME}\": \"internet-facing\" (line {}) makes it \
-                 internet-facing under the AWS Load Balancer Controller. Fix: {} for an \
-                 internal load balancer, or {} for an internet-facing one",
+                 internet-facing under the AWS Load Balancer Controller",
                 quote(&i.value),
                 source.at(i),
                 s.position.line,
-                source.remove(s),
-                source.remove(i)
             ),
             "aws-load-balancer-internal and aws-load-balancer-scheme disagree".to_owned(),
-            &[source.lines(s), source.lines(i)].concat(),
+            source.fix(
+                source.remove(s).then(source.tail(&source.lines(s))),
+                &format!(
+                    "for an internal load balancer; or, for an internet-facing one, {}",
+                    source.remove(i).words.join("; ")
+                ),
+            ),
             out,
         ),
         _ => {}

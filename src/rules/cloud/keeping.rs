@@ -372,16 +372,18 @@ pub fn keeping(text: &str, fb: &FallbackResult) -> Keeping {
 fn fix_of(text: &str, lines: &[&str], fixed: Vec<Result<String, String>>) -> Option<Fix> {
     let mut edits = Vec::new();
     let mut out = String::with_capacity(text.len() + 16);
+    let mut written = false;
     for (i, (raw, line)) in lines.iter().zip(fixed).enumerate() {
         match line {
             Ok(line) => {
                 if line != *raw {
                     edits.push(Edit::Write(i + 1, line.clone()));
                 }
-                if !out.is_empty() || i > 0 {
+                if written {
                     out.push('\n');
                 }
                 out.push_str(&line);
+                written = true;
             }
             Err(why) => edits.push(Edit::Remove(i + 1, why)),
         }
