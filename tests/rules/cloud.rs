@@ -16,7 +16,7 @@ use proptest::prelude::*;
 
 use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::objects::{CLOUD, GLOBAL, ew_ns};
-use crate::support::review::{check_ns, check_ns_with, ids, only};
+use crate::support::review::{check_ns, check_ns_with, ids, only, update_ns};
 
 const TYPE: &str = "service.beta.kubernetes.io/aws-load-balancer-type";
 const SCHEME: &str = "service.beta.kubernetes.io/aws-load-balancer-scheme";
@@ -1135,5 +1135,49 @@ proptest! {
                 prop_assert!(false, "{:?}: {}", text, why);
             }
         }
+    }
+}
+
+/// On an UPDATE through the webhook the Namespace exists: a cloud fix is one `kubectl patch
+/// --type=merge` that writes the corrected text (JSON keeps its line breaks on one line), which
+/// the fix simulator (`fixes.rs`) runs over the corpus of cases.
+#[test]
+fn cloud_fixes_on_an_update_are_one_merge_patch() {
+    let old = ew_ns(&[
+        (GLOBAL, "true"),
+        (CLOUD, &lines(&[&format!("{TYPE}: nlb")])),
+    ]);
+    for text in [
+        // YAML fails, the fallback keeps every line: an EW007 warning.
+        lines(&[
+            &format!("{TYPE}: nlb"),
+            &format!("{CERT}: arn: aws:acm:1:certificate/x"),
+        ]),
+        // A typo within two edits: an EW010 warning, the key rewritten.
+        lines(&[
+            &format!("{TYPE}: nlb"),
+            "service.beta.kubernetes.io/aws-load-balancer-tpye: nlb",
+        ]),
+        // Scheme internal under the in-tree provider: the fix adds the key both honour.
+        lines(&[&format!("{TYPE}: nlb"), &format!("{SCHEME}: internal")]),
+    ] {
+        let new = ew_ns(&[(GLOBAL, "true"), (CLOUD, &text)]);
+        let d = update_ns(&old, &new, &NoCluster);
+        assert!(d.allowed(), "{text:?}: {d:#?}");
+        let v = d
+            .violations
+            .iter()
+            .find(|v| matches!(v.rule, RuleId::EW007 | RuleId::EW010))
+            .unwrap_or_else(|| panic!("{text:?}: {d:#?}"));
+        assert_says(
+            &d,
+            &v.message,
+            &[
+                "`kubectl patch namespace payments --type=merge -p '{\"metadata\":{\"annotations\":{\"traffic.tetrate.io/eastwest-gateway-cloud-annotations\":",
+            ],
+        );
+        let fixed = apply_fixes(&text, v);
+        let after = cloud(&fixed);
+        fix_clears(&d, v, &fixed, &after).unwrap_or_else(|why| panic!("{why}"));
     }
 }
