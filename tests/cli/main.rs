@@ -3,6 +3,7 @@
 //! | what | module |
 //! |---|---|
 //! | `check`: findings at their keys, output formats, exit statuses, input handling | [`check`] |
+//! | the cloud annotations rules (EW007..EW010) through `check` and `explain` | [`cloud`] |
 //! | `explain`: golden outputs, the JSON field by field, the WorkspaceSetting YAML | [`explain`] |
 //! | `diff` and `check --summary`: golden outputs, changes field by field, exit statuses | [`diff`] |
 //! | `diff` agrees with `check` on every UPDATE case of the rules tests | [`diff_agrees_with_check`] |
@@ -26,6 +27,7 @@ mod support;
 
 mod certs;
 mod check;
+mod cloud;
 mod diff;
 mod diff_agrees_with_check;
 mod docs;

@@ -132,27 +132,29 @@ fn mutation_leaves_alone_what_it_must() {
         ],
         vec![(GLOBAL, "true"), ("traffic.tetrate.io/eastwest-gw", "gw")],
         // Keys the defaults do not derive from, but which the validating webhook denies
-        // (EW007, EW008, EW009): "the inputs are valid" is the whole Namespace's keys.
+        // (EW007, EW008): "the inputs are valid" is the whole Namespace's keys.
         vec![(GLOBAL, "true"), (CLOUD, "a: [")],
         vec![(GLOBAL, "true"), (CLOUD, "Bad Key!: x")],
-        vec![(GLOBAL, "true"), (CLOUD, "example.com/lb: x")],
     ] {
         assert!(mutate(&ew_ns(&bad)).is_none(), "{bad:?}");
     }
     // A gateway key or global written as a label (EW012): no defaults either.
     assert!(mutate(&ns(&[(GLOBAL, "true")], &[(NAME, "gw")])).is_none());
     assert!(mutate(&ns(&[(DEPLOY, "true")], &[(GLOBAL, "true")])).is_none());
-    // Cloud annotations that only draw an EW010 warning do not stop them.
-    assert!(
-        mutate(&ew_ns(&[
-            (GLOBAL, "true"),
-            (
-                CLOUD,
-                "service.beta.kubernetes.io/aws-load-balancer-tpye: nlb"
-            )
-        ]))
-        .is_some()
-    );
+    // Cloud annotations that only draw warnings (EW010, EW009, EW007 where the agent's line
+    // fallback keeps every line) do not stop them.
+    for text in [
+        "service.beta.kubernetes.io/aws-load-balancer-tpye: nlb",
+        "example.com/lb: x",
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert: arn: aws:acm:x",
+        "",
+        "# none yet",
+    ] {
+        assert!(
+            mutate(&ew_ns(&[(GLOBAL, "true"), (CLOUD, text)])).is_some(),
+            "{text:?}"
+        );
+    }
     // An unknown key that is no gateway key's misspelling does not stop the defaults.
     assert!(
         mutate(&ew_ns(&[
