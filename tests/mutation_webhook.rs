@@ -223,3 +223,32 @@ fn the_cli_says_nothing_of_the_record() {
         }
     }
 }
+
+/// The sample review of a rename in examples/ gets what docs/operations.md says: the selector
+/// the guard derived follows the name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rename_example_gets_the_selector_re_derived() {
+    let mut server = TestServer::start(&[]).await;
+    let mut client = server.client(Protocol::Http1).await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/review-namespace-rename.json"
+    );
+    let body = std::fs::read(path).unwrap();
+    let request: Value = serde_json::from_slice(&body).unwrap();
+    let response = post(&mut client, "/mutate", body).await;
+    let patch = patch_of(&response).expect("a patch");
+    let mut object = request["request"]["object"].clone();
+    json_patch::patch(&mut object, &patch).unwrap();
+    let ann = &object["metadata"]["annotations"];
+    assert_eq!(ann[SELECTOR], "app=orders-gw-2");
+    assert_eq!(
+        ann[RECORD],
+        r#"{"eastwest-gateway-workload-selector":"app=orders-gw-2","eastwest-gateway-namespace":"tetrate-system","eastwest-gateway-deploy":"true"}"#
+    );
+    assert_eq!(
+        response["auditAnnotations"]["defaulted"],
+        format!("{SELECTOR}=app=orders-gw-2")
+    );
+    server.stop().await;
+}
