@@ -18,10 +18,10 @@
 //!
 //! So the stored object is the user's keys plus derived values the agent would derive from
 //! them anyway: the agent's gateway settings are the same as without the webhook. Where that
-//! cannot be kept by writing (the inputs are invalid, or nothing turns east-west on any more),
-//! a value of the guard's that no longer matches is removed instead, and nothing is added: a
-//! removed key is one the agent derives by itself, and the validating webhook has the last
-//! word on invalid input.
+//! cannot be kept by writing (the inputs are invalid, or nothing the user wrote turns
+//! east-west on or configures a gateway any more), nothing is added and a value of the guard's
+//! that no longer matches is removed instead: the agent derives a removed key by itself, and
+//! the validating webhook has the last word on invalid input. Values that still match stay.
 //!
 //! Never touches a key the user wrote, a Namespace without a `traffic.tetrate.io/` key, or a
 //! Service, and is idempotent: a second pass over its own output, with the same old object
@@ -149,9 +149,10 @@ pub(crate) fn defaults_patch(
                 }
             }
             (None, None) => {}
-            // The guard's, and still what the agent derives: kept, unless nothing turns the
-            // gateway on any more.
-            (Some(now), Some(target)) if now == target && triggered => written[i] = Some(now),
+            // The guard's, and still what the agent derives from the user's keys: kept, even
+            // where nothing turns the gateway on any more (the agent derives the same value
+            // then) or the input is invalid (left alone as far as it can be).
+            (Some(now), Some(target)) if now == target => written[i] = Some(now),
             // The guard's, and the agent would now derive another value: follows it where the
             // inputs allow a write, else is taken away so the agent derives it by itself.
             (Some(_), Some(target)) if valid() && before.would_read_as_written(i, target) => {

@@ -529,22 +529,27 @@ fn whole_object_replaces_and_applies() {
 }
 
 #[test]
-fn when_east_west_turns_off_the_derived_keys_go() {
+fn when_east_west_turns_off_only_values_that_no_longer_match_go() {
+    // The defaults are what the agent derives with east-west off too: left as they are.
     let (mut ns, _) = Stored::create(&[(GLOBAL, "true")]);
     assert_eq!(ns.recorded().len(), 4);
-    let m = ns.write(annotate(&[(GLOBAL, Some("false"))]));
-    let ops = wire(&m);
-    assert!(
-        ops.as_array()
-            .unwrap()
-            .iter()
-            .all(|op| op["op"] == "remove"),
-        "{ops}"
-    );
+    assert_eq!(ns.write(annotate(&[(GLOBAL, Some("false"))])), None);
+    assert_eq!(ns.get(NAME).as_deref(), Some("east-west-gateway"));
+    // A selector derived from a name the same write removes: taken away, and nothing added to
+    // a Namespace that no longer turns east-west on or configures a gateway.
+    let (mut ns, _) = Stored::create(&[(GLOBAL, "true"), (NAME, "gw-a")]);
+    let m = ns.write(annotate(&[(GLOBAL, None), (NAME, None)]));
+    assert_eq!(wire(&m)[0]["op"], "remove");
     assert_eq!(
         ns.store.annotations(),
-        manifest(&[(GLOBAL, "false")]),
-        "the Namespace is as the user wrote it"
+        manifest(&[
+            (DEPLOY, "true"),
+            (GW_NS, "tetrate-system"),
+            (
+                RECORD,
+                r#"{"eastwest-gateway-namespace":"tetrate-system","eastwest-gateway-deploy":"true"}"#
+            ),
+        ])
     );
     // A gateway key the user set keeps the gateway configured: the defaults stay.
     let (mut ns, _) = Stored::create(&[(GLOBAL, "true"), (GW_NS, "gateways")]);
