@@ -627,3 +627,24 @@ fn the_validating_side_says_nothing_of_the_record() {
         check_ns(&obj).violations
     );
 }
+
+/// A Namespace completed before the guard kept a record: its values count as the user's, as
+/// they did; removing one lets the same write derive it again, recorded.
+#[test]
+fn values_written_without_a_record_are_the_users_until_removed() {
+    let (mut ns, _) = Stored::create(&[
+        (GLOBAL, "true"),
+        (NAME, "gw-a"),
+        (SELECTOR, "app=gw-a"),
+        (GW_NS, "tetrate-system"),
+        (DEPLOY, "true"),
+    ]);
+    assert_eq!(ns.get(RECORD), None);
+    assert_eq!(ns.write(annotate(&[(NAME, Some("gw-b"))])), None);
+    assert_eq!(ns.get(SELECTOR).as_deref(), Some("app=gw-a"));
+    ns.write(annotate(&[(SELECTOR, None)]));
+    assert_eq!(ns.get(SELECTOR).as_deref(), Some("app=gw-b"));
+    assert_eq!(ns.recorded(), [SHORT_SELECTOR]);
+    ns.write(annotate(&[(NAME, Some("gw-c"))]));
+    assert_eq!(ns.get(SELECTOR).as_deref(), Some("app=gw-c"));
+}
