@@ -49,13 +49,6 @@ use super::selector;
 pub use record::RECORD;
 use record::{DERIVABLE, Record};
 
-/// Whether `name` can name the gateway (EW004): it names the gateway's Service and
-/// Deployment, so a DNS-1035 label (a DNS-1123 label that starts with a letter). The one test
-/// of a gateway name here, given or derived.
-fn is_valid_gateway_name(name: &str) -> bool {
-    names::dns1123_label(name).is_ok() && name.starts_with(|c: char| c.is_ascii_lowercase())
-}
-
 /// The patch for a Namespace written as `ns` (the object as sent), stored before as `old` on an
 /// UPDATE.
 pub(crate) fn defaults_patch(
@@ -126,7 +119,9 @@ pub(crate) fn defaults_patch(
         *valid_memo.get_or_insert_with(|| {
             triggered
                 && derived.is_ok()
-                && targets[0].is_some_and(is_valid_gateway_name)
+                // Given or derived, a gateway name is a DNS-1035 label (EW004): the same test
+                // as the validating side's, so nothing it would deny is written.
+                && targets[0].is_some_and(|n| names::dns1035_label(n).is_ok())
                 && inputs_valid(ann, &user)
                 && !misspells_a_key(ann)
                 && rest_valid(ns, config)
@@ -321,6 +316,6 @@ fn inputs_valid(ann: &StrMap, user: &[Option<&str>; 4]) -> bool {
     ann.get(keys::GLOBAL).is_none_or(is_bool)
         && deploy.is_none_or(is_bool)
         && namespace.is_none_or(|v| names::dns1123_label(v).is_ok())
-        && name.is_none_or(is_valid_gateway_name)
+        && name.is_none_or(|v| names::dns1035_label(v).is_ok())
         && selector.is_none_or(|v| selector::parse(v).is_ok())
 }
