@@ -8,14 +8,17 @@ mod sequences;
 
 use std::collections::BTreeMap;
 
-use eastwest_guard::rules::{self, Config, ObjectView, ResourceKind, Review};
+use eastwest_guard::rules::{
+    self, Config, NoCluster, ObjectView, Origin, ResourceKind, Review, RuleId,
+};
 use serde_json::{Value, json};
 
+use crate::support::cases;
 use crate::support::namespace_writes::{RECORD, Store, Write};
 use crate::support::objects::{
     CLOUD, DEPLOY, GLOBAL, GW_NS, NAME, P, SELECTOR, ew_ns, ns, ns_json, svc,
 };
-use crate::support::review::check_ns;
+use crate::support::review::{check_ns, only};
 
 fn mutate(obj: &ObjectView) -> Option<rules::Mutation> {
     rules::mutate(
@@ -647,4 +650,44 @@ fn values_written_without_a_record_are_the_users_until_removed() {
     assert_eq!(ns.recorded(), [SHORT_SELECTOR]);
     ns.write(annotate(&[(NAME, Some("gw-c"))]));
     assert_eq!(ns.get(SELECTOR).as_deref(), Some("app=gw-c"));
+}
+
+/// What EW021 says in manifests of a gateway key the webhook derived is what the patch does:
+/// where the guard recorded the value, applying the renamed manifest derives it again; where
+/// the Namespace carries it with no record (written by hand, or by a guard that kept none), it
+/// stays, and the manifest must say the new value.
+#[test]
+fn ew021_in_manifests_says_what_the_patch_does() {
+    for (old, new, derived, says) in [
+        (NAME, "gw-b", SELECTOR, "app=gw-b"),
+        (SELECTOR, "app=gw-b", NAME, "gw-b"),
+    ] {
+        let start = if old == NAME { "gw-a" } else { "app=gw-a" };
+        let before = ew_ns(&[(GLOBAL, "true"), (old, start)]);
+        let after = ew_ns(&[(GLOBAL, "true"), (old, new)]);
+        let review =
+            Review::update(ResourceKind::Namespace, &before, &after).with_origin(Origin::Manifests);
+        let d = cases::validate(&review, &Config::default(), &NoCluster);
+        let v = only(&d, RuleId::EW021);
+        assert_eq!(v.len(), 1, "{v:#?}");
+        for part in [
+            "and recorded it, it derives it again from the new value",
+            &format!("then set {derived} to \"{says}\" in this manifest too"),
+        ] {
+            assert!(v[0].message.contains(part), "{part:?} in {}", v[0].message);
+        }
+
+        // Recorded: applying the same two manifests through the webhook.
+        let (mut ns, _) = Stored::create(&[]);
+        ns.write(Write::Apply(manifest(&[(GLOBAL, "true"), (old, start)])));
+        ns.write(Write::Apply(manifest(&[(GLOBAL, "true"), (old, new)])));
+        assert_eq!(ns.get(derived).as_deref(), Some(says));
+        // Written without a record: the old derived value stays.
+        let derived_before = if derived == NAME { "gw-a" } else { "app=gw-a" };
+        let (mut ns, _) =
+            Stored::create(&[(GLOBAL, "true"), (old, start), (derived, derived_before)]);
+        assert!(!ns.record().contains_key(derived.trim_start_matches(P)));
+        ns.write(Write::Apply(manifest(&[(GLOBAL, "true"), (old, new)])));
+        assert_eq!(ns.get(derived).as_deref(), Some(derived_before));
+    }
 }
