@@ -4,6 +4,12 @@
 //! stored. The agent's gateway settings match a store without the webhook after every write,
 //! the reinvocation (the patched object sent again) gets no patch, `/validate` says nothing of
 //! the guard's record, and the CLI says nothing of it in a manifest either.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 mod common;
 #[path = "support/mod.rs"]
