@@ -15,7 +15,10 @@ Usage: test_policy_backstop.py RENDERED_DIR BINARY
    variables, validations), and for each rule it covers it denies exactly when the engine
    denies with that rule; a rule it warns about (downgraded by the settings) is one the engine
    reports. No expression may evaluate to an error, and every message expression gives a
-   one-line string.
+   one-line string. The corpus has few cases with other levels, so each default-settings
+   case is also evaluated with `--warn-only` and with some rules downgraded by `--warn`: the
+   engine's findings do not depend on levels, so the backstop must deny what the engine
+   denied but the downgraded rules, and warn about those.
 3. The same over the real-world corpus (tests/data/real-world): each Service and Namespace as
    written, and with east-west keys added (right and wrong values, right and wrong places),
    judged by `eastwest-guard check --output json`.
@@ -194,6 +197,26 @@ def flags(config):
     return args
 
 
+def backstop_for(binary, config, extra=()):
+    return render(binary, flags(config) + list(extra))
+
+
+DEFAULT_CONFIG = {
+    "triggerLabels": [["tetrate.io/rev", "default"], ["istio-injection", "enabled"], ["istio.io/rev", "default"]],
+    "cloudAnnotationPrefixes": ["service.beta.kubernetes.io/", "service.kubernetes.io/", "cloud.google.com/", "networking.gke.io/"],
+    "defaultGatewayName": "east-west-gateway",
+    "defaultGatewayNamespace": "tetrate-system",
+    "warnRules": [],
+    "warnOnly": False,
+}
+# Settings the corpus has few cases of, checked on every default-settings case instead:
+# (flags, the covered rules they make warnings).
+DERIVED_SETTINGS = [
+    (("--warn-only",), COVERED),
+    (("--warn", "EW004", "--warn", "EW013", "--warn", "EW020"), ["EW004", "EW013", "EW020"]),
+]
+
+
 def request_for(kind, operation, name, namespace):
     gvk = {"group": "", "version": "v1", "kind": kind}
     resource = {"Namespace": "namespaces", "Service": "services"}[kind]
@@ -221,10 +244,23 @@ class Tally:
         self.reached = 0
         self.agreements = 0
         self.engine_denials = 0
+        self.derived = 0
         self.skipped = {}
 
     def skip(self, why):
         self.skipped[why] = self.skipped.get(why, 0) + 1
+
+    def compare_derived(self, case, extra, judged, default_deny, downgraded):
+        self.derived += 1
+        denied, warned = judged if judged is not None else (set(), set())
+        for rule in COVERED:
+            want_deny = rule in default_deny and rule not in downgraded
+            want_warn = rule in default_deny and rule in downgraded
+            if (rule in denied, rule in warned) != (want_deny, want_warn):
+                self.disagreements[("derived", f"{case} {' '.join(extra)}", rule)] = (
+                    f"the backstop denies={rule in denied} warns={rule in warned}, "
+                    f"the engine denies={want_deny} warns={want_warn}"
+                )
 
     def compare(self, source, case, judged, engine_deny, engine_any):
         self.evaluated += 1
@@ -264,7 +300,7 @@ def corpus_cases(binary, results, tally):
         name = (new.get("metadata") or {}).get("name") or case["name"]
         namespace = case["namespace"] or (new.get("metadata") or {}).get("namespace") or ""
         selector_ns = name if kind == "Namespace" else namespace
-        backstop = render(binary, flags(case["config"]))
+        backstop = backstop_for(binary, case["config"])
         where = f"case {path.stem}"
         judged = backstop.judge(
             request_for(kind, op, name, namespace), new, old,
@@ -273,6 +309,18 @@ def corpus_cases(binary, results, tally):
         engine_deny = {v["rule"] for v in case["decision"] if v["level"] == "deny"}
         engine_any = {v["rule"] for v in case["decision"]}
         tally.compare("case", path.stem, judged, engine_deny, engine_any)
+        if flags(case["config"]) != flags(DEFAULT_CONFIG):
+            continue
+        # Other levels, derived from the engine's decision with default settings: a rule at
+        # warn makes the same findings (levels only change what a finding does), so with
+        # `--warn W` the engine denies what it denied before but W, and warns about W where
+        # it denied it before; the backstop must deny and warn the same.
+        for extra, downgraded in DERIVED_SETTINGS:
+            judged = backstop_for(binary, case["config"], extra).judge(
+                request_for(kind, op, name, namespace), new, old,
+                {"kubernetes.io/metadata.name": selector_ns}, results, f"{where} {extra}",
+            )
+            tally.compare_derived(path.stem, extra, judged, engine_deny, set(downgraded))
 
 
 def variants(doc):
@@ -397,15 +445,21 @@ def main(argv):
     for entry in yaml.safe_load(EXCEPTIONS.read_text()) or []:
         results.check(bool(entry.get("reason")), f"{EXCEPTIONS.name}: {entry} has no reason")
         listed[(entry["source"], entry["case"], entry["rule"])] = entry["reason"]
+    def listing(key):
+        # A case listed for a rule covers its evaluations under the derived settings too.
+        source, case, rule = key
+        return ("case", case.split(" ")[0], rule) if source == "derived" else key
+
     for key, what in sorted(tally.disagreements.items()):
-        results.check(key in listed, f"unlisted disagreement: {key[0]} {key[1]} {key[2]}: {what}")
+        results.check(listing(key) in listed, f"unlisted disagreement: {key[0]} {key[1]} {key[2]}: {what}")
     for key in sorted(listed):
         results.check(key in tally.disagreements, f"{EXCEPTIONS.name} lists {key}, which agrees now: remove it")
 
     print(
         f"policy-backstop: {tally.evaluated} reviews evaluated ({tally.reached} reaching the policy), "
         f"{tally.agreements} of {tally.evaluated * len(COVERED)} rule verdicts agree "
-        f"({tally.engine_denials} engine denials among them), {len(tally.disagreements)} listed exceptions"
+        f"({tally.engine_denials} engine denials among them), {len(tally.disagreements)} disagreements, each to be listed; "
+        f"{tally.derived} evaluations under other levels derived from default-settings cases"
     )
     for why, n in sorted(tally.skipped.items()):
         print(f"policy-backstop: skipped {n}: {why}")
