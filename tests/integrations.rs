@@ -500,6 +500,8 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
         "certs",
         "completions",
         "man",
+        "audit",
+        "policy",
     ] {
         assert!(
             page.contains(&format!("eastwest\\-guard\\-{}", sub.replace('-', "\\-")))
@@ -519,12 +521,14 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
     assert_eq!(
         pages,
         [
+            "eastwest-guard-audit.1",
             "eastwest-guard-certs.1",
             "eastwest-guard-check.1",
             "eastwest-guard-completions.1",
             "eastwest-guard-diff.1",
             "eastwest-guard-explain.1",
             "eastwest-guard-man.1",
+            "eastwest-guard-policy.1",
             "eastwest-guard-serve.1",
             "eastwest-guard.1"
         ]
