@@ -11,6 +11,7 @@
 //! | the exposure model, explain and diff over generated manifests | [`explain_props`] |
 //! | `certs`: the certificates, the files it writes, what it says next | [`certs`] |
 //! | the reference docs generated from the code, and the docs' links | [`docs`] |
+//! | `policy`: the committed backstop component is its output; the settings place each rule | [`policy`] |
 //! | SPEC v2 end to end: empty inputs, problems a change did not make, EW022 before and after, a lenient EW020, near misses, one fix per key, the flags' defaults | [`v2`] |
 //!
 //! The binary is run with the helpers of `support::run`; outputs are compared with their
@@ -33,5 +34,6 @@ mod diff_agrees_with_check;
 mod docs;
 mod explain;
 mod explain_props;
+mod policy;
 mod reader;
 mod v2;
