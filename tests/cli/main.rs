@@ -8,6 +8,7 @@
 //! | `diff` and `check --summary`: golden outputs, changes field by field, exit statuses | [`diff`] |
 //! | `diff` agrees with `check` on every UPDATE case of the rules tests | [`diff_agrees_with_check`] |
 //! | the manifest reader over generated and hostile text | [`reader`] |
+//! | no false denial on real-world manifests, as written and exposed | [`real_world`] |
 //! | the exposure model, explain and diff over generated manifests | [`explain_props`] |
 //! | `certs`: the certificates, the files it writes, what it says next | [`certs`] |
 //! | the reference docs generated from the code, and the docs' links | [`docs`] |
@@ -36,4 +37,5 @@ mod explain;
 mod explain_props;
 mod policy;
 mod reader;
+mod real_world;
 mod v2;
