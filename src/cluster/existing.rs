@@ -45,7 +45,12 @@ pub fn judge(
     cluster: &dyn ClusterView,
 ) -> Decision {
     let review = Review::update(kind, object, object);
-    if config.deny_existing {
+    if config.deny_existing
+        && config
+            .overrides
+            .iter()
+            .all(|o| o.deny_existing != Some(false))
+    {
         rules::validate(&review, config, cluster)
     } else {
         rules::validate(&review, &strict(config), cluster)
@@ -54,10 +59,7 @@ pub fn judge(
 
 /// `config` with `deny_existing` set: the levels [`judge`] reports.
 pub fn strict(config: &Config) -> Config {
-    Config {
-        deny_existing: true,
-        ..config.clone()
-    }
+    config.with_deny_existing()
 }
 
 /// Whether the agent exposes `service` cross-cluster, given what the view knows of its

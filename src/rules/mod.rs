@@ -222,7 +222,15 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
             _ => None,
         },
     };
-    let mut out = report::Report::new(review.object_ref(), config, context);
+    // The levels of the object's Namespace (overrides): a Namespace's own name, a Service's
+    // namespace.
+    let levels = config.levels(match review.kind {
+        ResourceKind::Namespace => Some(object.name())
+            .filter(|n| !n.is_empty())
+            .or(Some(review.name)),
+        _ => namespace,
+    });
+    let mut out = report::Report::new(review.object_ref(), levels, context);
     match review.kind {
         ResourceKind::Namespace if no_key => namespace::check_near_misses(object, config, &mut out),
         ResourceKind::Service if no_key => {
@@ -250,7 +258,7 @@ pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView)
     }
     let mut decision = out.into_decision();
     if let Some(old) = old {
-        downgrade_what_was_there(&mut decision, old, object, config);
+        downgrade_what_was_there(&mut decision, old, object, levels.deny_existing);
     }
     decision
 }
@@ -268,7 +276,7 @@ fn downgrade_what_was_there(
     decision: &mut Decision,
     old: &ObjectView,
     new: &ObjectView,
-    config: &Config,
+    deny_existing: bool,
 ) {
     if decision.allowed() {
         return;
@@ -288,7 +296,7 @@ fn downgrade_what_was_there(
                 " (Not denied: the object is being deleted.)",
                 "not denied, being deleted: ",
             )
-        } else if config.deny_existing {
+        } else if deny_existing {
             (
                 " (The problem was already there before this write; denied all the same, as \
                  --deny-existing asks.)",
