@@ -136,9 +136,17 @@ impl FileConfig {
 /// Reads and checks the file at `path`. The error names the file, and for what is in it the
 /// line, column and field: `eastwest-guard.yaml:4:3: overrides[0].warnOnly: invalid type ...`.
 pub fn load(path: &Path) -> Result<FileConfig, String> {
-    let shown = path.display();
-    let text = read(path).map_err(|e| format!("--config {shown}: cannot read it: {e}"))?;
-    parse(&text).map_err(|e| format!("--config {shown}:{e}"))
+    parse_file(path, &read_text(path)?)
+}
+
+/// The text of the file at `path` (through symlinks, as a mounted ConfigMap is read).
+pub fn read_text(path: &Path) -> Result<String, String> {
+    read(path).map_err(|e| format!("--config {}: cannot read it: {e}", path.display()))
+}
+
+/// [`parse`], with errors that name the file.
+pub fn parse_file(path: &Path, text: &str) -> Result<FileConfig, String> {
+    parse(text).map_err(|e| format!("--config {}:{e}", path.display()))
 }
 
 fn read(path: &Path) -> std::io::Result<String> {

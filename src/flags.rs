@@ -90,16 +90,22 @@ struct RuleFlagArgs {
     config: Option<PathBuf>,
 
     /// Turn every deny into a warning (for a first rollout).
-    /// From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
-    #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY", value_parser = BoolishValueParser::new())]
+    /// `=false` undoes the configuration file's setting. From the environment or after `=`:
+    /// `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
+    #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY", value_name = "BOOL", value_parser = BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value = "false", action = clap::ArgAction::Set)]
     warn_only: bool,
 
     /// On an update, deny a problem that was there before the write too (the same keys with
     /// the same values in the same places), instead of warning about it. Without it, a write
     /// is never refused for what it did not change (EW020, about the change itself, is denied
     /// either way).
-    /// From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
-    #[arg(long, env = "EASTWEST_GUARD_DENY_EXISTING", value_parser = BoolishValueParser::new())]
+    /// `=false` undoes the configuration file's setting. From the environment or after `=`:
+    /// `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
+    #[arg(long, env = "EASTWEST_GUARD_DENY_EXISTING", value_name = "BOOL", value_parser = BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value = "false", action = clap::ArgAction::Set)]
     deny_existing: bool,
 
     /// Downgrade one deny rule to a warning (repeatable), e.g. `--warn EW011 --warn EW013`.
@@ -162,9 +168,19 @@ impl RuleFlags {
     /// every Namespace: the file's overrides of it are not used. Errors name the flag, or the
     /// file, line and field.
     pub fn to_config(&self) -> Result<Config, String> {
+        let file = self.config_file().map(crate::config::load).transpose()?;
+        self.to_config_with(file)
+    }
+
+    /// [`Self::to_config`] with the file already read (the server reads it once, to hash the
+    /// text it parses).
+    pub fn to_config_with(
+        &self,
+        file: Option<crate::config::FileConfig>,
+    ) -> Result<Config, String> {
         let mut config = Config::default();
-        if let Some(path) = self.config_file() {
-            crate::config::load(path)?.apply(&mut config);
+        if let Some(file) = file {
+            file.apply(&mut config);
         }
         let (f, given) = (&self.flags, self.given);
         if given.warn_only {
