@@ -32,6 +32,8 @@ use prometheus_client::registry::Registry;
 
 use super::metrics::ResultLabels;
 use super::shutdown::ShutdownSignal;
+use crate::cluster::ClusterCache;
+use crate::cluster::problems::{ExistingProblems, ProblemLabels};
 use crate::flags::RuleFlags;
 use crate::rules::Config;
 
@@ -46,6 +48,8 @@ struct InfoLabels {
 /// The configuration's metrics (registered under `eastwest_guard_`).
 #[derive(Debug, Default)]
 pub struct ConfigMetrics {
+    /// `existing_problems{rule,level}`, with `--cluster-lookups` ([`ExistingProblems`]).
+    pub existing_problems: Family<ProblemLabels, Gauge>,
     reloads: Family<ResultLabels, Counter>,
     info: Family<InfoLabels, Gauge>,
     generation: Gauge,
@@ -69,6 +73,12 @@ impl ConfigMetrics {
             "config_generation",
             "The configuration in use: 1 at start, one more at each reload taken up",
             m.generation.clone(),
+        );
+        registry.register(
+            "existing_problems",
+            "With --cluster-lookups: the cached objects that carry problems, by rule and the \
+             level a write setting their keys would get",
+            m.existing_problems.clone(),
         );
         // Alerts on increase() see the first failure.
         for result in ["success", "failure"] {
@@ -128,6 +138,16 @@ pub struct ConfigReloader {
     pub interval: Duration,
     pub config: SharedConfig,
     pub metrics: Arc<super::metrics::Metrics>,
+    /// The cluster cache whose problem count follows the configuration, if any.
+    pub cluster: Option<Arc<ClusterCache>>,
+}
+
+/// With a cluster cache: keep `existing_problems` current with it and the configuration.
+pub fn track_problems(cache: &ClusterCache, config: &SharedConfig, metrics: &ConfigMetrics) {
+    cache.track_problems(Arc::new(ExistingProblems::new(
+        config.clone(),
+        metrics.existing_problems.clone(),
+    )));
 }
 
 impl ConfigReloader {
@@ -179,6 +199,11 @@ impl ConfigReloader {
         match parsed {
             Ok(config) => {
                 self.config.store(Arc::new(config));
+                if let Some(cache) = &self.cluster
+                    && let Some(problems) = cache.problems()
+                {
+                    problems.recompute(cache);
+                }
                 metrics.reloaded(true);
                 metrics.in_use(Some(sha.clone()));
                 metrics.generation.inc();

@@ -218,8 +218,12 @@ pub async fn start(
             interval: args.tuning.cert_reload_interval,
             config: config.clone(),
             metrics: metrics.clone(),
+            cluster: cluster.clone(),
         };
         tokio::spawn(reloader.run(sha, signal.clone()));
+    }
+    if let Some(cache) = &cluster {
+        config_reload::track_problems(cache, &config, &metrics.config);
     }
     let app = Arc::new(http::App {
         config,
