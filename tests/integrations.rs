@@ -519,6 +519,7 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
     assert_eq!(
         pages,
         [
+            "eastwest-guard-audit.1",
             "eastwest-guard-certs.1",
             "eastwest-guard-check.1",
             "eastwest-guard-completions.1",
