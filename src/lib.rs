@@ -11,6 +11,7 @@ pub mod certs;
 pub mod cli;
 pub mod cluster;
 pub mod command;
+pub mod config;
 pub mod flags;
 pub mod rules;
 pub mod server;

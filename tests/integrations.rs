@@ -847,10 +847,53 @@ fn action_says_what_is_missing_instead_of_checking_half() {
     assert_eq!(step.code, 2);
     assert!(step.log.contains("fetch-depth: 0"), "{}", step.log);
     assert!(step.summary.contains("**Could not check**"));
-    // --config does not exist in this version: said, not passed on to fail as a bad flag.
+    // A configuration file that is not there: said, not checked without it.
     let step = run_step(pr.path(), &[("INPUT_CONFIG", "guard.yaml")]);
     assert_eq!(step.code, 2);
-    assert!(step.log.contains("has no --config flag"), "{}", step.log);
+    assert!(
+        step.log.contains("guard.yaml: cannot read it"),
+        "{}",
+        step.log
+    );
+}
+
+#[test]
+fn action_passes_the_configuration_file_to_check() {
+    let pr = PullRequest::new(Some(&many_findings()));
+    let inputs = |config: &'static str| [("INPUT_PATHS", "deploy"), ("INPUT_CONFIG", config)];
+    let plain = run_step(pr.path(), &[("INPUT_PATHS", "deploy")]);
+    assert_eq!(plain.code, 1, "{}", plain.log);
+    let bad_1_ew001 = "title=EW001::Namespace \"bad-1\"";
+    assert!(plain.log.contains(&format!(
+        "::error file=deploy/manifests/many.yaml,line=6,col=5,{bad_1_ew001}"
+    )));
+    // The file the webhook reads (docs/config.md): warn-only, then enforced but for the
+    // bad-* Namespaces.
+    std::fs::write(pr.path().join("guard.yaml"), "warnOnly: true\n").unwrap();
+    let step = run_step(pr.path(), &inputs("guard.yaml"));
+    assert_eq!(step.code, 0, "{}", step.log);
+    std::fs::write(
+        pr.path().join("override.yaml"),
+        "overrides:\n  - namespaces: [\"bad-*\"]\n    warnOnly: true\n",
+    )
+    .unwrap();
+    let step = run_step(pr.path(), &inputs("override.yaml"));
+    assert!(
+        step.log.contains(&format!(
+            "::warning file=deploy/manifests/many.yaml,line=6,col=5,{bad_1_ew001}"
+        )),
+        "{}",
+        step.log
+    );
+    std::fs::write(pr.path().join("broken.yaml"), "warnonly: true\n").unwrap();
+    let step = run_step(pr.path(), &inputs("broken.yaml"));
+    assert_eq!(step.code, 2, "{}", step.log);
+    assert!(
+        step.log
+            .contains("broken.yaml:1:1: warnonly: unknown field"),
+        "{}",
+        step.log
+    );
 }
 
 #[test]

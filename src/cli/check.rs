@@ -364,7 +364,7 @@ fn judge(
     for p in &m.problems {
         let object = object_ref(m);
         findings.push(Finding {
-            level: input_check_level(config),
+            level: input_check_level(m, config),
             code: Code::InvalidManifest,
             subject,
             file: m.file.clone(),
@@ -399,10 +399,14 @@ fn matters_twice(m: &Manifest, config: &Config) -> bool {
             && config.trigger_label(m.object.labels()).is_some())
 }
 
-/// The level of the input's own checks: deny, or warn under `--warn-only` (which turns every
-/// deny into a warning).
-fn input_check_level(config: &Config) -> Level {
-    if config.warn_only {
+/// The level of the input's own checks on `m`: deny, or warn under `--warn-only` (which turns
+/// every deny into a warning) in force for its Namespace (the configuration's overrides).
+fn input_check_level(m: &Manifest, config: &Config) -> Level {
+    let namespace = match m.kind {
+        rules::ResourceKind::Namespace => Some(m.object.name()),
+        _ => m.namespace.as_deref(),
+    };
+    if config.levels(namespace).warn_only {
         Level::Warn
     } else {
         Level::Deny
@@ -426,7 +430,7 @@ fn duplicate(
         first.file, first_line
     );
     Finding {
-        level: input_check_level(config),
+        level: input_check_level(m, config),
         code: Code::DuplicateObject,
         subject,
         file: m.file.clone(),

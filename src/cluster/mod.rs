@@ -17,12 +17,13 @@
 //! without another failure.
 
 pub mod existing;
+pub mod problems;
 pub mod read;
 mod watch;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -100,6 +101,8 @@ pub struct ClusterCache {
     /// Lookups answered `Unknown` because a watch was not live.
     skipped_lookups: AtomicU64,
     recovery_window: Duration,
+    /// The count of the objects that carry problems, when the server keeps one.
+    problems: OnceLock<Arc<problems::ExistingProblems>>,
 }
 
 impl Default for ClusterCache {
@@ -168,6 +171,7 @@ impl ClusterCache {
             state: RwLock::default(),
             skipped_lookups: AtomicU64::new(0),
             recovery_window: window,
+            problems: OnceLock::new(),
         }
     }
 
@@ -221,8 +225,36 @@ impl ClusterCache {
         self.len() == (0, 0)
     }
 
+    /// Keeps `problems` current with every change from now on (once; a second call is
+    /// ignored), starting from what the cache holds.
+    pub fn track_problems(&self, problems: Arc<problems::ExistingProblems>) {
+        if self.problems.set(problems.clone()).is_ok() {
+            problems.recompute(self);
+        }
+    }
+
+    /// The count of problems kept current with the cache, if any.
+    pub fn problems(&self) -> Option<&Arc<problems::ExistingProblems>> {
+        self.problems.get()
+    }
+
     /// Applies a Namespace watch event.
     pub fn namespace_changed(&self, change: Change<'_>) {
+        self.apply_namespace(change.clone());
+        if let Some(p) = self.problems.get() {
+            p.namespace_changed(&change, self);
+        }
+    }
+
+    /// Applies a Service watch event.
+    pub fn service_changed(&self, change: Change<'_>) {
+        self.apply_service(change.clone());
+        if let Some(p) = self.problems.get() {
+            p.service_changed(&change, self);
+        }
+    }
+
+    fn apply_namespace(&self, change: Change<'_>) {
         let mut s = self.write();
         match change {
             Change::ListStart => s.pending_namespaces = Some(HashMap::new()),
@@ -255,8 +287,7 @@ impl ClusterCache {
         }
     }
 
-    /// Applies a Service watch event.
-    pub fn service_changed(&self, change: Change<'_>) {
+    fn apply_service(&self, change: Change<'_>) {
         let mut s = self.write();
         match change {
             Change::ListStart => s.pending_services = Some(HashMap::new()),

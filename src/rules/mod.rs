@@ -174,13 +174,7 @@ impl<'a> Review<'a> {
 
 /// The validating decision for one request: every problem of the object, in one pass.
 pub fn validate(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Decision {
-    let mut decision = judge(review, config, cluster);
-    if let (Some(object), Some(old)) = (review.object, review.old_object)
-        && review.operation == Operation::Update
-    {
-        downgrade_what_was_there(&mut decision, old, object, config);
-    }
-    decision
+    judge(review, config, cluster, false)
 }
 
 /// An object as it exists, judged as the enforcing webhook judges a write that touches its
@@ -195,16 +189,18 @@ pub fn validate_existing(
     config: &Config,
     cluster: &dyn ClusterView,
 ) -> Decision {
-    let mut decision = judge(&Review::update(kind, object, object), config, cluster);
-    if object.is_terminating() {
-        downgrade_what_was_there(&mut decision, object, object, config);
-    }
-    decision
+    judge(&Review::update(kind, object, object), config, cluster, true)
 }
 
-/// Every rule over one review, at the configured levels, before anything is held to be
-/// pre-existing.
-fn judge(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Decision {
+/// Every rule over one review, at the configured levels; on an UPDATE, what the write did
+/// not make is then held to be pre-existing, unless `existing` (the object judged against
+/// itself: there is no write), where only an object being deleted is let through.
+fn judge(
+    review: &Review<'_>,
+    config: &Config,
+    cluster: &dyn ClusterView,
+    existing: bool,
+) -> Decision {
     let Some(object) = review.object else {
         return Decision::default();
     };
@@ -253,7 +249,15 @@ fn judge(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Dec
             _ => None,
         },
     };
-    let mut out = report::Report::new(review.object_ref(), config, context);
+    // The levels of the object's Namespace (overrides): a Namespace's own name, a Service's
+    // namespace.
+    let levels = config.levels(match review.kind {
+        ResourceKind::Namespace => Some(object.name())
+            .filter(|n| !n.is_empty())
+            .or(Some(review.name)),
+        _ => namespace,
+    });
+    let mut out = report::Report::new(review.object_ref(), levels, context);
     match review.kind {
         ResourceKind::Namespace if no_key => namespace::check_near_misses(object, config, &mut out),
         ResourceKind::Service if no_key => {
@@ -279,7 +283,13 @@ fn judge(review: &Review<'_>, config: &Config, cluster: &dyn ClusterView) -> Dec
         }
         ResourceKind::Other => {}
     }
-    out.into_decision()
+    let mut decision = out.into_decision();
+    if let Some(old) = old
+        && (!existing || object.is_terminating())
+    {
+        downgrade_what_was_there(&mut decision, old, object, levels.deny_existing);
+    }
+    decision
 }
 
 /// On an UPDATE, what the write did not make is not held against it (SPEC "Pre-existing
@@ -295,7 +305,7 @@ fn downgrade_what_was_there(
     decision: &mut Decision,
     old: &ObjectView,
     new: &ObjectView,
-    config: &Config,
+    deny_existing: bool,
 ) {
     if decision.allowed() {
         return;
@@ -315,7 +325,7 @@ fn downgrade_what_was_there(
                 " (Not denied: the object is being deleted.)",
                 "not denied, being deleted: ",
             )
-        } else if config.deny_existing {
+        } else if deny_existing {
             (
                 " (The problem was already there before this write; denied all the same, as \
                  --deny-existing asks.)",

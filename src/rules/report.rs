@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::config::Config;
+use super::config::Levels;
 use super::decision::{Decision, Field, Fix, ObjectRef, TextPosition, Violation};
 use super::fixes::{self, Context};
 use super::ids::{Level, RuleId};
@@ -96,7 +96,8 @@ pub(crate) struct Report<'c> {
     pub object: ObjectRef,
     /// `object` as messages start (`Namespace "payments"`), formatted once.
     object_text: String,
-    config: &'c Config,
+    /// The levels in force for the object's Namespace.
+    levels: Levels<'c>,
     /// Where the messages are read: how fixes are written.
     context: Context<'c>,
     violations: Vec<Violation>,
@@ -105,11 +106,11 @@ pub(crate) struct Report<'c> {
 }
 
 impl<'c> Report<'c> {
-    pub fn new(object: ObjectRef, config: &'c Config, context: Context<'c>) -> Self {
+    pub fn new(object: ObjectRef, levels: Levels<'c>, context: Context<'c>) -> Self {
         Report {
             object_text: object_text(&object),
             object,
-            config,
+            levels,
             context,
             violations: Vec::new(),
             suppressed: Vec::new(),
@@ -118,7 +119,7 @@ impl<'c> Report<'c> {
 
     pub fn push(&mut self, finding: Finding) {
         let level = match finding.base_level {
-            Level::Deny => self.config.level_of(finding.rule),
+            Level::Deny => self.levels.level_of(finding.rule),
             Level::Warn => Level::Warn,
         };
         // Capped per rule and level, so a suppressed finding never hides a denial.
@@ -185,7 +186,7 @@ impl<'c> Report<'c> {
     /// of a message (a nearest-key search) and push [`Finding::counted`] instead.
     pub fn is_full(&self, rule: RuleId, base_level: Level) -> bool {
         let level = match base_level {
-            Level::Deny => self.config.level_of(rule),
+            Level::Deny => self.levels.level_of(rule),
             Level::Warn => Level::Warn,
         };
         self.shown(rule, level) >= MAX_FINDINGS_PER_RULE

@@ -78,6 +78,7 @@ pub struct Metrics {
     pub cluster_lookups_skipped: Counter,
     pub cluster_cache_synced: Gauge,
     pub cluster_cache_objects: Family<ObjectKindLabels, Gauge>,
+    pub config: super::config_reload::ConfigMetrics,
 }
 
 /// `kind` of cached objects.
@@ -194,6 +195,7 @@ impl Metrics {
         ] {
             drop(connections_closed_by_server.get_or_create(&ReasonLabels { reason }));
         }
+        let config = super::config_reload::ConfigMetrics::register(registry);
         Metrics {
             registry: root,
             requests,
@@ -208,6 +210,7 @@ impl Metrics {
             cluster_lookups_skipped,
             cluster_cache_synced,
             cluster_cache_objects,
+            config,
         }
     }
 

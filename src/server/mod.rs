@@ -13,6 +13,7 @@
 
 pub mod admission;
 mod args;
+pub mod config_reload;
 pub mod duration;
 pub mod http;
 pub mod listener;
@@ -23,6 +24,7 @@ pub mod probes;
 pub mod shutdown;
 pub mod tls;
 
+use arc_swap::ArcSwap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -144,13 +146,15 @@ pub async fn start(
         cache,
         deadline: std::time::Instant::now() + args.tuning.cluster_sync_timeout,
     });
-    let config = args.rules.to_config().map_err(StartError::Flags)?;
     args::check_limits(&args)?;
     let provider = CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
     let metrics = Arc::new(metrics::Metrics::new());
     let (trigger, signal) = shutdown::channel();
+    let (config, config_sha) =
+        config_reload::initial(&args.rules, &metrics.config).map_err(StartError::Flags)?;
+    let config: config_reload::SharedConfig = Arc::new(ArcSwap::from_pointee(config));
 
     let env = StartError::Environment;
     // Sockets first: a second instance on a busy port must fail before it overwrites the
@@ -207,6 +211,20 @@ pub async fn start(
     )
     .map_err(env)?;
 
+    if let (Some(path), Some(sha)) = (args.rules.config_file(), config_sha) {
+        let reloader = config_reload::ConfigReloader {
+            rules: args.rules.clone(),
+            path: path.to_owned(),
+            interval: args.tuning.cert_reload_interval,
+            config: config.clone(),
+            metrics: metrics.clone(),
+            cluster: cluster.clone(),
+        };
+        tokio::spawn(reloader.run(sha, signal.clone()));
+    }
+    if let Some(cache) = &cluster {
+        config_reload::track_problems(cache, &config, &metrics.config);
+    }
     let app = Arc::new(http::App {
         config,
         cluster,

@@ -15,7 +15,7 @@ use super::fixture::{self, EXPECTED};
 use super::run::audit_server;
 
 /// (level, rule, object) of each finding of a JSON document.
-fn findings(doc: &Value) -> Vec<(String, String, String)> {
+pub(crate) fn findings(doc: &Value) -> Vec<(String, String, String)> {
     doc["findings"]
         .as_array()
         .expect("findings")

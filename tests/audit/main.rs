@@ -10,6 +10,7 @@
 //! | a cluster that cannot be read: 401, 403, slow, dead, expired for good | [`errors`] |
 //! | findings, levels, exit statuses, exposure summary, formats; agreement with `check` | [`findings`] |
 //! | the JSON and text outputs held to golden files | [`golden`] |
+//! | the configuration file (`--config`): its levels and overrides, flags over it | [`config`] |
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,6 +19,7 @@
 )]
 
 mod apiserver;
+mod config;
 mod errors;
 mod findings;
 mod fixture;

@@ -10,6 +10,8 @@ Usage: test_manifests.py RENDERED_DIR   (.ci/checks/deploy.sh renders the overla
 import base64
 import sys
 
+import yaml
+
 from rendered import Results, load_overlays
 
 NAME = "eastwest-guard"
@@ -187,7 +189,21 @@ def check_deployment(o, r):
     r.check(csc.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: all capabilities dropped")
     r.check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: seccomp RuntimeDefault")
     r.check("command" not in c, f"{where}: the image's entrypoint (eastwest-guard serve) runs; args add flags")
-    r.check(("--warn-only" in args) == o.warn_only, f"{where}: --warn-only exactly in the warn-only overlays")
+    # The rule settings are the ConfigMap's file, mounted as a directory (a subPath mount is
+    # never updated, and the server reloads the file); warn-only is set there, not as a flag.
+    r.check("--warn-only" not in args, f"{where}: no --warn-only flag (the configuration file sets it)")
+    config_path = arg_value(args, "--config")
+    r.check(config_path is not None, f"{where}: --config is passed")
+    configmap = o.one("ConfigMap", "eastwest-guard-config")
+    mounts = [m for m in c.get("volumeMounts", []) if config_path and config_path.startswith(m["mountPath"].rstrip("/") + "/")]
+    r.check(len(mounts) == 1 and "subPath" not in mounts[0], f"{where}: --config is in a directory mount, without subPath")
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    if mounts:
+        volume = volumes.get(mounts[0]["name"], {})
+        r.check(volume.get("configMap", {}).get("name") == "eastwest-guard-config", f"{where}: the mount is the eastwest-guard-config ConfigMap")
+        key = config_path.rsplit("/", 1)[1]
+        settings = yaml.safe_load(configmap.get("data", {}).get(key, "")) or {}
+        r.check(settings.get("warnOnly", False) is o.warn_only, f"{where}: warnOnly exactly in the warn-only overlays")
     r.check(lookups, f"{where}: cluster lookups on (issue 6)")
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     listen = arg_value(args, "--listen") or "0.0.0.0:8443"

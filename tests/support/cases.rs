@@ -228,6 +228,7 @@ pub fn config_from(v: &Value) -> Config {
             .collect(),
         warn_only: v["warnOnly"].as_bool().unwrap(),
         deny_existing: v["denyExisting"].as_bool().unwrap_or(false),
+        overrides: Vec::new(),
     }
 }
 

@@ -52,6 +52,7 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         .env_remove("EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX")
         .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAME")
         .env_remove("EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE")
+        .env_remove("EASTWEST_GUARD_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

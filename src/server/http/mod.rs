@@ -25,11 +25,12 @@ use axum::routing::post;
 use super::admission::{self, Answer, Endpoint};
 use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
 use crate::cluster::ClusterCache;
-use crate::rules::{ClusterView, Config, Level, NoCluster, RuleId};
+use crate::rules::{ClusterView, Level, NoCluster, RuleId};
 
 /// What every request handler shares.
 pub struct App {
-    pub config: Config,
+    /// Loaded once per request: a reload of `--config` takes effect at the next one.
+    pub config: super::config_reload::SharedConfig,
     /// The cluster cache the rules that need cluster facts ask, with `--cluster-lookups`;
     /// without it they are skipped. Requests say in their log line and a metric when its
     /// lookups were skipped (cache not synced).
@@ -138,7 +139,7 @@ async fn handle(app: &App, endpoint: Endpoint, request: Request) -> Response {
     // The body's budget share is held until the answer is made (parsing it takes memory too).
     let (answer, close) = match body::read_body(&app.body, &parts, body).await {
         Ok(held) => (
-            admission::answer(endpoint, &held.bytes, &app.config, cluster_view(app)),
+            admission::answer(endpoint, &held.bytes, &app.config.load(), cluster_view(app)),
             false,
         ),
         Err(refused) => (refused.answer, refused.close),
@@ -351,7 +352,7 @@ mod tests {
 
     pub(super) fn app_with(max_body_bytes: usize, budget: BodyBudget) -> Router {
         router(Arc::new(App {
-            config: Config::default(),
+            config: Default::default(),
             cluster: None,
             metrics: Arc::new(Metrics::new()),
             body: BodyLimits {
