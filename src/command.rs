@@ -42,6 +42,8 @@ pub enum Command {
     Diff(cli::DiffArgs),
     /// Audit the live cluster with the same rules, read-only: what enforcing would refuse.
     Audit(cli::AuditArgs),
+    /// Judge failover across clusters: where each Service runs, is exposed and fails over to.
+    Fleet(cli::FleetArgs),
     /// Make a CA and a serving certificate for the in-cluster webhook Service.
     Certs(certs::CertsArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
