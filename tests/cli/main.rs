@@ -8,6 +8,7 @@
 //! | `diff` agrees with `check` on every UPDATE case of the rules tests | [`diff_agrees_with_check`] |
 //! | the manifest reader over generated and hostile text | [`reader`] |
 //! | the exposure model, explain and diff over generated manifests | [`explain_props`] |
+//! | `fleet`: the failover matrix and EW050-EW053 over manifest sets, golden outputs, --old, bad input | [`fleet`] |
 //! | `certs`: the certificates, the files it writes, what it says next | [`certs`] |
 //! | the reference docs generated from the code, and the docs' links | [`docs`] |
 //! | SPEC v2 end to end: empty inputs, problems a change did not make, EW022 before and after, a lenient EW020, near misses, one fix per key, the flags' defaults | [`v2`] |
@@ -25,5 +26,6 @@ mod diff_agrees_with_check;
 mod docs;
 mod explain;
 mod explain_props;
+mod fleet;
 mod reader;
 mod v2;
