@@ -497,6 +497,8 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
         "check",
         "explain",
         "diff",
+        "audit",
+        "fleet",
         "certs",
         "completions",
         "man",
@@ -519,11 +521,13 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
     assert_eq!(
         pages,
         [
+            "eastwest-guard-audit.1",
             "eastwest-guard-certs.1",
             "eastwest-guard-check.1",
             "eastwest-guard-completions.1",
             "eastwest-guard-diff.1",
             "eastwest-guard-explain.1",
+            "eastwest-guard-fleet.1",
             "eastwest-guard-man.1",
             "eastwest-guard-serve.1",
             "eastwest-guard.1"
