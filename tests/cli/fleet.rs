@@ -49,7 +49,7 @@ fn fleet(extra: &[&str]) -> Run {
     ewg(&args)
 }
 
-fn find<'v>(list: &'v Value, pred: impl Fn(&Value) -> bool) -> &'v Value {
+fn find(list: &Value, pred: impl Fn(&Value) -> bool) -> &Value {
     list.as_array()
         .expect("a list")
         .iter()
