@@ -286,8 +286,8 @@ rule_ids! {
          only is no failover case. Reported by `eastwest-guard fleet` only.";
     EW052 => Warn, Namespace, AcrossClusters,
         "Namespace's gateway settings differ between clusters",
-        "A Namespace has east-west on (a workspace, and namespace-level or a labelled Service) \
-         in two or more clusters with different gateway settings: name, workload selector (the \
+        "A Namespace has east-west on (namespace-level, or a labelled Service) in two or more \
+         clusters with different gateway settings: name, workload selector (the \
          same pairs in another order are the same), gateway namespace or deploy, as written or \
          derived. The failover setup deploys the gateways of the other clusters \"exactly as \
          before\"; otherwise cross-cluster traffic lands on differently named gateways. The \
@@ -297,9 +297,9 @@ rule_ids! {
         "Namespace's exposure mode differs between clusters",
         "A Namespace is namespace-level (`traffic.tetrate.io/global: \"true\"`) in one cluster \
          and service-level in another (no such annotation; with nothing labelled, nothing is \
-         exposed there), among the clusters where it has its workspace: different Services are \
-         exposed in each. The message lists the Services exposed in one cluster and not in \
-         another. The fix annotates the Namespace where it is service-level (allowed), or \
+         exposed there), and one of its Services runs in both: different Services are exposed in \
+         each. The message lists the Services \
+         the mode or their label selects in one cluster and not in another, where they run. The fix annotates the Namespace where it is service-level (allowed), or \
          labels the Services there; the other way needs the Namespace recreated (EW020). \
          Reported by `eastwest-guard fleet` only.";
 }

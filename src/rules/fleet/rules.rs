@@ -329,10 +329,12 @@ pub(crate) fn ew051<'a, S: Clone>(
     });
 }
 
-/// EW052: a Namespace has east-west on (a workspace, and namespace-level or a labelled
-/// Service) in two or more clusters with different gateway settings (name, workload selector,
-/// gateway namespace, deploy). A gateway that cannot be derived (EW005, EW006) has no settings
-/// to compare: `check` denies it in its cluster, and EW051 sees its Services unexposed.
+/// EW052: a Namespace has east-west on (namespace-level, or a labelled Service) in two or more
+/// clusters with different gateway settings (name, workload selector, gateway namespace,
+/// deploy). A cluster where it lacks its trigger label counts too: the settings are written for
+/// the day it gets one, and EW050 says it has none. A gateway that cannot be derived (EW005,
+/// EW006) has no settings to compare: `check` denies it in its cluster, and EW051 sees its
+/// Services unexposed.
 pub(crate) fn ew052<'a, S: Clone>(
     ctx: &Context<'_>,
     ns: &NamespaceAcross<'a, S>,
@@ -345,7 +347,7 @@ pub(crate) fn ew052<'a, S: Clone>(
     )> = ns
         .present
         .iter()
-        .filter(|(_, n, _)| n.gateway_in_use())
+        .filter(|(_, n, _)| n.in_input() && n.mode != ExposureMode::Off)
         .filter_map(|(i, n, _)| match &n.gateway {
             GatewayState::Settings(gw) => Some((*i, *n, gw)),
             _ => None,
@@ -493,10 +495,24 @@ pub(crate) fn ew052<'a, S: Clone>(
     });
 }
 
+/// Whether the mode or the Service's label selects it for exposure, workspace or not.
+fn selected(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::NamespaceLevel
+            | Reason::Labelled
+            | Reason::NoTriggerLabel(_)
+            | Reason::ExternalName(_)
+    )
+}
+
 /// EW053: a Namespace is namespace-level in one cluster and not in another (service-level, or
 /// off: no annotation and nothing labelled, which the agent reads the same way), among the
-/// clusters whose input has the Namespace with its workspace (one without is EW050's). Different
-/// Services are exposed in each: the message lists those whose exposure differs where they run.
+/// clusters whose input has the Namespace, where one of its Services runs in two of them.
+/// Different Services are exposed in each: the message
+/// lists those the mode (or their label) selects for exposure in one cluster and not in
+/// another, where they run. Whether a workspace exists there is EW050's business, so the
+/// selection is compared, not the exposure.
 pub(crate) fn ew053<'a, S: Clone>(
     ctx: &Context<'_>,
     ns: &NamespaceAcross<'a, S>,
@@ -506,7 +522,7 @@ pub(crate) fn ew053<'a, S: Clone>(
     let compared: Vec<(usize, &super::NamespaceModel<S>)> = ns
         .present
         .iter()
-        .filter(|(_, n, _)| n.in_input() && n.workspace() == Some(true))
+        .filter(|(_, n, _)| n.in_input())
         .map(|(i, n, _)| (*i, *n))
         .collect();
     let level: Vec<usize> = compared
@@ -523,13 +539,23 @@ pub(crate) fn ew053<'a, S: Clone>(
         return;
     }
     let in_compared = |c: usize| compared.iter().any(|(i, _)| *i == c);
+    // Without a Service in two of those clusters there is no failover to differ.
+    if !rows.iter().any(|r| {
+        r.runs
+            .iter()
+            .filter(|p| in_compared(p.cluster))
+            .nth(1)
+            .is_some()
+    }) {
+        return;
+    }
     let mut services = Vec::new();
     for row in rows {
         let runs: Vec<&super::Presence<'a, S>> =
             row.runs.iter().filter(|p| in_compared(p.cluster)).collect();
         let exposed: Vec<usize> = runs
             .iter()
-            .filter(|p| p.exposure.is_exposed())
+            .filter(|p| selected(p.service.reason))
             .map(|p| p.cluster)
             .collect();
         if exposed.is_empty() || exposed.len() == runs.len() {
@@ -540,7 +566,7 @@ pub(crate) fn ew053<'a, S: Clone>(
             exposed_in: exposed,
             not_exposed_in: runs
                 .iter()
-                .filter(|p| !p.exposure.is_exposed())
+                .filter(|p| !selected(p.service.reason))
                 .map(|p| p.cluster)
                 .collect(),
         });

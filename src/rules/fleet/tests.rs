@@ -459,6 +459,47 @@ fn namespace_level_here_service_level_there_is_ew053_listing_the_difference() {
 }
 
 #[test]
+fn modes_and_gateways_are_compared_without_trigger_labels_too() {
+    // No trigger label anywhere: nothing is exposed, but the Namespaces are still written
+    // differently, which matters the day they get their workspace.
+    let s = Setup::new(vec![
+        (
+            "east",
+            vec![
+                ns("pay", json!({}), json!({G: "true"})),
+                svc("pay", "api", json!({})),
+            ],
+        ),
+        (
+            "west",
+            vec![
+                ns(
+                    "pay",
+                    json!({}),
+                    json!({"traffic.tetrate.io/eastwest-gateway-name": "other"}),
+                ),
+                svc("pay", "api", json!({})),
+                svc("pay", "ledger", json!({G: "true"})),
+            ],
+        ),
+    ]);
+    let fleet = s.judge();
+    assert_eq!(
+        rules_of(&fleet),
+        vec![
+            (RuleId::EW052, "Namespace \"pay\"".into()),
+            (RuleId::EW053, "Namespace \"pay\"".into()),
+        ]
+    );
+    let f = only(&fleet, RuleId::EW053);
+    assert!(
+        f.message.contains("api is exposed in east and not in west"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
 fn the_same_mode_everywhere_is_no_ew053() {
     for annotations in [json!({G: "true"}), json!({})] {
         let s = Setup::new(vec![
