@@ -229,6 +229,15 @@ pub fn run_fleet(args: FleetArgs) -> ExitCode {
         }
         return ExitCode::from(2);
     };
+    for c in &new {
+        if c.namespaces + c.services == 0 {
+            eprintln!(
+                "eastwest-guard {CMD}: note: --cluster {} holds no Namespace or Service: \
+                 nothing of it can fail over",
+                c.name
+            );
+        }
+    }
     for c in &old {
         if c.namespaces + c.services == 0 {
             eprintln!(

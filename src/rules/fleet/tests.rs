@@ -761,3 +761,73 @@ proptest! {
         }
     }
 }
+
+/// A fleet whose Namespaces are the same in every cluster, whose Services each run in some of
+/// the clusters (a bit per cluster) and are exposed everywhere they run or nowhere.
+fn varied_fleet(
+    namespaces: &[(bool, u8, Vec<(bool, u8)>)],
+    clusters: usize,
+) -> Vec<Vec<(ResourceKind, ObjectView)>> {
+    (0..clusters)
+        .map(|c| {
+            let mut out = Vec::new();
+            for (i, (level, gateway, services)) in namespaces.iter().enumerate() {
+                let name = format!("ns{i}");
+                let mut annotations = serde_json::Map::new();
+                if *level {
+                    annotations.insert(G.into(), json!("true"));
+                }
+                if *gateway == 1 {
+                    annotations.insert(
+                        "traffic.tetrate.io/eastwest-gateway-namespace".into(),
+                        json!("gateways"),
+                    );
+                }
+                out.push(ns_ws(&name, Value::Object(annotations)));
+                for (j, (exposed, runs)) in services.iter().enumerate() {
+                    // At least one cluster: the lowest bit stands in for an empty mask.
+                    let mask = if *runs == 0 { 1 } else { *runs };
+                    if mask & (1 << c) == 0 {
+                        continue;
+                    }
+                    let label = if *exposed {
+                        json!({G: "true"})
+                    } else {
+                        json!({G: "false"})
+                    };
+                    out.push(svc(&name, &format!("s{j}"), label));
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+proptest! {
+    /// Namespaces identical everywhere, and each Service exposed in every cluster where it runs
+    /// (or in none), whichever clusters it runs in: no finding, and its failover targets from
+    /// each cluster are the other clusters where it runs.
+    #[test]
+    fn exposed_wherever_it_runs_gets_no_finding(
+        namespaces in prop::collection::vec(
+            (any::<bool>(), 0u8..2, prop::collection::vec((any::<bool>(), any::<u8>()), 1..6)),
+            1..4,
+        ),
+        clusters in 2usize..6,
+    ) {
+        let objects = varied_fleet(&namespaces, clusters);
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let s = Setup::new(
+            names[..clusters].iter().copied().zip(objects).collect(),
+        );
+        let fleet = s.judge();
+        prop_assert!(fleet.findings.is_empty(), "{:#?}", rules_of(&fleet));
+        for row in fleet.matrix() {
+            for p in &row.runs {
+                if p.exposure.is_exposed() {
+                    prop_assert_eq!(row.targets(p).clusters().len(), row.runs.len() - 1);
+                }
+            }
+        }
+    }
+}
