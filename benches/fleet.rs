@@ -227,12 +227,15 @@ fn main() {
             findings.len(),
             peak_rss_mib().unwrap_or(0.0)
         );
-        c.bench_function(&format!("fleet/models_and_judge/{services}_services"), |b| {
-            b.iter(|| {
-                let models = models(black_box(&objects), &config);
-                judge(&models, &config)
-            })
-        });
+        c.bench_function(
+            &format!("fleet/models_and_judge/{services}_services"),
+            |b| {
+                b.iter(|| {
+                    let models = models(black_box(&objects), &config);
+                    judge(&models, &config)
+                })
+            },
+        );
         c.bench_function(&format!("fleet/judge/{services}_services"), |b| {
             b.iter(|| judge(black_box(&built), &config))
         });

@@ -689,7 +689,11 @@ fn namespace_strategy() -> impl Strategy<Value = (bool, u8, Vec<(u8, u8)>)> {
     )
 }
 
-fn objects_of(namespaces: &[(bool, u8, Vec<(u8, u8)>)]) -> Vec<(ResourceKind, ObjectView)> {
+/// A generated Namespace: namespace-level or not, a gateway variant, and its Services.
+type GenNamespace<S> = (bool, u8, Vec<S>);
+type Objects = Vec<(ResourceKind, ObjectView)>;
+
+fn objects_of(namespaces: &[GenNamespace<(u8, u8)>]) -> Objects {
     let mut out = Vec::new();
     for (i, (level, gateway, services)) in namespaces.iter().enumerate() {
         let name = format!("ns{i}");
@@ -764,10 +768,7 @@ proptest! {
 
 /// A fleet whose Namespaces are the same in every cluster, whose Services each run in some of
 /// the clusters (a bit per cluster) and are exposed everywhere they run or nowhere.
-fn varied_fleet(
-    namespaces: &[(bool, u8, Vec<(bool, u8)>)],
-    clusters: usize,
-) -> Vec<Vec<(ResourceKind, ObjectView)>> {
+fn varied_fleet(namespaces: &[GenNamespace<(bool, u8)>], clusters: usize) -> Vec<Objects> {
     (0..clusters)
         .map(|c| {
             let mut out = Vec::new();
