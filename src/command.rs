@@ -45,6 +45,8 @@ pub enum Command {
     /// Print the ValidatingAdmissionPolicy backstop: the rules CEL can express, enforced by
     /// kube-apiserver itself.
     Policy(cli::PolicyArgs),
+    /// Judge failover across clusters: where each Service runs, is exposed and fails over to.
+    Fleet(cli::FleetArgs),
     /// Make a CA and a serving certificate for the in-cluster webhook Service.
     Certs(certs::CertsArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cli::run_diff(args),
         Command::Audit(args) => cli::run_audit(args),
         Command::Policy(args) => cli::run_policy(args),
+        Command::Fleet(args) => cli::run_fleet(args),
         Command::Certs(args) => certs::run(args),
         Command::Completions(args) => command::run_completions(args),
         Command::Man(args) => command::run_man(args),

@@ -10,6 +10,7 @@
 //!   gateway, exposed Services), located in files and put in words; [`explain`] prints it,
 //!   [`diff`] compares two inputs.
 //! - [`audit`]: the same rules over the live cluster, read-only (`audit`).
+//! - [`fleet`]: failover readiness across clusters (manifest sets and live clusters, `fleet`).
 //! - [`policy`]: the rules CEL can express, as a ValidatingAdmissionPolicy for kube-apiserver
 //!   (`policy`).
 //! - [`common`]: the plumbing the three commands share (flag checks, usage errors, writing the
@@ -22,6 +23,7 @@ pub mod common;
 pub mod diff;
 pub mod explain;
 pub mod exposure;
+pub mod fleet;
 pub mod manifests;
 pub mod output;
 pub mod policy;
@@ -30,6 +32,7 @@ pub mod yaml;
 pub use audit::{AuditArgs, run_audit};
 pub use diff::{DiffArgs, run_diff};
 pub use explain::{ExplainArgs, run_explain};
+pub use fleet::{FleetArgs, run_fleet};
 pub use policy::{PolicyArgs, run_policy};
 
 use std::path::PathBuf;

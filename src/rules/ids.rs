@@ -51,6 +51,8 @@ pub enum Writes {
     CreateAndUpdate,
     /// UPDATE only: the rule is about what the write changes.
     Update,
+    /// No single write: the rule judges a fleet of clusters at once (`eastwest-guard fleet`).
+    AcrossClusters,
 }
 
 impl fmt::Display for Writes {
@@ -58,6 +60,7 @@ impl fmt::Display for Writes {
         f.write_str(match self {
             Writes::CreateAndUpdate => "CREATE, UPDATE",
             Writes::Update => "UPDATE",
+            Writes::AcrossClusters => "across clusters (fleet)",
         })
     }
 }
@@ -94,6 +97,11 @@ macro_rules! rule_ids {
             /// The writes the rule judges.
             pub const fn writes(self) -> Writes {
                 match self { $(RuleId::$id => Writes::$writes,)* }
+            }
+
+            /// Whether the rule judges a fleet of clusters (`fleet`) rather than writes.
+            pub const fn across_clusters(self) -> bool {
+                matches!(self.writes(), Writes::AcrossClusters)
             }
 
             /// One line saying what the rule guards against.
@@ -275,6 +283,41 @@ rule_ids! {
         "ExternalName Service labelled for exposure has no endpoints",
         "A Service of `type: ExternalName` labelled `traffic.tetrate.io/global: \"true\"`: it \
          has no endpoints, so there is nothing to expose cross-cluster.";
+    EW050 => Deny, Service, AcrossClusters,
+        "Service exposed in one cluster, but its Namespace has no workspace in another",
+        "A Service runs in two or more clusters, is exposed in at least one, and in another \
+         cluster where it runs its Namespace has none of the trigger labels: the agent creates \
+         no workspace there, so that cluster's clients never fail over to the other instances \
+         (the failover setup asks for the Namespace, with its workspace, in every cluster). \
+         A Namespace that is not in a cluster's manifests is unknown there and not judged. The \
+         fix adds a trigger label to the Namespace in each cluster named. Reported by \
+         `eastwest-guard fleet` only.";
+    EW051 => Warn, Service, AcrossClusters,
+        "Service exposed in some clusters where it runs, not all: one-way failover",
+        "A Service runs in two or more clusters and is exposed in some but not all of them: the \
+         clusters where it is not exposed are nobody's failover target, so when the exposed \
+         instance fails, nothing fails over to them (and where it is exposed in one cluster \
+         only, clients there have nowhere to go). The message names both sets, and for each \
+         cluster where it is not exposed, why and the key to change. A Service in one cluster \
+         only is no failover case. Reported by `eastwest-guard fleet` only.";
+    EW052 => Warn, Namespace, AcrossClusters,
+        "Namespace's gateway settings differ between clusters",
+        "A Namespace has east-west on (namespace-level, or a labelled Service) in two or more \
+         clusters with different gateway settings: name, workload selector (the \
+         same pairs in another order are the same), gateway namespace or deploy, as written or \
+         derived. The failover setup deploys the gateways of the other clusters \"exactly as \
+         before\"; otherwise cross-cluster traffic lands on differently named gateways. The \
+         fix sets, in the clusters that differ, the settings most clusters have. Reported by \
+         `eastwest-guard fleet` only.";
+    EW053 => Warn, Namespace, AcrossClusters,
+        "Namespace's exposure mode differs between clusters",
+        "A Namespace is namespace-level (`traffic.tetrate.io/global: \"true\"`) in one cluster \
+         and service-level in another (no such annotation; with nothing labelled, nothing is \
+         exposed there), and one of its Services runs in both: different Services are exposed in \
+         each. The message lists the Services \
+         the mode or their label selects in one cluster and not in another, where they run. The fix annotates the Namespace where it is service-level (allowed), or \
+         labels the Services there; the other way needs the Namespace recreated (EW020). \
+         Reported by `eastwest-guard fleet` only.";
 }
 
 impl fmt::Display for RuleId {
@@ -322,7 +365,7 @@ mod tests {
         for id in RuleId::ALL {
             assert!(message.contains(id.as_str()), "{message} lacks {id}");
         }
-        assert!(message.ends_with("EW040 (see docs/rules.md)"), "{message}");
+        assert!(message.ends_with("EW053 (see docs/rules.md)"), "{message}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   it) and [`catalog`] (EW010's data)
 //! - EW011 and EW012 (Service side), EW013, EW031, EW040: [`service`]
 //! - EW020, EW021, EW022: [`transition`]
+//! - EW050..EW053, across clusters over each cluster's [`model`]: [`fleet`]
 //! - EW011's finding itself, shared by both sides: `unknown.rs` (typo suggestions: [`keys`]);
 //!   the text of fixes both sides write: `fixes.rs`
 //!
@@ -21,6 +22,7 @@ pub mod cluster;
 pub mod config;
 pub mod decision;
 pub mod fixes;
+pub mod fleet;
 pub mod gateway;
 pub mod ids;
 pub mod keys;

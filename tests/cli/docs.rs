@@ -260,7 +260,7 @@ fn reported_in(id: RuleId, sources: &[(String, String)]) -> Vec<String> {
     let function = format!("fn {}", id.as_str().to_lowercase());
     sources
         .iter()
-        .filter(|(path, _)| !path.ends_with("/ids.rs"))
+        .filter(|(path, _)| !path.ends_with("/ids.rs") && !path.ends_with("/tests.rs"))
         .filter(|(_, code)| {
             code.match_indices(&variant).any(|(at, m)| {
                 !code[at + m.len()..]

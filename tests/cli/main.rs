@@ -10,6 +10,7 @@
 //! | the manifest reader over generated and hostile text | [`reader`] |
 //! | no false denial on real-world manifests, as written and exposed | [`real_world`] |
 //! | the exposure model, explain and diff over generated manifests | [`explain_props`] |
+//! | `fleet`: the failover matrix and EW050-EW053 over manifest sets, golden outputs, --old, bad input | [`fleet`] |
 //! | `certs`: the certificates, the files it writes, what it says next | [`certs`] |
 //! | the reference docs generated from the code, and the docs' links | [`docs`] |
 //! | `policy`: the committed backstop component is its output; the settings place each rule | [`policy`] |
@@ -35,6 +36,7 @@ mod diff_agrees_with_check;
 mod docs;
 mod explain;
 mod explain_props;
+mod fleet;
 mod policy;
 mod reader;
 mod real_world;
