@@ -7,8 +7,6 @@
 //! under it before it was read). Requests deliberately left half-sent across the signal must
 //! complete.
 
-mod common;
-
 use std::collections::HashSet;
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
@@ -16,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -3,14 +3,12 @@
 //! as non-root on a read-only filesystem, and logs that never carry object contents or key
 //! material.
 
-mod common;
-
 use std::io::{BufRead as _, Read as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::json;
 

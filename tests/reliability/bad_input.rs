@@ -3,11 +3,9 @@
 //! still answers a good review on the same connection (where the protocol allows it) and on
 //! a new one.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;

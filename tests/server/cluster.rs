@@ -2,12 +2,10 @@
 //! (bounded), lookups are skipped (and said to be) while the cache is not synced, and EW020
 //! names the Services from the cache once it is.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Ca, Client, Protocol, metric, probe, review};
+use crate::common::{self, Ca, Client, Protocol, metric, probe, review};
 use eastwest_guard::cluster::{Change, ClusterCache};
 use eastwest_guard::server::{self, RunningServer, ServeArgs};
 use hyper::StatusCode;

@@ -2,12 +2,10 @@
 //! certificates made here, a rustls client verifying the server against the test CA, over
 //! HTTP/1.1 and HTTP/2.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine as _;
-use common::*;
 use hyper::{StatusCode, Version};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

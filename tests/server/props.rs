@@ -4,8 +4,7 @@
 //! arbitrary bytes, real reviews damaged byte by byte, and well-formed reviews with random
 //! labels and annotations.
 
-#[path = "common/invariants.rs"]
-mod invariants;
+use crate::invariants;
 
 use std::collections::BTreeMap;
 use std::path::Path;

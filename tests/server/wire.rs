@@ -4,8 +4,7 @@
 //! also the `wire_parsers` fuzz target in fuzz/), and one test per stated difference, so each
 //! exception is seen to hold on a plain example.
 
-#[path = "common/wire_diff.rs"]
-mod wire_diff;
+use crate::wire_diff;
 
 use eastwest_guard::server::admission::parse_request;
 use kube::core::DynamicObject;

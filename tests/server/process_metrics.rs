@@ -2,15 +2,13 @@
 //! itself: started on 127.0.0.1 port 0 with a self-signed certificate, scraped on its probe
 //! port, its values checked against what the kernel says about that process.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{metric, probe};
+use crate::common::{metric, probe};
 use hyper::StatusCode;
 
 /// Stops the server even when an assertion fails first.

@@ -1,0 +1,19 @@
+//! What was tried against `serve`, one test binary, one module per class (RELIABILITY.md has
+//! the table: what, how, result). Every test talks to the real server over real TLS on
+//! 127.0.0.1 (port 0, certificates made in the test, `common`: tests/common); every loop is
+//! bounded in count and time and stops by itself.
+//!
+//! | what | module |
+//! |---|---|
+//! | bad bodies, framing, plaintext, old TLS versions, mTLS refusals | [`bad_input`] |
+//! | slow and greedy clients: slowloris, idle handshakes, trickling bodies, rapid reset, probe floods | [`slow`] |
+//! | certificate rotations under load | [`faults`] |
+//! | crypto provider, TLS suites, the probe port, the image, secrets in logs | [`security`] |
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_input;
+mod faults;
+mod security;
+mod slow;
