@@ -14,6 +14,7 @@
 pub mod admission;
 mod args;
 pub mod duration;
+pub mod escape;
 pub mod http;
 pub mod listener;
 pub mod log;

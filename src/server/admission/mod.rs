@@ -25,7 +25,7 @@ use kube::core::admission::Operation;
 pub use request::{ParsedRequest, parse_request};
 
 use request::{WireRequest, read_request};
-use response::{WireResponse, encode_response, mutating_response, one_line, validating_response};
+use response::{WireResponse, encode_response, mutating_response, shown, validating_response};
 
 use crate::rules::{
     self, ClusterView, Config, Decision, Level, Origin, ResourceKind, Review, RuleId, keys,
@@ -118,6 +118,10 @@ pub fn operation_label(op: &Operation) -> &'static str {
     }
 }
 
+/// A 4xx answer's reason, in characters: a parser's error can quote a whole value of the
+/// body (serde's `invalid type: string "..."`).
+const MAX_REASON_CHARS: usize = 1024;
+
 /// The answer to one HTTP request body.
 #[derive(Debug)]
 pub struct Answer {
@@ -137,7 +141,7 @@ pub struct Answer {
 impl Answer {
     /// A 4xx answer with a one-line reason as its body.
     pub fn bad_request(http_status: u16, reason: String) -> Self {
-        let reason = one_line(&reason, usize::MAX);
+        let reason = shown(&reason, MAX_REASON_CHARS);
         let mut body = Vec::with_capacity(reason.len() + 1);
         body.extend_from_slice(reason.as_bytes());
         body.push(b'\n');
