@@ -43,6 +43,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::Service as _;
 
 use super::http;
+use super::log::RateLimit;
 use super::metrics::{Metrics, ReasonLabels};
 use super::shutdown::ShutdownSignal;
 
@@ -52,6 +53,9 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
+    /// An answer not taken by the client within this (`--request-timeout`) closes the
+    /// connection.
+    pub write_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -76,56 +80,24 @@ struct Shared {
     http1: auto::Builder<TokioExecutor>,
     http2: auto::Builder<TokioExecutor>,
     auto: auto::Builder<TokioExecutor>,
-    handshake_failures: FailureLog,
+    handshake_failures: RateLimit,
 }
 
-/// TLS handshake failures, logged at warn at most once per `EVERY`, with how many there were
+/// TLS handshake failures are logged at warn at most once per 10 s, with how many there were
 /// since the last line: a caBundle that does not match the serving certificate fails every
 /// call from kube-apiserver, and the log at its default level must say so, but a port scanner
 /// must not fill it. Every failure is also logged at debug and counted in the metrics.
-struct FailureLog {
-    opened: Instant,
-    /// Milliseconds since `opened` of the last warn line, plus one (zero: none yet).
-    last: AtomicU64,
-    since: AtomicU64,
-}
-
-impl FailureLog {
-    const EVERY: Duration = Duration::from_secs(10);
-
-    fn new() -> Self {
-        FailureLog {
-            opened: Instant::now(),
-            last: AtomicU64::new(0),
-            since: AtomicU64::new(0),
-        }
-    }
-
-    fn failed(&self, peer: SocketAddr, error: &dyn std::fmt::Display) {
-        tracing::debug!(%peer, %error, "TLS handshake failed");
-        let now = u64::try_from(self.opened.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let last = self.last.load(Ordering::Relaxed);
-        let due = last == 0 || now.saturating_sub(last) >= Self::EVERY.as_millis() as u64;
-        if due
-            && self
-                .last
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            let others = self.since.swap(0, Ordering::Relaxed);
-            tracing::warn!(
-                %peer,
-                %error,
-                others_since_last_line = others,
-                "TLS handshake failed (a client that does not trust the serving certificate, \
-                 e.g. a caBundle that does not match it, or with --client-ca a client \
-                 certificate that was refused; at most one line per 10 s)"
-            );
-        } else {
-            self.since.fetch_add(1, Ordering::Relaxed);
-        }
+fn handshake_failed(log: &RateLimit, peer: SocketAddr, error: &dyn std::fmt::Display) {
+    tracing::debug!(%peer, %error, "TLS handshake failed");
+    if let Some(others) = log.allow() {
+        tracing::warn!(
+            %peer,
+            %error,
+            others_since_last_line = others,
+            "TLS handshake failed (a client that does not trust the serving certificate, \
+             e.g. a caBundle that does not match it, or with --client-ca a client \
+             certificate that was refused; at most one line per 10 s)"
+        );
     }
 }
 
@@ -176,7 +148,7 @@ pub async fn serve(
         http1,
         http2,
         auto,
-        handshake_failures: FailureLog::new(),
+        handshake_failures: RateLimit::new(1, Duration::from_secs(10)),
     });
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -256,7 +228,7 @@ async fn serve_connection(
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             shared.metrics.tls_handshake_failures.inc();
-            shared.handshake_failures.failed(peer, &e);
+            handshake_failed(&shared.handshake_failures, peer, &e);
             return;
         }
         Err(_) => {
@@ -289,10 +261,17 @@ async fn serve_connection(
                 .extensions_mut()
                 .insert(http::InFlightToken(in_flight.clone()));
             let mut service = http::guarded(router.clone(), request.uri().path(), &metrics);
+            let activity = activity.clone();
             async move {
                 let response = service.call(request).await;
                 drop(in_flight);
-                response
+                // Counted until the client has taken the answer (see `Activity::answer`).
+                response.map(|response| {
+                    response.map(|body| Answered {
+                        body,
+                        _answer: activity.answer(),
+                    })
+                })
             }
         })
     };
@@ -310,7 +289,12 @@ async fn serve_connection(
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         }
-        reason = activity.watchdog(header_read_timeout, first_request_timeout, limits.idle_timeout) => {
+        reason = activity.watchdog(
+            header_read_timeout,
+            first_request_timeout,
+            limits.idle_timeout,
+            limits.write_timeout,
+        ) => {
             shared
                 .metrics
                 .connections_closed_by_server
@@ -339,15 +323,22 @@ impl Drop for OpenConnection {
 }
 
 /// What the watchdog needs to tell idle from slow: whether any request has started, requests
-/// in flight, when the connection last became idle, and when bytes of a new request first
-/// arrived. Milliseconds since the connection opened; `head_started` is stored plus one so
-/// that zero means "none".
+/// in flight, when the connection last became idle, when bytes of a new request first
+/// arrived, answers the client has not taken yet and writes the socket has not taken yet.
+/// Milliseconds since the connection opened; `head_started` and `write_blocked` are stored
+/// plus one so that zero means "none".
 struct Activity {
     opened: Instant,
     served: AtomicBool,
     in_flight: AtomicUsize,
     idle_since: AtomicU64,
     head_started: AtomicU64,
+    /// Answers made but not yet taken by the connection (an HTTP/2 stream whose window the
+    /// client keeps shut), and since when none of them was taken.
+    answers_out: AtomicUsize,
+    answer_progress: AtomicU64,
+    /// Since when a write or flush has waited for the socket (a client that does not read).
+    write_blocked: AtomicU64,
 }
 
 impl Activity {
@@ -358,6 +349,45 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             head_started: AtomicU64::new(0),
+            answers_out: AtomicUsize::new(0),
+            answer_progress: AtomicU64::new(0),
+            write_blocked: AtomicU64::new(0),
+        }
+    }
+
+    /// An answer handed to the connection; it counts until the connection drops its body
+    /// (sent whole, or the stream ended).
+    fn answer(self: &Arc<Self>) -> AnswerOut {
+        if self.answers_out.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.answer_progress.store(self.now_ms(), Ordering::Relaxed);
+        }
+        AnswerOut(self.clone())
+    }
+
+    /// A write or flush could not complete: the socket's buffer is full.
+    fn write_pending(&self) {
+        if self.write_blocked.load(Ordering::Relaxed) == 0 {
+            self.write_blocked
+                .store(self.now_ms().saturating_add(1), Ordering::Relaxed);
+        }
+    }
+
+    /// Everything written has reached the socket.
+    fn flushed(&self) {
+        if self.write_blocked.load(Ordering::Relaxed) != 0 {
+            self.write_blocked.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// When an answer, or a write, has waited since, if one is waiting.
+    fn waiting_since(&self) -> Option<u64> {
+        let blocked = self.write_blocked.load(Ordering::Relaxed);
+        let blocked = (blocked != 0).then(|| blocked - 1);
+        let answer = (self.answers_out.load(Ordering::Acquire) != 0)
+            .then(|| self.answer_progress.load(Ordering::Relaxed));
+        match (blocked, answer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -393,17 +423,33 @@ impl Activity {
         header_read_timeout: Option<Duration>,
         first_request_timeout: Duration,
         idle_timeout: Duration,
+        write_timeout: Duration,
     ) -> &'static str {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
         let idle_ms = ms(idle_timeout);
         let header_ms = header_read_timeout.map(ms);
         let first_ms = ms(first_request_timeout);
+        let write_ms = ms(write_timeout);
         // Wake at least this often, so a request that starts during a long idle wait is held
-        // to the header timeout (within one period).
-        let period = header_ms.unwrap_or(idle_ms).min(idle_ms);
+        // to the header timeout, and an answer made then to the write timeout (within one
+        // period).
+        let period = header_ms
+            .unwrap_or(idle_ms)
+            .min(idle_ms)
+            .min(write_ms.div_ceil(2));
         loop {
             let now = self.now_ms();
             let mut wake = now.saturating_add(period);
+            // An answer the client does not take (it does not read, or keeps its HTTP/2
+            // window shut) is not kept for the idle timeout: the connection is closed once
+            // nothing has been taken for the write timeout.
+            if let Some(since) = self.waiting_since() {
+                let deadline = since.saturating_add(write_ms);
+                if now >= deadline {
+                    return "write_timeout";
+                }
+                wake = wake.min(deadline);
+            }
             if self.in_flight.load(Ordering::Acquire) == 0 && !self.served.load(Ordering::Relaxed) {
                 // Never more than the idle timeout: a silent connection is an idle one too.
                 let (deadline, reason) = if first_ms <= idle_ms {
@@ -464,6 +510,45 @@ impl Drop for InFlight {
     }
 }
 
+/// An answer not yet taken by its connection (see [`Activity::answer`]).
+struct AnswerOut(Arc<Activity>);
+
+impl Drop for AnswerOut {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        activity
+            .answer_progress
+            .store(activity.now_ms(), Ordering::Relaxed);
+        activity.answers_out.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body, counted as an answer out until the connection drops it.
+struct Answered<B> {
+    body: B,
+    _answer: AnswerOut,
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for Answered<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// The TLS stream, noting when bytes arrive.
 struct Tracked<S> {
     inner: S,
@@ -485,17 +570,29 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
     }
 }
 
+/// Writes are tracked too: one that waits for the socket (a client that stopped reading)
+/// counts toward the write timeout until a flush completes.
 impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if polled.is_pending() {
+            self.activity.write_pending();
+        }
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        match polled {
+            Poll::Pending => self.activity.write_pending(),
+            Poll::Ready(Ok(())) => self.activity.flushed(),
+            Poll::Ready(Err(_)) => {}
+        }
+        polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -507,7 +604,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if polled.is_pending() {
+            self.activity.write_pending();
+        }
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -524,26 +625,6 @@ mod tests {
 
     const LONG: Duration = Duration::from_secs(60);
 
-    #[test]
-    fn handshake_failures_are_logged_once_per_period_with_a_count() {
-        let log = FailureLog::new();
-        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        for _ in 0..5 {
-            log.failed(peer, &"bad certificate");
-        }
-        // One line for the first; the other four wait for the next line's count.
-        assert_ne!(log.last.load(Ordering::Relaxed), 0);
-        assert_eq!(log.since.load(Ordering::Relaxed), 4);
-        // A period later, the next failure is logged and takes the count.
-        let opened_long_ago = FailureLog {
-            opened: Instant::now() - FailureLog::EVERY - Duration::from_secs(1),
-            last: AtomicU64::new(1),
-            since: AtomicU64::new(4),
-        };
-        opened_long_ago.failed(peer, &"bad certificate");
-        assert_eq!(opened_long_ago.since.load(Ordering::Relaxed), 0);
-    }
-
     #[tokio::test]
     async fn idle_connections_close_after_the_idle_timeout() {
         let activity = Arc::new(Activity::new());
@@ -553,6 +634,7 @@ mod tests {
                 Some(Duration::from_millis(50)),
                 Duration::from_millis(50),
                 Duration::from_millis(200),
+                LONG,
             )
             .await;
         assert_eq!(reason, "idle_timeout");
@@ -565,7 +647,7 @@ mod tests {
         drop(activity.request_started());
         activity.on_read();
         let reason = activity
-            .watchdog(Some(Duration::from_millis(50)), LONG, LONG)
+            .watchdog(Some(Duration::from_millis(50)), LONG, LONG, LONG)
             .await;
         assert_eq!(reason, "header_read_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(50));
@@ -576,7 +658,7 @@ mod tests {
         // No header timeout (HTTP/2) and a long idle timeout: the first-request limit fires.
         let activity = Arc::new(Activity::new());
         let reason = activity
-            .watchdog(None, Duration::from_millis(80), LONG)
+            .watchdog(None, Duration::from_millis(80), LONG, LONG)
             .await;
         assert_eq!(reason, "first_request_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(80));
@@ -584,20 +666,70 @@ mod tests {
         // A shorter idle timeout closes a silent connection first.
         let activity = Arc::new(Activity::new());
         let reason = activity
-            .watchdog(None, LONG, Duration::from_millis(80))
+            .watchdog(None, LONG, Duration::from_millis(80), LONG)
             .await;
         assert_eq!(reason, "idle_timeout");
 
         // Once a request has started, the limit no longer applies: idle time counts instead.
         let activity = Arc::new(Activity::new());
         drop(activity.request_started());
-        let watchdog = activity.watchdog(None, Duration::from_millis(20), Duration::from_secs(2));
+        let watchdog = activity.watchdog(
+            None,
+            Duration::from_millis(20),
+            Duration::from_secs(2),
+            LONG,
+        );
         tokio::pin!(watchdog);
         assert!(
             tokio::time::timeout(Duration::from_millis(300), &mut watchdog)
                 .await
                 .is_err(),
             "closed a connection that had served a request before its idle timeout"
+        );
+        assert_eq!(watchdog.await, "idle_timeout");
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_taken_or_a_blocked_write_closes_at_the_write_timeout() {
+        // An answer the connection has not taken: closed at the write timeout, although the
+        // idle and header timeouts are far.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        let answer = activity.answer();
+        let reason = activity
+            .watchdog(Some(LONG), LONG, LONG, Duration::from_millis(80))
+            .await;
+        assert_eq!(reason, "write_timeout");
+        assert!(activity.opened.elapsed() >= Duration::from_millis(80));
+        drop(answer);
+
+        // A write waiting for the socket: the same, until a flush completes.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        activity.write_pending();
+        let reason = activity
+            .watchdog(Some(LONG), LONG, LONG, Duration::from_millis(80))
+            .await;
+        assert_eq!(reason, "write_timeout");
+
+        // Answers taken and writes flushed keep the connection to its idle timeout.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        drop(activity.answer());
+        activity.write_pending();
+        activity.flushed();
+        let watchdog = activity.watchdog(
+            None,
+            LONG,
+            Duration::from_millis(400),
+            Duration::from_millis(40),
+        );
+        tokio::pin!(watchdog);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), &mut watchdog)
+                .await
+                .is_err(),
+            "closed a connection whose answers were taken"
         );
         assert_eq!(watchdog.await, "idle_timeout");
     }
@@ -610,6 +742,7 @@ mod tests {
             Some(Duration::from_millis(20)),
             Duration::from_millis(20),
             Duration::from_millis(40),
+            LONG,
         );
         tokio::pin!(watchdog);
         assert!(

@@ -215,7 +215,7 @@ fn bad_bodies() -> Vec<(&'static str, Vec<u8>, Expect)> {
                 "/request/object/metadata/name",
                 json!("n".repeat(1 << 20)),
             ),
-            Expect::Answered,
+            Expect::Refused(400, "longer than Kubernetes allows"),
         ),
         (
             "10,000 annotations",

@@ -9,11 +9,13 @@
 //! | slow and greedy clients: slowloris, idle handshakes, trickling bodies, rapid reset, probe floods | [`slow`] |
 //! | certificate rotations under load | [`faults`] |
 //! | crypto provider, TLS suites, the probe port, the image, secrets in logs | [`security`] |
+//! | answers bounded whatever the client sends; answers not taken by the deadline | [`answers`] |
 //! | log lines escaped and bounded; refused requests logged | [`logs`] |
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod answers;
 mod bad_input;
 mod faults;
 mod logs;
