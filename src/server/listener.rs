@@ -108,6 +108,28 @@ enum Protocol {
     Sniffed,
 }
 
+/// What one connection may buffer, so that `--max-connections` of them have a stated bound
+/// (docs/operations.md, "Memory"). kube-apiserver sends requests of a few KiB with headers of
+/// a few hundred bytes, one at a time on an HTTP/1.1 connection, and opens another connection
+/// rather than wait for a stream of HTTP/2 (Go's transport does); the defaults of hyper and
+/// h2 are sized for clients that multiplex hundreds of large streams.
+pub mod buffers {
+    /// HTTP/1.1: the read buffer (so the longest request head) and the write buffer.
+    pub const HTTP1_BUFFER: usize = 32 * 1024;
+    /// HTTP/2: streams open at once per connection (hyper's default is 200, h2's unlimited).
+    pub const HTTP2_STREAMS: u32 = 8;
+    /// HTTP/2: the longest header list of a request.
+    pub const HTTP2_HEADER_LIST: u32 = 32 * 1024;
+    /// HTTP/2: body bytes a client may send ahead of the server's reading, per stream and per
+    /// connection (the flow-control windows; hyper's default is 1 MiB each).
+    pub const HTTP2_STREAM_WINDOW: u32 = 64 * 1024;
+    pub const HTTP2_CONNECTION_WINDOW: u32 = 128 * 1024;
+    /// HTTP/2: answer bytes queued per stream beyond what the client's window lets out.
+    pub const HTTP2_SEND_BUFFER: usize = 64 * 1024;
+    /// TLS: encrypted bytes waiting for the socket.
+    pub const TLS_SEND_BUFFER: usize = 16 * 1024;
+}
+
 fn builders() -> [auto::Builder<TokioExecutor>; 3] {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -116,13 +138,17 @@ fn builders() -> [auto::Builder<TokioExecutor>; 3] {
         // Off: see `--header-read-timeout` above; hyper's runs during keep-alive idle too.
         .header_read_timeout(None::<Duration>)
         .keep_alive(true)
+        .max_buf_size(buffers::HTTP1_BUFFER)
         // One TLS record per response instead of one per header block and body chunk.
         .writev(false);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(256)
-        .max_header_list_size(64 * 1024);
+        .max_concurrent_streams(buffers::HTTP2_STREAMS)
+        .max_header_list_size(buffers::HTTP2_HEADER_LIST)
+        .initial_stream_window_size(buffers::HTTP2_STREAM_WINDOW)
+        .initial_connection_window_size(buffers::HTTP2_CONNECTION_WINDOW)
+        .max_send_buf_size(buffers::HTTP2_SEND_BUFFER);
     [
         builder.clone().http1_only(),
         builder.clone().http2_only(),
@@ -238,6 +264,10 @@ async fn serve_connection(
             return;
         }
     };
+    let mut tls = tls;
+    tls.get_mut()
+        .1
+        .set_buffer_limit(Some(buffers::TLS_SEND_BUFFER));
     let protocol = match tls.get_ref().1.alpn_protocol() {
         Some(b"h2") => Protocol::Http2,
         Some(b"http/1.1") => Protocol::Http1,
@@ -253,13 +283,15 @@ async fn serve_connection(
         let router = shared.router.clone();
         let metrics = shared.metrics.clone();
         let activity = activity.clone();
+        let share = Arc::new(http::ConnectionShare::new());
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             // Shared with the handler, which keeps a clone while it reads the rest of a
             // refused body (the watchdog must not take those bytes for a new request's head).
             let in_flight: Arc<dyn Send + Sync> = Arc::new(activity.request_started());
-            request
-                .extensions_mut()
-                .insert(http::InFlightToken(in_flight.clone()));
+            request.extensions_mut().insert(http::InFlightToken {
+                in_flight: in_flight.clone(),
+                share: share.clone(),
+            });
             let mut service = http::guarded(router.clone(), request.uri().path(), &metrics);
             let activity = activity.clone();
             async move {

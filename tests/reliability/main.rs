@@ -10,6 +10,7 @@
 //! | certificate rotations under load | [`faults`] |
 //! | crypto provider, TLS suites, the probe port, the image, secrets in logs | [`security`] |
 //! | answers bounded whatever the client sends; answers not taken by the deadline | [`answers`] |
+//! | HTTP/2 bodies that never finish, within the body budget | [`buffered`] |
 //! | log lines escaped and bounded; refused requests logged | [`logs`] |
 
 #[path = "../common/mod.rs"]
@@ -17,6 +18,7 @@ mod common;
 
 mod answers;
 mod bad_input;
+mod buffered;
 mod faults;
 mod logs;
 mod security;

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use body::{BodyBudget, BodyLimits, HeldBody, InFlightToken};
+pub use body::{BodyBudget, BodyLimits, ConnectionShare, HeldBody, InFlightToken};
 pub use panic::guarded;
 
 use axum::Router;
