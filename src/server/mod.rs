@@ -13,6 +13,7 @@
 
 pub mod admission;
 mod args;
+pub mod chain;
 pub mod duration;
 pub mod escape;
 pub mod http;
@@ -170,14 +171,15 @@ pub async fn start(
 
     let (cert, reload_from, self_signed_cert) = match (&args.tls_cert, &args.tls_key) {
         (Some(cert_path), Some(key_path)) => {
-            let (cert_pem, key_pem) = tls::read_pair(cert_path, key_path).await.map_err(env)?;
-            let cert = tls::load_pair(&cert_pem, &key_pem, &provider).map_err(|e| {
+            let named = |e: String| {
                 env(format!(
                     "--tls-cert {} / --tls-key {}: {e}",
                     cert_path.display(),
                     key_path.display()
                 ))
-            })?;
+            };
+            let (cert_pem, key_pem) = tls::read_pair(cert_path, key_path).await.map_err(named)?;
+            let cert = tls::load_pair(&cert_pem, &key_pem, &provider).map_err(named)?;
             let fingerprint = tls::Fingerprint::of(&cert_pem, &key_pem);
             (cert, Some((cert_path, key_path, fingerprint)), None)
         }

@@ -6,11 +6,11 @@
 //! | what | module |
 //! |---|---|
 //! | bad bodies, framing, plaintext, old TLS versions, mTLS refusals | [`bad_input`] |
-//! | slow and greedy clients: slowloris, idle handshakes, trickling bodies, rapid reset, probe floods | [`slow`] |
 //! | certificate rotations under load | [`faults`] |
 //! | crypto provider, TLS suites, the probe port, the image, secrets in logs | [`security`] |
 //! | answers bounded whatever the client sends; answers not taken by the deadline | [`answers`] |
 //! | HTTP/2 bodies that never finish, within the body budget | [`buffered`] |
+//! | certificate reloads no client could use | [`reload`] |
 //! | log lines escaped and bounded; refused requests logged | [`logs`] |
 
 #[path = "../common/mod.rs"]
@@ -21,5 +21,6 @@ mod bad_input;
 mod buffered;
 mod faults;
 mod logs;
+mod reload;
 mod security;
 mod slow;
