@@ -2,8 +2,12 @@
 //! the limits that keep one client from hurting the others, and the drain on shutdown.
 //!
 //! Limits:
-//! - `--max-connections`: past it, the accept loop waits (new connections queue in the kernel
-//!   backlog) instead of taking on work it cannot serve.
+//! - Connections not yet established (in the TLS handshake, or waiting for one of
+//!   `--max-connections`): at most [`MAX_HANDSHAKES`], each reading at most
+//!   [`MAX_HANDSHAKE_BYTES`]; past it the oldest gives way ([`Slots`]), so the accept loop
+//!   never waits behind stalled handshakes and a new connection is taken at once.
+//! - `--max-connections`: established connections at once; one past it waits after its
+//!   handshake, at most `--header-read-timeout`, instead of taking on work it cannot serve.
 //! - `--tls-handshake-timeout`: a client that opens a socket and stalls the handshake is cut.
 //! - `--header-read-timeout` (HTTP/1.1): once the first bytes of a request arrive, its headers
 //!   must be complete within this time. Unlike hyper's own header timeout, it does not run
@@ -38,7 +42,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::Service as _;
 
@@ -46,6 +50,7 @@ use super::http;
 use super::log::RateLimit;
 use super::metrics::{Metrics, ReasonLabels};
 use super::shutdown::ShutdownSignal;
+use super::slots::{self, Slot, Slots};
 
 /// The limits of the webhook port (see the module documentation).
 #[derive(Clone, Debug)]
@@ -117,9 +122,11 @@ pub mod buffers {
     /// HTTP/1.1: the read buffer (so the longest request head) and the write buffer.
     pub const HTTP1_BUFFER: usize = 32 * 1024;
     /// HTTP/2: streams open at once per connection (hyper's default is 200, h2's unlimited).
-    pub const HTTP2_STREAMS: u32 = 8;
-    /// HTTP/2: the longest header list of a request.
-    pub const HTTP2_HEADER_LIST: u32 = 32 * 1024;
+    /// kube-apiserver calls webhooks over HTTP/1.1, and a Go client opens another connection
+    /// rather than wait for a stream.
+    pub const HTTP2_STREAMS: u32 = 4;
+    /// HTTP/2: the longest header list of a request (kube-apiserver's are a few hundred bytes).
+    pub const HTTP2_HEADER_LIST: u32 = 16 * 1024;
     /// HTTP/2: body bytes a client may send ahead of the server's reading, per stream and per
     /// connection (the flow-control windows; hyper's default is 1 MiB each).
     pub const HTTP2_STREAM_WINDOW: u32 = 64 * 1024;
@@ -177,6 +184,7 @@ pub async fn serve(
         handshake_failures: RateLimit::new(1, Duration::from_secs(10)),
     });
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let handshakes = Slots::new(MAX_HANDSHAKES, HANDSHAKE_MIN_AGE);
     let graceful = GracefulShutdown::new();
     let stop = async {
         shutdown.started().await;
@@ -184,14 +192,6 @@ pub async fn serve(
     };
     tokio::pin!(stop);
     loop {
-        let permit = tokio::select! {
-            biased;
-            () = &mut stop => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_closed) => break,
-            },
-        };
         let (tcp, peer) = tokio::select! {
             biased;
             () = &mut stop => break,
@@ -206,11 +206,23 @@ pub async fn serve(
             },
         };
         let _ = tcp.set_nodelay(true);
+        // Past MAX_HANDSHAKES, the oldest connection not yet established gives way.
+        let slot = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            slot = handshakes.take(|| {
+                shared.metrics.tls_handshake_failures.inc();
+            }) => slot,
+        };
+        // Busy until its task has read the socket: what the client sent may be waiting there
+        // while the server is behind, and that is not the client stalling.
+        slot.activity().busy();
         tokio::spawn(serve_connection(
             shared.clone(),
-            tcp,
+            Limited::new(tcp, MAX_HANDSHAKE_BYTES, slot.activity()),
             peer,
-            permit,
+            slot,
+            permits.clone(),
             graceful.watcher(),
         ));
     }
@@ -242,15 +254,25 @@ pub async fn serve(
 
 async fn serve_connection(
     shared: Arc<Shared>,
-    tcp: TcpStream,
+    tcp: Limited<TcpStream>,
     peer: SocketAddr,
-    permit: OwnedSemaphorePermit,
+    mut slot: Slot,
+    permits: Arc<Semaphore>,
     watcher: Watcher,
 ) {
     let limits = &shared.limits;
-    let tls = match tokio::time::timeout(limits.tls_handshake_timeout, shared.acceptor.accept(tcp))
-        .await
-    {
+    let handshake = tokio::time::timeout(limits.tls_handshake_timeout, shared.acceptor.accept(tcp));
+    // Evicted first: a connection told to give way before its task ran costs no handshake.
+    let handshake = tokio::select! {
+        biased;
+        _ = &mut slot.evicted => {
+            // Counted when it was told to give way; one of many, so logged at debug only.
+            tracing::debug!(%peer, "TLS handshake given way to a newer connection");
+            return;
+        }
+        handshake = handshake => handshake,
+    };
+    let tls = match handshake {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             shared.metrics.tls_handshake_failures.inc();
@@ -264,7 +286,30 @@ async fn serve_connection(
             return;
         }
     };
+    // A connection slot (--max-connections), still giving way to newer connections while it
+    // waits; like the first request, it must come within --header-read-timeout.
+    let permit = match permits.clone().try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            // Waiting on the server, but holding what a stalled handshake would: it may give
+            // way like one.
+            slot.activity().waiting();
+            let wait = tokio::time::timeout(limits.header_read_timeout, permits.acquire_owned());
+            tokio::select! {
+                permit = wait => match permit {
+                    Ok(Ok(permit)) => permit,
+                    _ => {
+                        tracing::debug!(%peer, "no connection slot within --header-read-timeout");
+                        return;
+                    }
+                },
+                _ = &mut slot.evicted => return,
+            }
+        }
+    };
+    drop(slot);
     let mut tls = tls;
+    tls.get_mut().0.handshake_done();
     tls.get_mut()
         .1
         .set_buffer_limit(Some(buffers::TLS_SEND_BUFFER));
@@ -336,6 +381,117 @@ async fn serve_connection(
         }
     }
     drop(permit);
+}
+
+/// Connections accepted and not yet established (in the TLS handshake, or waiting for one of
+/// `--max-connections`) held at once; past it, the oldest gives way ([`Slots`]). Each holds
+/// at most [`MAX_HANDSHAKE_BYTES`] of what the client sent and rustls' state.
+pub const MAX_HANDSHAKES: usize = 256;
+
+/// How long a new connection is safe from giving way: an honest client's handshake takes
+/// milliseconds. With [`MAX_HANDSHAKES`], connections that stall are cut at most
+/// `MAX_HANDSHAKES / HANDSHAKE_MIN_AGE` (5,120) a second, so a new connection is accepted
+/// within a fraction of a second behind a thousand of them.
+const HANDSHAKE_MIN_AGE: Duration = Duration::from_millis(50);
+
+/// What a client may send before its handshake is done: a ClientHello (a few KiB, with
+/// post-quantum key shares, 1.7 KiB) and, with `--client-ca`, its certificate chain.
+pub const MAX_HANDSHAKE_BYTES: usize = 16 * 1024;
+
+/// The TCP stream, refusing to read more than [`MAX_HANDSHAKE_BYTES`] until the handshake is
+/// done: rustls would buffer a handshake message of up to 64 KiB.
+/// It also tells the connection's slot whether the server is busy with what the client sent
+/// (bytes were read) or waiting on the client (a read found nothing), so that only stalled
+/// handshakes give way.
+struct Limited<S> {
+    inner: S,
+    left: Option<usize>,
+    activity: Option<slots::Activity>,
+}
+
+impl<S> Limited<S> {
+    fn new(inner: S, bytes: usize, activity: slots::Activity) -> Self {
+        Limited {
+            inner,
+            left: Some(bytes),
+            activity: Some(activity),
+        }
+    }
+
+    fn handshake_done(&mut self) {
+        self.left = None;
+        self.activity = None;
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let Some(left) = self.left else {
+            return Pin::new(&mut self.inner).poll_read(cx, buf);
+        };
+        if left == 0 {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "TLS handshake longer than 16 KiB",
+            )));
+        }
+        // Through a small buffer of its own, only during the handshake (a few reads).
+        let mut scratch = [0u8; 4096];
+        let max = left.min(buf.remaining()).min(scratch.len());
+        let mut limited = ReadBuf::new(&mut scratch[..max]);
+        let polled = Pin::new(&mut self.inner).poll_read(cx, &mut limited);
+        match &polled {
+            Poll::Ready(Ok(())) => {
+                let got = limited.filled();
+                buf.put_slice(got);
+                self.left = Some(left - got.len());
+                if let Some(activity) = &self.activity {
+                    activity.busy();
+                }
+            }
+            Poll::Pending => {
+                if let Some(activity) = &self.activity {
+                    activity.waiting();
+                }
+            }
+            Poll::Ready(Err(_)) => {}
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
 }
 
 /// Keeps `connections_open` right however the connection task ends.

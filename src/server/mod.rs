@@ -23,6 +23,7 @@ pub mod log_batch;
 pub mod metrics;
 pub mod probes;
 pub mod shutdown;
+pub mod slots;
 pub mod tls;
 
 use std::fmt;

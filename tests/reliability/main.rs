@@ -12,6 +12,8 @@
 //! | HTTP/2 bodies that never finish, within the body budget | [`buffered`] |
 //! | certificate reloads no client could use | [`reload`] |
 //! | log lines escaped and bounded; refused requests logged | [`logs`] |
+//!
+//! Connection floods (probe port, half-open handshakes) are in tests/floods, a binary of its own.
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -72,9 +72,12 @@ async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
             150,
         )));
     }
-    // 150 sockets that never start TLS, and 50 that send half a ClientHello.
+    // 75 sockets that never start TLS, and 25 that send half a ClientHello: with the 150
+    // slowloris handshakes, within the 256 connections that may be in the handshake at once,
+    // so each is cut by its timeout (past that cap the oldest stalled handshake gives way
+    // instead: tests/floods).
     let mut idle = Vec::new();
-    for i in 0..200 {
+    for i in 0..100 {
         let addr = server.webhook;
         idle.push(tokio::spawn(async move {
             // Each way this can fail says which: a refused connect is not a kept connection.
@@ -87,7 +90,7 @@ async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
                     .map_err(|e| format!("idle socket {i}: writing half a ClientHello: {e}"))?;
             }
             // The server cuts them after 2 s (--tls-handshake-timeout). 30 s is only how long
-            // to wait for that close: two CI runs saw one of 200 still open at 10 s while this
+            // to wait for that close: two CI runs saw one of 200 (then) still open at 10 s while this
             // binary's four tests (150 debug-build TLS handshakes, a rapid-reset flood) shared
             // two cores; a server without the timeout keeps them open for ever and still fails.
             read_to_close(&mut tcp, Duration::from_secs(30))
@@ -130,7 +133,7 @@ async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
     )
     .unwrap_or(0.0);
     assert!(header_cuts >= 150.0, "{metrics}");
-    assert!(metric(&metrics, "eastwest_guard_tls_handshake_failures_total").unwrap() >= 200.0);
+    assert!(metric(&metrics, "eastwest_guard_tls_handshake_failures_total").unwrap() >= 100.0);
     assert_eq!(
         metric(&metrics, "eastwest_guard_connections_open"),
         Some(1.0),
