@@ -158,7 +158,7 @@ pub struct TuningFlags {
     pub cluster_sync_timeout: Duration,
 
     /// Where the self-signed certificate (never its key) is written when --tls-cert is not
-    /// given [default: <temp dir>/eastwest-guard-localhost.pem].
+    /// given [default: <temp dir>/eastwest-guard-localhost-PORT.pem, PORT the --listen port].
     #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_SELF_SIGNED_CERT_OUT")]
     pub self_signed_cert_out: Option<PathBuf>,
 }

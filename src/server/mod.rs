@@ -189,7 +189,13 @@ pub async fn start(
                 .tuning
                 .self_signed_cert_out
                 .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join("eastwest-guard-localhost.pem"));
+                // By port, so that two local servers do not overwrite each other's file.
+                .unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!(
+                        "eastwest-guard-localhost-{}.pem",
+                        webhook_addr.port()
+                    ))
+                });
             let cert = tls::self_signed(&out, &provider).map_err(env)?;
             (cert, None, Some(out))
         }
