@@ -3,7 +3,9 @@
 # eastwest-guard webhook image: the release binary on distroless, as a numeric non-root user,
 # with no shell or package manager at run time.
 #
-#   docker build -t eastwest-guard:0.1.0 .
+#   docker build -t eastwest-guard:0.1.0 \
+#     --build-arg EASTWEST_GUARD_COMMIT="$(git rev-parse --short=7 HEAD)" \
+#     --build-arg EASTWEST_GUARD_COMMIT_DATE="$(git log -1 --format=%cd --date=short)" .
 #
 # Pin both base images by digest (FROM image:tag@sha256:...) in your own registry mirror for
 # reproducible builds; the tags here say which line of each image this is built against.
@@ -20,6 +22,12 @@ COPY . .
 # Symbols stripped in the image only (16.6 MB -> 13.4 MB); local release builds keep them
 # for profiling (BENCHMARKS.md).
 ENV CARGO_PROFILE_RELEASE_STRIP=symbols
+# The commit `eastwest-guard --version` names: .git is not in the build context, so pass it
+# (build.rs says `unknown` without it):
+#   docker build --build-arg EASTWEST_GUARD_COMMIT="$(git rev-parse --short=7 HEAD)" \
+#     --build-arg EASTWEST_GUARD_COMMIT_DATE="$(git log -1 --format=%cd --date=short)" .
+ARG EASTWEST_GUARD_COMMIT=""
+ARG EASTWEST_GUARD_COMMIT_DATE=""
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bin eastwest-guard \

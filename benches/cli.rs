@@ -1,5 +1,11 @@
 //! The CLI's read and check of a 10,000-document manifest stream (1,000 Namespaces, 5,000
 //! Services, 4,000 Deployments, like a large repository's `kustomize build` output).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;

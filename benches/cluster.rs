@@ -5,6 +5,12 @@
 //! alone). Each is measured twice: `lookups/...` the rules alone on parsed objects, and
 //! `answer/...` the whole webhook answer, request body to response body, the decision time a
 //! write waits for. Also prints the resident memory the 50,000-Service cache costs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::hint::black_box;
 

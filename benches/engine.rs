@@ -1,5 +1,11 @@
 //! The rules engine's decision and patch for typical requests. Target for a typical east-west
 //! Namespace (all keys set, three cloud annotations): under 10 microseconds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::hint::black_box;
 

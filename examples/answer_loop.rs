@@ -4,6 +4,12 @@
 //!
 //!   cargo build --release --example answer_loop
 //!   valgrind --tool=callgrind target/release/examples/answer_loop validate 2000 [review.json]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::hint::black_box;
 use std::process::ExitCode;

@@ -6,6 +6,12 @@
 //! cargo run --release --example cli_corpus -- /tmp/corpus-dir 100   # 100 files in a directory
 //! /usr/bin/time -f "%e s %U user %M KB" target/release/eastwest-guard check /tmp/corpus.yaml
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -6,14 +6,25 @@ use std::collections::BTreeSet;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 
+use crate::rules::config::{
+    DEFAULT_CLOUD_ANNOTATION_PREFIXES, DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_NAMESPACE,
+};
 use crate::rules::{Config, RuleId};
 
-#[derive(Args, Clone, Debug, Default)]
+#[derive(Args, Clone, Debug)]
 pub struct RuleFlags {
     /// Turn every deny into a warning (for a first rollout).
     /// From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
     #[arg(long, env = "EASTWEST_GUARD_WARN_ONLY", value_parser = BoolishValueParser::new())]
     pub warn_only: bool,
+
+    /// On an update, deny a problem that was there before the write too (the same keys with
+    /// the same values in the same places), instead of warning about it. Without it, a write
+    /// is never refused for what it did not change (EW020, about the change itself, is denied
+    /// either way).
+    /// From the environment: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`.
+    #[arg(long, env = "EASTWEST_GUARD_DENY_EXISTING", value_parser = BoolishValueParser::new())]
+    pub deny_existing: bool,
 
     /// Downgrade one deny rule to a warning (repeatable), e.g. `--warn EW011 --warn EW013`.
     #[arg(
@@ -39,21 +50,29 @@ pub struct RuleFlags {
         long = "cloud-annotation-prefix",
         value_name = "PREFIX",
         env = "EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX",
-        value_delimiter = ','
+        value_delimiter = ',',
+        default_values = DEFAULT_CLOUD_ANNOTATION_PREFIXES
     )]
     pub cloud_annotation_prefix: Vec<String>,
 
-    /// Gateway name used when a Namespace gives neither name nor selector.
-    #[arg(long, value_name = "NAME", env = "EASTWEST_GUARD_DEFAULT_GATEWAY_NAME")]
-    pub default_gateway_name: Option<String>,
+    /// Gateway name used when a Namespace gives neither name nor selector (a DNS-1035 label:
+    /// it names the gateway's Service).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "EASTWEST_GUARD_DEFAULT_GATEWAY_NAME",
+        default_value = DEFAULT_GATEWAY_NAME
+    )]
+    pub default_gateway_name: String,
 
     /// Gateway namespace used when a Namespace gives none.
     #[arg(
         long,
         value_name = "NAMESPACE",
-        env = "EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE"
+        env = "EASTWEST_GUARD_DEFAULT_GATEWAY_NAMESPACE",
+        default_value = DEFAULT_GATEWAY_NAMESPACE
     )]
-    pub default_gateway_namespace: Option<String>,
+    pub default_gateway_namespace: String,
 }
 
 impl RuleFlags {
@@ -61,6 +80,7 @@ impl RuleFlags {
     pub fn to_config(&self) -> Result<Config, String> {
         let mut config = Config {
             warn_only: self.warn_only,
+            deny_existing: self.deny_existing,
             ..Config::default()
         };
         let mut warn_rules = BTreeSet::new();
@@ -93,16 +113,14 @@ impl RuleFlags {
             }
             config.cloud_annotation_prefixes = self.cloud_annotation_prefix.clone();
         }
-        if let Some(name) = &self.default_gateway_name {
-            crate::rules::names::dns1123_label(name)
-                .map_err(|why| format!("--default-gateway-name {name:?} {why}"))?;
-            config.default_gateway_name = name.clone();
-        }
-        if let Some(ns) = &self.default_gateway_namespace {
-            crate::rules::names::dns1123_label(ns)
-                .map_err(|why| format!("--default-gateway-namespace {ns:?} {why}"))?;
-            config.default_gateway_namespace = ns.clone();
-        }
+        let name = &self.default_gateway_name;
+        crate::rules::names::dns1035_label(name)
+            .map_err(|why| format!("--default-gateway-name {name:?} {why}"))?;
+        config.default_gateway_name = name.clone();
+        let ns = &self.default_gateway_namespace;
+        crate::rules::names::dns1123_label(ns)
+            .map_err(|why| format!("--default-gateway-namespace {ns:?} {why}"))?;
+        config.default_gateway_namespace = ns.clone();
         Ok(config)
     }
 }

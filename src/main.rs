@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use eastwest_guard::command::{Cli, Command};
+use eastwest_guard::command::{self, Cli, Command};
 use eastwest_guard::{certs, cli, server};
 
 fn main() -> ExitCode {
@@ -13,6 +13,9 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::run_check(args),
         Command::Explain(args) => cli::run_explain(args),
         Command::Diff(args) => cli::run_diff(args),
+        Command::Audit(args) => cli::run_audit(args),
         Command::Certs(args) => certs::run(args),
+        Command::Completions(args) => command::run_completions(args),
+        Command::Man(args) => command::run_man(args),
     }
 }

@@ -14,7 +14,7 @@ use super::cluster::{InputCluster, applied};
 use super::manifests::{InputError, Inputs, Manifest, ObjectKey};
 use super::yaml::Pos;
 use crate::rules::{
-    self, Config, Field, Level, ObjectRef, Origin, Review, RuleId, TextPosition, keys,
+    self, Config, Field, Fix, Level, ObjectRef, Origin, Review, RuleId, TextPosition, keys,
 };
 
 /// What a finding is about: a rule of the engine, or one of the checks of the input itself.
@@ -46,6 +46,44 @@ impl Code {
             }
         }
     }
+
+    /// Every code `check` can report: the rules in ID order, then the input's own checks.
+    pub fn all() -> impl Iterator<Item = Code> {
+        RuleId::ALL
+            .iter()
+            .map(|&id| Code::Rule(id))
+            .chain([Code::DuplicateObject, Code::InvalidManifest])
+    }
+
+    /// A paragraph: what is checked and why (Markdown, as the rule catalog writes it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::Rule(id) => id.description(),
+            Code::DuplicateObject => {
+                "The same object (kind, namespace and name) appears more than once in the \
+                 input, and either copy has a `traffic.tetrate.io/` key (or, for a Namespace, a \
+                 trigger label). Which copy a cluster ends up with depends on the tool: \
+                 kustomize refuses the build, Argo CD and Flux apply one of them. Keep one; \
+                 point `check` at rendered output (`kustomize build`), not at bases and \
+                 overlays together."
+            }
+            Code::InvalidManifest => {
+                "A `traffic.tetrate.io/` value Kubernetes refuses as written (a label or \
+                 annotation value that is not a string, such as `true` without quotes), or a \
+                 `traffic.tetrate.io/` key in a `metadata:`, `labels:` or `annotations:` block \
+                 that a later block of the same object replaces."
+            }
+        }
+    }
+
+    /// The level before configuration: a rule's own; the input's checks deny (both become
+    /// warnings under `--warn-only`).
+    pub fn default_level(self) -> Level {
+        match self {
+            Code::Rule(id) => id.default_level(),
+            Code::DuplicateObject | Code::InvalidManifest => Level::Deny,
+        }
+    }
 }
 
 impl fmt::Display for Code {
@@ -70,11 +108,25 @@ impl Operation {
     }
 }
 
+/// An object of the input that was judged, for the reports that list every object, not only
+/// those with findings (JUnit: one test case per object).
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub object: ObjectRef,
+    pub file: Arc<str>,
+    pub file_index: usize,
+    /// Its `name:` key, or the start of its document.
+    pub pos: Pos,
+    pub operation: Operation,
+}
+
 /// One problem, placed in a file.
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub level: Level,
     pub code: Code,
+    /// The object it is about: an index into [`Outcome::checked`].
+    pub subject: usize,
     pub file: Arc<str>,
     pub file_index: usize,
     pub pos: Pos,
@@ -87,6 +139,12 @@ pub struct Finding {
     pub message: String,
     /// One short line (starts with the code).
     pub summary: String,
+    /// Judged as an UPDATE, the problem was in the old manifest too, with the same keys: a
+    /// warning unless `--deny-existing` (the level an enforcing webhook gives a write that
+    /// leaves those keys as they are).
+    pub pre_existing: bool,
+    /// The fix as data (the message says it in words).
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -103,6 +161,8 @@ impl Finding {
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
+    /// Every Namespace and Service of the new input, in input order.
+    pub checked: Vec<Checked>,
     pub input_errors: Vec<InputError>,
     pub files: usize,
     pub documents: usize,
@@ -156,6 +216,11 @@ impl Outcome {
 /// Judges `new` (against `old`, when given) with `config`.
 pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
     let view = InputCluster::new(&new.manifests);
+    // EW022 compares the old Service in its old Namespace with the new one in its new one.
+    let view = match old {
+        Some(old) => view.with_before(&old.manifests),
+        None => view,
+    };
     let mut outcome = Outcome {
         files: new.files.len(),
         documents: new.documents,
@@ -186,6 +251,14 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
             Some(_) => Operation::Update,
             None => Operation::Create,
         };
+        let subject = outcome.checked.len();
+        outcome.checked.push(Checked {
+            object: object_ref(m),
+            file: m.file.clone(),
+            file_index: m.file_index,
+            pos: m.positions.name.unwrap_or(m.positions.start),
+            operation,
+        });
         if let Some(key) = key {
             match first_seen.get(&key) {
                 // Objects the guard has no business with, even twice (kustomize bases and
@@ -193,7 +266,7 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
                 Some(first) if matters_twice(m, config) || matters_twice(first, config) => {
                     outcome
                         .findings
-                        .push(duplicate(m, first, operation, config));
+                        .push(duplicate(m, first, subject, operation, config));
                 }
                 Some(_) => {}
                 None => {
@@ -204,7 +277,7 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
         judge(
             m,
             before,
-            operation,
+            subject,
             old.is_some(),
             config,
             &view,
@@ -235,17 +308,20 @@ pub fn check(new: &Inputs, old: Option<&Inputs>, config: &Config) -> Outcome {
 fn judge(
     m: &Manifest,
     before: Option<&Manifest>,
-    operation: Operation,
+    subject: usize,
     have_old: bool,
     config: &Config,
     view: &InputCluster,
     findings: &mut Vec<Finding>,
 ) {
-    let review = match before {
-        Some(old) => Review::update(m.kind, &old.object, &m.object),
-        None => Review::create(m.kind, &m.object),
-    }
-    .with_origin(Origin::Manifests);
+    let (review, operation) = match before {
+        Some(old) => (
+            Review::update(m.kind, &old.object, &m.object),
+            Operation::Update,
+        ),
+        None => (Review::create(m.kind, &m.object), Operation::Create),
+    };
+    let review = review.with_origin(Origin::Manifests);
     let review = match &m.namespace {
         Some(ns) => review.with_namespace(Some(ns)),
         None => review,
@@ -270,6 +346,7 @@ fn judge(
         findings.push(Finding {
             level: v.level,
             code: Code::Rule(v.rule),
+            subject,
             file: m.file.clone(),
             file_index: m.file_index,
             pos: m.positions.locate(&v.field, v.position_in_value),
@@ -280,6 +357,8 @@ fn judge(
             position_in_value: v.position_in_value,
             message: v.message,
             summary: v.summary,
+            pre_existing: v.pre_existing,
+            fix: v.fix,
         });
     }
     for p in &m.problems {
@@ -287,6 +366,7 @@ fn judge(
         findings.push(Finding {
             level: input_check_level(config),
             code: Code::InvalidManifest,
+            subject,
             file: m.file.clone(),
             file_index: m.file_index,
             pos: p.pos,
@@ -304,6 +384,8 @@ fn judge(
                 })
                 .map(str::to_owned),
             position_in_value: None,
+            pre_existing: false,
+            fix: None,
         });
     }
 }
@@ -327,7 +409,13 @@ fn input_check_level(config: &Config) -> Level {
     }
 }
 
-fn duplicate(m: &Manifest, first: &Manifest, operation: Operation, config: &Config) -> Finding {
+fn duplicate(
+    m: &Manifest,
+    first: &Manifest,
+    subject: usize,
+    operation: Operation,
+    config: &Config,
+) -> Finding {
     let object = object_ref(m);
     let first_line = first.positions.name.unwrap_or(first.positions.start).line;
     let message = format!(
@@ -340,6 +428,7 @@ fn duplicate(m: &Manifest, first: &Manifest, operation: Operation, config: &Conf
     Finding {
         level: input_check_level(config),
         code: Code::DuplicateObject,
+        subject,
         file: m.file.clone(),
         file_index: m.file_index,
         pos: m.positions.name.unwrap_or(m.positions.start),
@@ -355,6 +444,8 @@ fn duplicate(m: &Manifest, first: &Manifest, operation: Operation, config: &Conf
         field: None,
         value: None,
         position_in_value: None,
+        pre_existing: false,
+        fix: None,
     }
 }
 

@@ -37,26 +37,20 @@ pub fn applied(manifests: &[Manifest]) -> impl Iterator<Item = &Manifest> {
 pub struct InputCluster {
     namespaces: HashMap<String, Arc<NamespaceFacts>>,
     services: HashMap<String, Vec<(String, bool)>>,
+    /// The Namespaces of the input before the change (`check --old`), when there is one.
+    before: Option<HashMap<String, Arc<NamespaceFacts>>>,
 }
 
 impl InputCluster {
     /// The view over `manifests`, as `kubectl apply` of them leaves the cluster ([`applied`]).
     pub fn new(manifests: &[Manifest]) -> Self {
-        let mut view = InputCluster::default();
+        let mut view = InputCluster {
+            namespaces: namespaces(manifests),
+            ..InputCluster::default()
+        };
         for m in applied(manifests) {
             match m.kind {
-                ResourceKind::Namespace => {
-                    let name = m.object.name();
-                    if !name.is_empty() {
-                        view.namespaces.insert(
-                            name.to_owned(),
-                            Arc::new(NamespaceFacts {
-                                labels: m.object.labels().cloned().unwrap_or_default(),
-                                annotations: m.object.annotations().cloned().unwrap_or_default(),
-                            }),
-                        );
-                    }
-                }
+                ResourceKind::Namespace => {}
                 ResourceKind::Service => {
                     if let Some(ns) = &m.namespace {
                         view.services
@@ -71,6 +65,14 @@ impl InputCluster {
         view
     }
 
+    /// The same view, with the Namespaces of `old` (the input before the change) as they were
+    /// before the write: a Service judged as an UPDATE is compared with its old Namespace.
+    #[must_use]
+    pub fn with_before(mut self, old: &[Manifest]) -> Self {
+        self.before = Some(namespaces(old));
+        self
+    }
+
     /// Whether the input holds the Namespace `name` with `traffic.tetrate.io/global: "true"`.
     pub fn is_namespace_level(&self, name: &str) -> bool {
         self.namespaces
@@ -79,7 +81,31 @@ impl InputCluster {
     }
 }
 
+/// The Namespaces of `manifests`, as applying them leaves them.
+fn namespaces(manifests: &[Manifest]) -> HashMap<String, Arc<NamespaceFacts>> {
+    applied(manifests)
+        .filter(|m| m.kind == ResourceKind::Namespace && !m.object.name().is_empty())
+        .map(|m| {
+            (
+                m.object.name().to_owned(),
+                Arc::new(NamespaceFacts {
+                    labels: m.object.labels().cloned().unwrap_or_default(),
+                    annotations: m.object.annotations().cloned().unwrap_or_default(),
+                }),
+            )
+        })
+        .collect()
+}
+
 impl ClusterView for InputCluster {
+    fn namespace_before_write(&self, name: &str) -> Option<Lookup<Arc<NamespaceFacts>>> {
+        let before = self.before.as_ref()?;
+        Some(match before.get(name) {
+            Some(facts) => Lookup::Found(facts.clone()),
+            None => Lookup::Unknown,
+        })
+    }
+
     fn namespace(&self, name: &str) -> Lookup<Arc<NamespaceFacts>> {
         match self.namespaces.get(name) {
             Some(facts) => Lookup::Found(facts.clone()),

@@ -1,7 +1,7 @@
 //! The plumbing every command over manifests shares (`check`, `explain`, `diff`): checking the
 //! flags before anything is read, usage errors, writing the report (and input errors) to
 //! standard output and standard error, and the small pieces of text their outputs have in
-//! common.
+//! common (Markdown table cells among them).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -70,6 +70,38 @@ pub(crate) fn write_json_value(doc: &impl Serialize, out: &mut dyn Write) -> io:
 /// `1 file`, `2 files`.
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Text for a Markdown table cell: on one line, with what Markdown would read as a table
+/// border, emphasis, code or HTML escaped.
+pub(crate) fn markdown_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '*' | '`' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline code in a table cell. Inside a code span only `|` needs escaping (GitHub's tables
+/// read `\|` there as `|`); a backtick would end the span, so it is replaced.
+pub(crate) fn markdown_code(s: &str) -> String {
+    let text: String = s
+        .chars()
+        .map(|c| match c {
+            '`' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    format!("`{}`", text.replace('|', "\\|"))
 }
 
 /// `path:line:column: error: message`, or `path: error: message` without a position.

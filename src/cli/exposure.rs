@@ -162,7 +162,7 @@ pub fn gateway_problem(gateway: &GatewayState) -> Option<String> {
     Some(match (gateway.problem()?, gateway) {
         (GatewayProblem::Underivable(e), _) => derive_error_text(&e).to_owned(),
         (GatewayProblem::Name, GatewayState::Settings(gw)) => format!(
-            "the gateway name {} is not a DNS-1123 label (EW004)",
+            "the gateway name {} is not a DNS-1035 label (EW004)",
             q(&gw.name)
         ),
         (GatewayProblem::Namespace, GatewayState::Settings(gw)) => format!(

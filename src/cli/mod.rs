@@ -4,13 +4,16 @@
 //!   with the positions of their keys (shared by every command over manifests);
 //!   [`yaml`] is the positioned YAML tree under it.
 //! - [`cluster`]: the cluster as the input describes it, for cross-object rules.
-//! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub.
+//! - [`check`]: judging the input with the rules engine; [`output`]: text, JSON, GitHub,
+//!   Markdown, SARIF, JUnit.
 //! - [`exposure`]: the engine's model of what the agent does with an input (mode, workspace,
 //!   gateway, exposed Services), located in files and put in words; [`explain`] prints it,
 //!   [`diff`] compares two inputs.
+//! - [`audit`]: the same rules over the live cluster, read-only (`audit`).
 //! - [`common`]: the plumbing the three commands share (flag checks, usage errors, writing the
 //!   report).
 
+pub mod audit;
 pub mod check;
 pub mod cluster;
 pub mod common;
@@ -21,6 +24,7 @@ pub mod manifests;
 pub mod output;
 pub mod yaml;
 
+pub use audit::{AuditArgs, run_audit};
 pub use diff::{DiffArgs, run_diff};
 pub use explain::{ExplainArgs, run_explain};
 
@@ -65,7 +69,8 @@ pub struct CheckArgs {
     pub fail_on_warning: bool,
 
     /// With --old: after the report, print the change in cross-cluster exposure (as
-    /// `eastwest-guard diff` does). Text and github output only; the exit status is check's.
+    /// `eastwest-guard diff` does; in Markdown with --output markdown). Text, github and
+    /// markdown output only; the exit status is check's.
     #[arg(long, requires = "old")]
     pub summary: bool,
 
@@ -82,19 +87,31 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     if let Err(why) = validate_inputs(&args.namespace, args.paths.iter().chain(&args.old)) {
         return usage_error(CMD, &why);
     }
-    if args.summary && args.output == OutputFormat::Json {
+    if args.summary && !args.output.takes_appended_text() {
         return usage_error(
             CMD,
-            "--summary prints text after the report, which would break the JSON: use \
-             eastwest-guard diff --output json for the exposure change",
+            "--summary prints text after the report, which would break a JSON, SARIF or JUnit \
+             document: use eastwest-guard diff --output json for the exposure change",
         );
     }
 
     let options = ReadOptions {
         default_namespace: args.namespace.clone(),
     };
-    let new = manifests::read(&args.paths, &options);
+    let mut new = manifests::read(&args.paths, &options);
+    new.errors
+        .extend(manifests::nothing_to_check(&args.paths, &new, "the input"));
     let old = (!args.old.is_empty()).then(|| manifests::read(&args.old, &options));
+    // An empty --old is the base of a change that adds everything (a directory new in it, a
+    // file the base branch does not have): every object is judged as a creation, and said so.
+    if let Some(old) = &old
+        && manifests::nothing_to_check(&args.old, old, "--old").is_some()
+    {
+        eprintln!(
+            "eastwest-guard {CMD}: note: --old holds no Kubernetes object, so every object is \
+             judged as new"
+        );
+    }
     let outcome = check::check(&new, old.as_ref(), &config);
 
     let written = write_out(CMD, |out, err| {
@@ -107,7 +124,11 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
                 &config,
             );
             writeln!(out)?;
-            diff::write_text(&report, out)?;
+            if args.output == OutputFormat::Markdown {
+                diff::write_markdown(&report, out)?;
+            } else {
+                diff::write_text(&report, out)?;
+            }
         }
         Ok(())
     });

@@ -6,6 +6,8 @@
 //!   so a cluster with 50,000 Services costs a few MiB.
 //! - [`watch`]: keeps the cache current from kube's metadata-only watcher (list + watch of
 //!   `PartialObjectMetadata`), with kube's backoff so watches recover on their own.
+//! - [`read`]: one complete, paged listing of the live cluster (`eastwest-guard audit`);
+//!   [`existing`]: the objects listed, judged as the webhook judges a write touching their keys.
 //!
 //! While a watch has not finished its first list, or has failed recently, the cache answers
 //! [`Lookup::Unknown`] and the rules that need it are skipped: a stale answer could deny a
@@ -14,6 +16,8 @@
 //! succeeds, so a watch counts as recovered once an event arrives or a whole window passes
 //! without another failure.
 
+pub mod existing;
+pub mod read;
 mod watch;
 
 use std::collections::{BTreeSet, HashMap};

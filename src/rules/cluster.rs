@@ -48,6 +48,12 @@ pub trait ClusterView {
     fn namespace(&self, name: &str) -> Lookup<Arc<NamespaceFacts>>;
     /// The Services of Namespace `namespace`, split by the `global: "true"` label.
     fn services(&self, namespace: &str) -> Lookup<ServicesOf>;
+    /// The Namespace called `name` as it was before the write under review, where the view
+    /// knows it apart from now (`check --old` reads both inputs); `None`: the view has one
+    /// state, the Namespace is as [`ClusterView::namespace`] says (the webhook's cache).
+    fn namespace_before_write(&self, _name: &str) -> Option<Lookup<Arc<NamespaceFacts>>> {
+        None
+    }
 }
 
 /// No cluster at all: every lookup is `Unknown`, and the rules that need one are skipped.

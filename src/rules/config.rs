@@ -19,7 +19,22 @@ pub struct Config {
     pub warn_rules: BTreeSet<RuleId>,
     /// Every deny becomes a warning (for rollout).
     pub warn_only: bool,
+    /// On UPDATE, deny a problem the old object had already, with the same keys in the same
+    /// places, instead of reporting it as a warning (SPEC "Pre-existing problems").
+    pub deny_existing: bool,
 }
+
+/// The gateway name when a Namespace gives neither name nor selector.
+pub const DEFAULT_GATEWAY_NAME: &str = "east-west-gateway";
+/// The gateway namespace when a Namespace gives none.
+pub const DEFAULT_GATEWAY_NAMESPACE: &str = "tetrate-system";
+/// The documented cloud annotation prefixes (EW009).
+pub const DEFAULT_CLOUD_ANNOTATION_PREFIXES: &[&str] = &[
+    "service.beta.kubernetes.io/",
+    "service.kubernetes.io/",
+    "cloud.google.com/",
+    "networking.gke.io/",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -32,19 +47,16 @@ impl Default for Config {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
-            cloud_annotation_prefixes: [
-                "service.beta.kubernetes.io/",
-                "service.kubernetes.io/",
-                "cloud.google.com/",
-                "networking.gke.io/",
-            ]
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-            default_gateway_name: "east-west-gateway".to_owned(),
-            default_gateway_namespace: "tetrate-system".to_owned(),
+            cloud_annotation_prefixes: DEFAULT_CLOUD_ANNOTATION_PREFIXES
+                .iter()
+                .copied()
+                .map(str::to_owned)
+                .collect(),
+            default_gateway_name: DEFAULT_GATEWAY_NAME.to_owned(),
+            default_gateway_namespace: DEFAULT_GATEWAY_NAMESPACE.to_owned(),
             warn_rules: BTreeSet::new(),
             warn_only: false,
+            deny_existing: false,
         }
     }
 }
@@ -58,43 +70,7 @@ impl Config {
         }
     }
 
-    /// Whether a Namespace's labels carry one of the trigger labels; returns the first match.
-    /// The fix for a Namespace with none of the trigger labels: `kubectl label namespace NS
-    /// k=v`. Where it carries a trigger key with another value (`tetrate.io/rev: canary`),
-    /// that key, with `--overwrite` (kubectl refuses it without) and a note that the label
-    /// also picks its sidecars' revision: adding another trigger label instead
-    /// (`istio-injection=enabled`) would move them as silently.
-    pub fn trigger_fix(&self, labels: Option<&super::meta::StrMap>, namespace: &str) -> String {
-        let present = self.trigger_labels.iter().find_map(|(k, v)| {
-            let has = labels?.get(k)?;
-            Some((k.as_str(), v.as_str(), has))
-        });
-        match present {
-            Some((k, v, has)) => {
-                // What else the label decides: a revision label picks the sidecars' revision;
-                // `istio-injection` turns injection on or off (`disabled` is an opt-out).
-                let also = if k.ends_with("/rev") {
-                    "the label also picks the revision of its sidecars"
-                } else {
-                    "the label also decides whether its pods get sidecars: overwriting it turns \
-                     injection on"
-                };
-                format!(
-                    "kubectl label namespace {namespace} {k}={v} --overwrite (it has {k}={has}, \
-                     which is not a trigger label; {also}: make sure that is wanted)"
-                )
-            }
-            None => {
-                let (k, v) = self
-                    .trigger_labels
-                    .first()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .unwrap_or(("tetrate.io/rev", "default"));
-                format!("kubectl label namespace {namespace} {k}={v}")
-            }
-        }
-    }
-
+    /// The first configured trigger label a Namespace's labels carry, if any.
     pub fn trigger_label<'a>(
         &'a self,
         labels: Option<&super::meta::StrMap>,

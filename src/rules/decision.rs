@@ -57,6 +57,65 @@ impl fmt::Display for Field {
     }
 }
 
+/// Which object a fix edits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Target {
+    /// The object the finding is about.
+    Object,
+    /// The Namespace of that name (a Service's finding fixed on its Namespace: EW031).
+    Namespace(String),
+}
+
+/// One change of a label or an annotation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum Edit {
+    /// Write `field` with `value` (added, or replacing the value there).
+    Set {
+        target: Target,
+        field: Field,
+        value: String,
+    },
+    /// Remove `field`.
+    Remove { target: Target, field: Field },
+}
+
+impl Edit {
+    pub fn target(&self) -> &Target {
+        match self {
+            Edit::Set { target, .. } | Edit::Remove { target, .. } => target,
+        }
+    }
+
+    pub fn field(&self) -> &Field {
+        match self {
+            Edit::Set { field, .. } | Edit::Remove { field, .. } => field,
+        }
+    }
+
+    /// The value written, `None` for a removal.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            Edit::Set { value, .. } => Some(value),
+            Edit::Remove { .. } => None,
+        }
+    }
+}
+
+/// How to fix a finding, as data: the edits that clear it without raising a new denial, done
+/// as one write per object, and a note for what only a person can decide. Messages render it
+/// for where the reader is: kubectl commands for an object that exists (an UPDATE through the
+/// webhook), the edit of the manifest for one that does not yet (a CREATE) and in the CLI.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// Empty when the fix is a decision only a person can make (then `note` says what).
+    pub edits: Vec<Edit>,
+    /// Words beside the edits: why this value, what else would do, what it also changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// A 1-based line and column inside a multi-line value (the cloud-annotations YAML).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct TextPosition {
@@ -80,8 +139,25 @@ pub struct Violation {
     pub position_in_value: Option<TextPosition>,
     /// The whole message for a person at a terminal: object, key, value, expectation, fix.
     pub message: String,
-    /// One line of at most about 120 characters, for admission warnings.
+    /// One line for admission warnings (kubectl prints only this of a warning): about 120
+    /// characters, and the fix after it where it fits in [`MAX_SUMMARY_WITH_FIX`] (a warning
+    /// about a problem already there says how to fix it).
+    ///
+    /// [`MAX_SUMMARY_WITH_FIX`]: crate::rules::MAX_SUMMARY_WITH_FIX
     pub summary: String,
+    /// On an UPDATE: the problem was there before the write, with every key it depends on
+    /// holding the same value in the same place. Such a finding is a warning unless
+    /// `deny_existing` is set (EW020, about the change itself, is never pre-existing).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pre_existing: bool,
+    /// The fix, as data (messages render it in words and commands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    /// The labels and annotations the finding depends on: its field, or every key a derived
+    /// value comes from (a derived gateway name: the selector and the name). What decides
+    /// whether it is pre-existing.
+    #[serde(skip)]
+    pub depends_on: Vec<Field>,
 }
 
 impl fmt::Display for Violation {

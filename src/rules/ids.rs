@@ -113,8 +113,10 @@ rule_ids! {
     EW001 => Deny, Namespace, CreateAndUpdate,
         "traffic.tetrate.io/global Namespace annotation must be \"true\" or \"false\"",
         "The Namespace annotation `traffic.tetrate.io/global` must be exactly `\"true\"` or \
-         `\"false\"` (lower case). The agent treats any other value (`\"True\"`, `\"yes\"`, \
-         `\"ture\"`) as `\"false\"`, so east-west silently stays off.";
+         `\"false\"` (lower case). Read strictly, any other value (`\"True\"`, `\"yes\"`, \
+         `\"ture\"`) is `\"false\"`, so east-west silently stays off. The fix writes the \
+         boolean the value plainly means (`\"false\"`, what the agent does today, where it \
+         means neither).";
     EW002 => Deny, Namespace, CreateAndUpdate,
         "eastwest-gateway-deploy must be \"true\" or \"false\"",
         "The Namespace annotation `traffic.tetrate.io/eastwest-gateway-deploy` must be exactly \
@@ -126,17 +128,23 @@ rule_ids! {
          digit, at most 63 characters. Without the annotation the default gateway namespace is \
          used.";
     EW004 => Deny, Namespace, CreateAndUpdate,
-        "gateway name (given or derived) must be a DNS-1123 label",
-        "The gateway name must be a DNS-1123 label, whether it is given \
-         (`traffic.tetrate.io/eastwest-gateway-name`) or derived from the workload selector's \
-         `app` value: it names the gateway's Service and Deployment.";
+        "gateway name (given or derived) must be a DNS-1035 label",
+        "The gateway name must be a DNS-1035 label (lower-case letters, digits and `-`, \
+         starting with a letter, ending with a letter or digit, at most 63 characters), whether \
+         it is given (`traffic.tetrate.io/eastwest-gateway-name`) or derived from the workload \
+         selector's `app` value: it names the gateway's Service, whose name cannot start with a \
+         digit, and Deployment. `1-east-west` and a name derived from `app=9gw` or `app=` are \
+         refused.";
     EW005 => Deny, Namespace, CreateAndUpdate,
         "workload selector must be k=v[,k=v]... with valid label keys and values",
         "The workload selector (`traffic.tetrate.io/eastwest-gateway-workload-selector`) must be \
          `k=v[,k=v]...`: not empty, no empty pair, no pair without `=`, no whitespace anywhere \
          (the agent does not trim), every key a valid label key (a qualified name with an \
          optional DNS-1123 subdomain prefix) and every value a valid label value, no key twice. \
-         Each problem is reported, with the selector as it was most likely meant.";
+         An empty value is valid, as in a Kubernetes label selector (`tier=` selects pods whose \
+         `tier` label is empty); where the name is derived, the `app` value must make a valid \
+         name (EW004). Each problem is reported, with the selector as it was most likely \
+         meant.";
     EW006 => Deny, Namespace, CreateAndUpdate,
         "workload selector without an app key needs an explicit gateway name",
         "A workload selector without an `app` key, and no gateway name: the agent derives the \
@@ -169,18 +177,27 @@ rule_ids! {
          its replacement), a value outside the documented ones, a documented key with no value, \
          and keys of more than one cloud in one map.";
     EW011 => Deny, Both, CreateAndUpdate,
-        "unknown traffic.tetrate.io/ key (typo)",
-        "A `traffic.tetrate.io/` key the agent does not know is silently ignored. An unknown \
-         `traffic.tetrate.io/eastwest-*` key, in any case (`Eastwest-Gateway-Name`), is denied: \
-         it is a typo of a gateway setting. Any other unknown `traffic.tetrate.io/` key is a \
-         warning. The message suggests the nearest known key.";
+        "unknown traffic.tetrate.io/ key (typo), or a known key under a near miss of the prefix",
+        "A `traffic.tetrate.io/` key the agent does not know is silently ignored. Denied where \
+         it is a typo of a known key: any unknown `traffic.tetrate.io/eastwest-*` key, in any \
+         case (`Eastwest-Gateway-Name`), and any unknown key equal to a known one but for case \
+         (`Global`) or within Damerau-Levenshtein distance 2 of one (`gloabl`, `globel`): \
+         east-west silently stays off otherwise. The fix renames it to the known key, where the \
+         agent reads it, with a value the rules accept. Any other unknown `traffic.tetrate.io/` \
+         key is a warning. A known key's name under a near miss of the prefix \
+         (`traffic.tetrat.io/global`, `tetrate.io/global`, `traffic.tetrate.io.global`) is a \
+         warning naming the right key (in the CLI also on objects with no \
+         `traffic.tetrate.io/` key, which the webhook never sees). The message suggests the \
+         nearest known key.";
     EW012 => Deny, Both, CreateAndUpdate,
         "traffic.tetrate.io/ key in the wrong place (label versus annotation)",
         "A known key where the agent does not read it: `traffic.tetrate.io/global` as a Service \
          annotation (it must be a label) or as a Namespace label (it must be an annotation), or \
          a `traffic.tetrate.io/eastwest-gateway-*` key on a Service (gateway settings live on \
-         the Namespace only). The fix moves the key; where it is also in the right place, it \
-         removes the stray copy.";
+         the Namespace only: there are no per-Service gateways). The fix moves the key in one \
+         write (one `kubectl patch --type=merge` on a live object). Where the key is also in the \
+         right place with a valid value, the agent reads that one: a warning, whose fix removes \
+         the stray copy.";
     EW013 => Deny, Service, CreateAndUpdate,
         "traffic.tetrate.io/global Service label must be \"true\" or \"false\"",
         "The Service label `traffic.tetrate.io/global` must be exactly `\"true\"` or \
@@ -193,29 +210,40 @@ rule_ids! {
          label would silently stop being exposed, and the agent refuses the transition and keeps \
          the old configuration. The message gives the safe path: label each Service that must \
          stay exposed, then delete the Namespace and recreate it without the annotation. With \
-         cluster lookups it names the Services that would stop being exposed. service-level to \
-         namespace-level is allowed, and a Namespace being deleted is not judged.";
+         cluster lookups it names the Services that would stop being exposed. The safe path, \
+         on every surface: label each Service that must stay exposed in the manifests the \
+         Namespace will be recreated from, then delete the Namespace (which deletes everything \
+         in it) and recreate it without the annotation. An old value only a lenient parser reads \
+         as true (`True`, `1`, `t`: Go's strconv.ParseBool) makes the same switch a warning: the \
+         Namespace may or may not be namespace-level. service-level to namespace-level is \
+         allowed, and a Namespace being deleted is not judged.";
     EW021 => Warn, Namespace, Update,
         "gateway name, namespace or selector changed while east-west is on",
         "An UPDATE that changes the gateway name, namespace or workload selector (as written or \
          as derived; the same selector pairs in another order are no change) while east-west is \
-         on: namespace-level before and after, or, with cluster lookups, a labelled Service in \
-         the Namespace. Cross-cluster traffic moves to a new gateway, which peers reach only \
-         once it is up. Where the other gateway key was derived from the old value (or written \
-         down by the mutating webhook), the message says to change it too.";
+         on: a trigger label before and after, and namespace-level before and after or, with \
+         cluster lookups, a labelled Service in the Namespace. Not while EW020 refuses the \
+         write's switch: the agent keeps the old configuration, gateway included. \
+         Cross-cluster traffic moves to a new gateway, which peers reach only once it is up. \
+         Where the other gateway key is written down with the value derived from the old one, \
+         the message says to change it too.";
     EW022 => Warn, Service, CreateAndUpdate,
         "Service write changes its own cross-cluster exposure",
         "A Service write that changes the Service's own cross-cluster exposure: it becomes \
          exposed or stops being exposed (its label, or a change to or from type ExternalName), \
-         judged with its Namespace's mode; in a namespace-level Namespace, a label written there \
-         has no effect, and the warning says so. Needs the Namespace: cluster lookups in the \
-         webhook, or the Namespace in the same input in the CLI, where `check` reports it only \
-         with `--old`.";
+         before judged as the old Service in its Namespace before the write and after as the \
+         new Service in its Namespace after it (`check --old` reads each from its input); in a \
+         namespace-level Namespace, a label written there has no effect, and the warning says \
+         so. Needs the Namespace: cluster lookups in the webhook, or the Namespace in the same \
+         input in the CLI, where `check` reports it only with `--old`.";
     EW030 => Warn, Namespace, CreateAndUpdate,
         "east-west on, but no trigger label: the agent creates no workspace",
         "A Namespace with `traffic.tetrate.io/global: \"true\"` but none of the trigger labels \
          (configurable with `--trigger-label`): the agent creates no workspace, so nothing in \
-         it is exposed. The fix adds a trigger label.";
+         it is exposed. The fix adds the first trigger label whose key the Namespace does not \
+         carry (`tetrate.io/rev=default` by default); it never overwrites a trigger key set to \
+         another value (an `istio.io/rev` picks the sidecars' revision, `istio-injection: \
+         disabled` is an opt-out), and says so where every trigger key is taken.";
     EW031 => Warn, Service, CreateAndUpdate,
         "exposed Service in a Namespace with no trigger label",
         "A Service labelled `traffic.tetrate.io/global: \"true\"` in a Namespace with none of \

@@ -78,6 +78,57 @@ pub fn same_tetrate_keys(a: &ObjectView, b: &ObjectView) -> bool {
         && entries(a.annotations()).eq(entries(b.annotations()))
 }
 
+/// The known key an unknown `traffic.tetrate.io/` key is a typo of: the same but for case
+/// (`Global`), or within Damerau-Levenshtein distance 2 of it, compared in lower case
+/// (`gloabl`, `globel`). The agent ignores the key, so what it meant silently stays off.
+pub fn typo_of(key: &str) -> Option<&'static str> {
+    let rest = key.strip_prefix(PREFIX)?;
+    // Past the longest known key by more than the distance, nothing is within it.
+    if rest.len() > LONGEST_KNOWN_SUFFIX + 2 {
+        return None;
+    }
+    let lower = rest.to_ascii_lowercase();
+    KNOWN
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k[PREFIX.len()..]), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// The length of the longest known key after the prefix (`eastwest-gateway-cloud-annotations`).
+const LONGEST_KNOWN_SUFFIX: usize = 34;
+
+/// Separators a near miss of the prefix ends with before the key's name.
+const NEAR_MISS_SEPARATORS: &[u8] = b"/.-_:";
+
+/// The known key meant by a key outside `traffic.tetrate.io/` that ends with a known key's
+/// name under a near miss of the prefix: `traffic.tetrat.io/global`, `tetrate.io/global`,
+/// `traffic.tetrate.io.global`, `Traffic.tetrate.io/global`. The agent reads none of them.
+pub fn near_miss_prefix(key: &str) -> Option<&'static str> {
+    if key.starts_with(PREFIX) || key.len() > LONGEST_KEY {
+        return None;
+    }
+    let bytes = key.as_bytes();
+    KNOWN.iter().copied().find(|known| {
+        let name = &known.as_bytes()[PREFIX.len()..];
+        let Some(split) = bytes.len().checked_sub(name.len()) else {
+            return false;
+        };
+        if split < 2
+            || !bytes[split..].eq_ignore_ascii_case(name)
+            || !NEAR_MISS_SEPARATORS.contains(&bytes[split - 1])
+        {
+            return false;
+        }
+        let head = String::from_utf8_lossy(&bytes[..split - 1]).to_ascii_lowercase();
+        matches!(
+            head.as_str(),
+            "tetrate.io" | "tetrate" | "traffic" | "traffic.tetrate"
+        ) || strsim::damerau_levenshtein(&head, &PREFIX[..PREFIX.len() - 1]) <= 2
+    })
+}
+
 /// The known key nearest to an unknown one, when it is near enough to be a plausible typo.
 pub fn nearest_known(key: &str) -> Option<&'static str> {
     // Compared without the shared prefix, which would otherwise make every short key look
@@ -182,6 +233,57 @@ mod tests {
             nearest_known("traffic.tetrate.io/eastwest-gateway-namespce"),
             Some(GATEWAY_NAMESPACE)
         );
+    }
+
+    #[test]
+    fn typos_within_distance_two_or_case() {
+        for (typo, meant) in [
+            ("Global", GLOBAL),
+            ("GLOBAL", GLOBAL),
+            ("gloabl", GLOBAL),
+            ("globel", GLOBAL),
+            ("glbl", GLOBAL),
+            ("eastwest-gateway-nmae", GATEWAY_NAME),
+            ("Eastwest-Gateway-Deploy", GATEWAY_DEPLOY),
+        ] {
+            assert_eq!(typo_of(&format!("{PREFIX}{typo}")), Some(meant), "{typo}");
+        }
+        // Distance 3 and beyond: not a typo of a known key.
+        for other in ["glb", "owner", "team", "global-extra", "tier"] {
+            assert_eq!(typo_of(&format!("{PREFIX}{other}")), None, "{other}");
+        }
+        assert_eq!(typo_of("example.com/global"), None);
+    }
+
+    #[test]
+    fn near_misses_of_the_prefix() {
+        for key in [
+            "traffic.tetrat.io/global",
+            "tetrate.io/global",
+            "traffic.tetrate.io.global",
+            "Traffic.tetrate.io/global",
+            "traffic-tetrate.io/global",
+            "traffic.tetrate.io/GLOBAL"
+                .to_lowercase()
+                .replace("traffic.", "trafic.")
+                .as_str(),
+        ] {
+            assert_eq!(near_miss_prefix(key), Some(GLOBAL), "{key}");
+        }
+        assert_eq!(
+            near_miss_prefix("tetrate.io/eastwest-gateway-name"),
+            Some(GATEWAY_NAME)
+        );
+        for key in [
+            "traffic.tetrate.io/global",
+            "example.com/global",
+            "global",
+            "tetrate.io/rev",
+            "networking.istio.io/global",
+            "app.kubernetes.io/name",
+        ] {
+            assert_eq!(near_miss_prefix(key), None, "{key}");
+        }
     }
 
     #[test]

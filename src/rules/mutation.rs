@@ -35,7 +35,7 @@ pub(crate) fn defaults_patch(ns: &ObjectView, config: &Config) -> Option<Mutatio
         return None;
     }
     let gw = gateway::derive(Some(ann), config).ok()?;
-    if names::dns1123_label(&gw.name).is_err() {
+    if names::dns1035_label(&gw.name).is_err() {
         return None;
     }
     let wanted = [
@@ -102,7 +102,7 @@ fn inputs_valid(ns: &ObjectView) -> bool {
             .is_none_or(|v| names::dns1123_label(v).is_ok())
         && ns
             .annotation(keys::GATEWAY_NAME)
-            .is_none_or(|v| names::dns1123_label(v).is_ok())
+            .is_none_or(|v| names::dns1035_label(v).is_ok())
         && ns
             .annotation(keys::GATEWAY_SELECTOR)
             .is_none_or(|v| selector::parse(v).is_ok())

@@ -1,6 +1,6 @@
 //! Kubernetes name and label syntax, exactly as apimachinery's `validation` package defines
-//! it (IsDNS1123Label, IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue), with the same
-//! length limits. Each check returns why a value fails, in words fit for a message.
+//! it (IsDNS1123Label, IsDNS1035Label, IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue),
+//! with the same length limits. Each check returns why a value fails, in words fit for a message.
 
 /// Longest DNS-1123 label (RFC 1123).
 pub const DNS1123_LABEL_MAX: usize = 63;
@@ -27,6 +27,33 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
         return Err(
             "must be a DNS-1123 label: lower-case letters, digits and '-', \
                     starting and ending with a letter or digit"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters: a DNS-1123 label that starts with a
+/// letter, as a Service's name must (the gateway name names the gateway's Service).
+pub fn dns1035_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(
+            "must not be empty (a DNS-1035 label: lower-case letters, digits and '-', starting \
+             with a letter)"
+                .into(),
+        );
+    }
+    if s.len() > DNS1123_LABEL_MAX {
+        return Err(format!(
+            "must be at most {DNS1123_LABEL_MAX} characters (it has {})",
+            s.chars().count()
+        ));
+    }
+    if !label_shape(s) || !s.as_bytes()[0].is_ascii_lowercase() {
+        return Err(
+            "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a \
+             letter and ending with a letter or digit (it names the gateway's Service, and a \
+             Service name cannot start with a digit)"
                 .into(),
         );
     }
@@ -174,6 +201,32 @@ mod tests {
         for bad in ["", "-a", "a-", "A", "a_b", "a.b", "a b", "é"] {
             assert!(dns1123_label(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn dns1035_label_boundaries() {
+        assert!(dns1035_label(&"a".repeat(63)).is_ok());
+        assert!(dns1035_label(&format!("a{}", "0".repeat(62))).is_ok());
+        assert!(dns1035_label(&"a".repeat(64)).is_err());
+        for ok in ["a", "a-b", "east-west-gateway", "a1-2b", "gw9"] {
+            assert!(dns1035_label(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "0",
+            "1-east-west",
+            "9gw",
+            "-a",
+            "a-",
+            "A",
+            "a_b",
+            "a.b",
+            "é",
+        ] {
+            assert!(dns1035_label(bad).is_err(), "{bad}");
+        }
+        assert!(dns1035_label("1-east-west").unwrap_err().contains("letter"));
+        assert!(dns1035_label("A").unwrap_err().contains("DNS-1035"));
     }
 
     proptest::proptest! {

@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 
 use super::config::Config;
-use super::decision::{Decision, Field, ObjectRef, TextPosition, Violation};
+use super::decision::{Decision, Field, Fix, ObjectRef, TextPosition, Violation};
+use super::fixes::{self, Context};
 use super::ids::{Level, RuleId};
 
 /// One violation being written: the parts that every rule fills in.
@@ -19,6 +20,10 @@ pub(crate) struct Finding {
     pub message: String,
     /// A short form (without the object, which the reader knows) for admission warnings.
     pub summary: String,
+    /// The fix, rendered after the message (and, where it fits, the summary).
+    pub fix: Option<Fix>,
+    /// The keys the finding depends on besides its field (a derived value's sources).
+    pub depends_on: Vec<Field>,
 }
 
 impl Finding {
@@ -31,7 +36,21 @@ impl Finding {
             position_in_value: None,
             message: String::new(),
             summary: String::new(),
+            fix: None,
+            depends_on: Vec::new(),
         }
+    }
+
+    pub fn fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// The keys the finding depends on, when they are not (only) its field: every key a
+    /// derived value comes from. Absent in both the old and the new object counts as the same.
+    pub fn depends_on(mut self, keys: Vec<Field>) -> Self {
+        self.depends_on = keys;
+        self
     }
 
     /// A finding past the cap: only counted, so it needs no message.
@@ -68,22 +87,30 @@ pub(crate) const MAX_FINDINGS_PER_RULE: usize = 10;
 /// Offending values are kept to this many characters in a violation (messages quote less).
 const MAX_VALUE_CHARS: usize = 256;
 
+/// A summary carries its fix only within this many characters: the server cuts a warning at
+/// 256, and a note in front (a problem already there) takes up to 30. A command cut short
+/// would do something else, so a fix that does not fit is left to the message.
+pub const MAX_SUMMARY_WITH_FIX: usize = 220;
+
 pub(crate) struct Report<'c> {
     pub object: ObjectRef,
     /// `object` as messages start (`Namespace "payments"`), formatted once.
     object_text: String,
     config: &'c Config,
+    /// Where the messages are read: how fixes are written.
+    context: Context<'c>,
     violations: Vec<Violation>,
     /// Findings past the cap, by rule and level in force.
     suppressed: Vec<(RuleId, Level, usize)>,
 }
 
 impl<'c> Report<'c> {
-    pub fn new(object: ObjectRef, config: &'c Config) -> Self {
+    pub fn new(object: ObjectRef, config: &'c Config, context: Context<'c>) -> Self {
         Report {
             object_text: object_text(&object),
             object,
             config,
+            context,
             violations: Vec::new(),
             suppressed: Vec::new(),
         }
@@ -107,14 +134,38 @@ impl<'c> Report<'c> {
             return;
         }
         let rule = finding.rule.as_str();
+        let rendered = finding
+            .fix
+            .as_ref()
+            .map(|fix| fixes::render(fix, &self.context));
         let mut summary = String::with_capacity(rule.len() + 2 + finding.summary.len());
         summary.push_str(rule);
         summary.push_str(": ");
         push_one_line(&mut summary, &finding.summary);
-        let mut message = String::with_capacity(self.object_text.len() + 2 + finding.message.len());
+        if let Some(r) = &rendered
+            && !r.short.is_empty()
+            && summary.chars().count() + r.short.chars().count() + 7 <= MAX_SUMMARY_WITH_FIX
+        {
+            summary.push_str("; fix: ");
+            push_one_line(&mut summary, &r.short);
+        }
+        let fix_len = rendered.as_ref().map_or(0, |r| r.text.len() + 7);
+        let mut message =
+            String::with_capacity(self.object_text.len() + 2 + finding.message.len() + fix_len);
         message.push_str(&self.object_text);
         message.push_str(": ");
         message.push_str(&finding.message);
+        if let Some(r) = rendered.filter(|r| !r.text.is_empty()) {
+            if !message.ends_with(['.', '?', '!']) {
+                message.push('.');
+            }
+            message.push_str(" Fix: ");
+            message.push_str(&r.text);
+        }
+        let mut depends_on = finding.depends_on;
+        if depends_on.is_empty() {
+            depends_on.push(finding.field.clone());
+        }
         self.violations.push(Violation {
             rule: finding.rule,
             level,
@@ -124,6 +175,9 @@ impl<'c> Report<'c> {
             position_in_value: finding.position_in_value,
             message,
             summary,
+            pre_existing: false,
+            fix: finding.fix,
+            depends_on,
         });
     }
 

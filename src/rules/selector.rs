@@ -72,6 +72,40 @@ pub fn parse(raw: &str) -> Result<WorkloadSelector<'_>, Vec<SelectorProblem>> {
     }
 }
 
+/// The selector as it was most likely meant, when each of its problems has an obvious
+/// correction: whitespace removed (a space between two whole pairs was a missing `,`), empty
+/// pairs dropped, `k:v` read as `k=v`, a pair repeated with the same value kept once. `None`
+/// when a problem needs a decision (an invalid key or value, a key with two values, no pair at
+/// all) or when `raw` is valid already.
+pub fn corrected(raw: &str) -> Option<String> {
+    let text = if raw.chars().any(char::is_whitespace) {
+        without_whitespace(raw)
+    } else {
+        raw.to_owned()
+    };
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for item in text.split(',').filter(|i| !i.is_empty()) {
+        let (k, v) = item.split_once('=').or_else(|| item.split_once(':'))?;
+        if names::qualified_name(k).is_err() || names::label_value(v).is_err() {
+            return None;
+        }
+        match pairs.iter().find(|(key, _)| *key == k) {
+            Some((_, value)) if *value == v => {}
+            Some(_) => return None,
+            None => pairs.push((k, v)),
+        }
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    let out = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    (out != raw && parse(&out).is_ok()).then_some(out)
+}
+
 /// `raw` without its whitespace, as it was most likely meant: a space between two whole pairs
 /// (`app=gw tier=x`) was a missing `,`; any other (`app = gw`, `app=gw, tier=x`) goes.
 fn without_whitespace(raw: &str) -> String {
@@ -123,10 +157,9 @@ fn pairs<'t>(text: &'t str, problems: &mut Vec<SelectorProblem>) -> Vec<(&'t str
             ));
             ok = false;
         }
-        if value.is_empty() {
-            problem(format!("pair {n} {item:?} has an empty value"));
-            ok = false;
-        } else if let Err(why) = names::label_value(value) {
+        // An empty value is a valid label value: `tier=` selects pods whose `tier` label is
+        // empty, as in a Kubernetes label selector.
+        if let Err(why) = names::label_value(value) {
             problem(format!(
                 "pair {n}: value {value:?} is not a valid label value: it {why}"
             ));
@@ -210,6 +243,26 @@ mod tests {
     }
 
     #[test]
+    fn corrections_are_the_obvious_ones_only() {
+        for (raw, meant) in [
+            ("app = gw", Some("app=gw")),
+            ("app=gw tier=x", Some("app=gw,tier=x")),
+            ("app=gw,,tier=x", Some("app=gw,tier=x")),
+            ("app=gw,", Some("app=gw")),
+            ("app:gw", Some("app=gw")),
+            ("app=gw,app=gw", Some("app=gw")),
+            ("app=gw,app=other", None),
+            ("app=gw", None),
+            ("", None),
+            (",", None),
+            ("-app=gw", None),
+            ("app", None),
+        ] {
+            assert_eq!(corrected(raw).as_deref(), meant, "{raw:?}");
+        }
+    }
+
+    #[test]
     fn every_problem_is_reported() {
         assert_eq!(problems("").len(), 1);
         assert_eq!(problems("   ").len(), 1);
@@ -234,7 +287,14 @@ mod tests {
         assert!(problems("app")[0].contains("no '='"));
         assert!(problems("app")[0].contains("e.g. \"app=app\""));
         assert!(problems("app:gw")[0].contains("e.g. \"app=gw\""));
-        assert!(problems("app=")[0].contains("empty value"));
+        // An empty value is valid (it selects pods whose label is empty); an empty key is not.
+        assert!(problems("app=").is_empty());
+        assert!(problems("tier=").is_empty());
+        assert_eq!(
+            parse("app=gw,tier=").unwrap().pairs,
+            [("app", "gw"), ("tier", "")]
+        );
+        assert_eq!(parse("app=").unwrap().app(), Some(""));
         assert!(problems("=gw")[0].contains("empty key"));
         assert!(problems("app=gw,app=other")[0].contains("repeats"));
         assert!(problems(&format!("app={}", "a".repeat(64)))[0].contains("63"));

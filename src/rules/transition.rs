@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use super::cluster::{ClusterView, Lookup, NamespaceFacts, ServicesOf};
 use super::config::Config;
-use super::decision::Field;
+use super::decision::{Field, Fix};
+use super::fixes::set;
 use super::gateway::{self, GatewaySettings, Moved};
-use super::ids::RuleId;
+use super::ids::{Level, RuleId};
 use super::keys;
-use super::model;
+use super::model::{self, ModeChange, Reason, ServiceKeys};
 use super::object::ObjectView;
 use super::report::{Finding, Report, concat, quote};
 use super::selector;
@@ -33,26 +34,33 @@ pub(crate) fn check_namespace(
         Lookup::Unknown
     };
     let modes = (was_namespace_level, is_namespace_level);
-    ew020_leaving_namespace_level(old, new, modes, &services, origin, out);
-    ew021_gateway_moves(old, new, modes, &services, config, origin, out);
+    // Deleting the Namespace (finalizers being removed) is the safe path itself.
+    let terminating = new.is_terminating() || old.is_terminating();
+    let change = model::refuses_mode_change(
+        old.annotation(keys::GLOBAL),
+        new.annotation(keys::GLOBAL),
+        terminating,
+    );
+    ew020_leaving_namespace_level(old, new, change, &services, origin, out);
+    ew021_gateway_moves(old, new, modes, change, &services, config, origin, out);
 }
 
 /// EW020: namespace-level to service-level or off in place, which the agent refuses
-/// ([`model::refuses_mode_change`]).
+/// ([`model::refuses_mode_change`]); a warning where the old value is one only a lenient
+/// parser reads as true (the Namespace may or may not be namespace-level).
 fn ew020_leaving_namespace_level(
     old: &ObjectView,
     new: &ObjectView,
-    (was_namespace_level, is_namespace_level): (bool, bool),
+    change: ModeChange,
     services: &Lookup<ServicesOf>,
     origin: Origin,
     out: &mut Report<'_>,
 ) {
-    // Deleting the Namespace (finalizers being removed) is the safe path itself.
-    let terminating = new.is_terminating() || old.is_terminating();
-    if !model::refuses_mode_change(was_namespace_level, is_namespace_level, terminating) {
+    if change == ModeChange::Allowed {
         return;
     }
-    let name = new.name();
+    let lenient = change == ModeChange::MayBeRefused;
+    let old_value = old.annotation(keys::GLOBAL).unwrap_or_default();
     let to = match new.annotation(keys::GLOBAL) {
         None => "service-level (annotation removed)".to_owned(),
         Some("false") => "service-level (annotation set to \"false\")".to_owned(),
@@ -90,51 +98,84 @@ fn ew020_leaving_namespace_level(
         .to_owned(),
         _ => String::new(),
     };
-    let safe_path = match origin {
-        Origin::Admission => format!(
-            "label each Service that must stay exposed (kubectl label service NAME -n {name} \
-             {g}=true), then delete the Namespace and recreate it without the annotation",
-            g = keys::GLOBAL
-        ),
-        Origin::Manifests => format!(
-            "label each Service that must stay exposed ({g}: \"true\" under metadata.labels); in \
-             GitOps, delete the Namespace in a change of its own (remove it, merge, let it \
-             sync), then add it back without the annotation in a later change",
-            g = keys::GLOBAL
-        ),
+    let g = keys::GLOBAL;
+    let from = if lenient {
+        format!(
+            "{} (which a lenient boolean parser, such as Go's strconv.ParseBool, reads as true: \
+             the Namespace may be namespace-level today)",
+            quote(old_value)
+        )
+    } else {
+        "\"true\" (namespace-level: every Service exposed)".to_owned()
     };
-    out.push(
-        Finding::new(RuleId::EW020, Field::Annotation(keys::GLOBAL.into()), new.annotation(keys::GLOBAL))
-            .message(format!(
-                "changing {g} from \"true\" (namespace-level: every Service exposed) to {to} is \
-                 blocked: every Service without the label {g}: \"true\" would silently stop \
-                 being exposed cross-cluster.{affected} The agent also refuses this transition \
-                 and keeps the old configuration. Safe path: {safe_path}. (service-level to \
-                 namespace-level is allowed.)",
-                g = keys::GLOBAL
-            ))
-            // The summary is the warning when EW020 is downgraded (warn-only rollout): it
-            // says what changes and what to do, not that the write is blocked.
-            .summary(format!(
-                "{g} \"true\" -> {}: leaving namespace-level stops exposing unlabelled Services{}; label them, then delete and recreate the Namespace",
-                match new.annotation(keys::GLOBAL) {
-                    None => "removed".to_owned(),
-                    Some(v) => quote(v),
-                },
-                match services {
-                    Lookup::Found(s) if s.unlabelled > 0 => format!(" ({})", s.unlabelled),
-                    _ => String::new(),
-                },
-                g = keys::GLOBAL
-            )),
-    );
+    let verdict = if lenient {
+        format!(
+            "Not denied, since the old value is not exactly \"true\"; but if the agent read it \
+             as true, every Service without the label {g}: \"true\" would silently stop being \
+             exposed cross-cluster once this applies, and the agent refuses the transition and \
+             keeps the old configuration.{affected} If that is the case, take the safe path"
+        )
+    } else {
+        format!(
+            "is blocked: every Service without the label {g}: \"true\" would silently stop \
+             being exposed cross-cluster.{affected} The agent also refuses this transition and \
+             keeps the old configuration. Safe path"
+        )
+    };
+    let separator = if lenient { ". " } else { " " };
+    let mut finding = Finding::new(
+        RuleId::EW020,
+        Field::Annotation(g.into()),
+        new.annotation(g),
+    )
+    .message(format!(
+        "changing {g} from {from} to {to}{separator}{verdict}: {}{}. (service-level to \
+         namespace-level is allowed.)",
+        model::SAFE_PATH_FROM_NAMESPACE_LEVEL,
+        match origin {
+            Origin::Admission => "",
+            Origin::Manifests =>
+                " (in GitOps, remove the Namespace in a change of its own, let it sync, then \
+                 add it back in a later change)",
+        }
+    ))
+    // The summary is the warning when EW020 is downgraded (warn-only rollout) or lenient: it
+    // says what changes and what to do, not that the write is blocked.
+    .summary(format!(
+        "{g} {} -> {}: leaving namespace-level stops exposing unlabelled Services{}{}; label \
+         them in the manifests, then delete and recreate the Namespace",
+        quote(if lenient { old_value } else { "true" }),
+        match new.annotation(g) {
+            None => "removed".to_owned(),
+            Some(v) => quote(v),
+        },
+        match services {
+            Lookup::Found(s) if s.unlabelled > 0 => format!(" ({})", s.unlabelled),
+            _ => String::new(),
+        },
+        if lenient {
+            " if the agent read the old value as true"
+        } else {
+            ""
+        },
+    ));
+    if lenient {
+        finding = finding.level(Level::Warn);
+    }
+    out.push(finding);
 }
 
-/// EW021: the gateway moves ([`gateway::moves`]) while east-west is on.
+/// EW021: the gateway moves ([`gateway::moves`]) while east-west is on: the agent has a
+/// workspace for the Namespace (a trigger label) before and after, and exposure is on in both
+/// (namespace-level, or a labelled Service), as `diff` reads a gateway in use. Not while the
+/// agent refuses the write's mode change (EW020): it keeps the old configuration, gateway
+/// included, so nothing moves.
+#[allow(clippy::too_many_arguments)]
 fn ew021_gateway_moves(
     old: &ObjectView,
     new: &ObjectView,
     (was_namespace_level, is_namespace_level): (bool, bool),
+    change: ModeChange,
     services: &Lookup<ServicesOf>,
     config: &Config,
     origin: Origin,
@@ -142,7 +183,11 @@ fn ew021_gateway_moves(
 ) {
     let on = (was_namespace_level && is_namespace_level)
         || matches!(services, Lookup::Found(s) if s.labelled > 0);
-    if !on {
+    if !on
+        || change == ModeChange::Refused
+        || config.trigger_label(old.labels()).is_none()
+        || config.trigger_label(new.labels()).is_none()
+    {
         return;
     }
     let (Ok(before), Ok(after)) = (
@@ -171,9 +216,7 @@ fn ew021_gateway_moves(
         })
         // In manifests, a key written in neither version that changes only because it is
         // derived from the other (the selector from the name, or the name from the selector's
-        // app) is said once, on the key that was written: where the mutating webhook runs, the
-        // derived one stays as it was written down, so a warning on it would contradict the
-        // one on the written key.
+        // app) is said once, on the key that was written.
         .filter(|&(_, key, _, _)| {
             !(origin == Origin::Manifests
                 && ((key == keys::GATEWAY_SELECTOR
@@ -190,28 +233,38 @@ fn ew021_gateway_moves(
         })
         .collect();
     for (what, key, from, to) in changes {
-        let (stale, stale_short) = ew021_note(&before, &after, key, to, origin, &derived_in_both);
-        out.push(
-            Finding::new(RuleId::EW021, Field::Annotation(key.into()), Some(to))
-                .message(format!(
-                    "changes the east-west gateway {what} from {} to {} while east-west is on: \
-                     cross-cluster traffic for this Namespace moves to a new gateway, and peers \
-                     reach it only once the new gateway is up. Make sure that is intended, and \
-                     schedule it like any gateway change{stale}",
-                    quote(from),
-                    quote(to)
-                ))
-                .summary(format!(
-                    "gateway {what} changes {} -> {}: cross-cluster traffic moves{stale_short}",
-                    quote(from),
-                    quote(to)
-                )),
-        );
+        let note = ew021_note(&before, &after, key, to, origin, &derived_in_both);
+        let mut finding = Finding::new(RuleId::EW021, Field::Annotation(key.into()), Some(to))
+            .message(format!(
+                "changes the east-west gateway {what} from {} to {} while east-west is on: \
+                 cross-cluster traffic for this Namespace moves to a new gateway, and peers \
+                 reach it only once the new gateway is up. Make sure that is intended, and \
+                 schedule it like any gateway change{}",
+                quote(from),
+                quote(to),
+                note.text
+            ))
+            .summary(format!(
+                "gateway {what} changes {} -> {}: cross-cluster traffic moves{}",
+                quote(from),
+                quote(to),
+                note.short
+            ));
+        if let Some(fix) = note.fix {
+            finding = finding.fix(fix);
+        }
+        out.push(finding);
     }
 }
 
-/// EW021's note on the key `key` that changes to `to`, for the message and the summary: a
-/// derived key that stays as it was written down while the key it derives from changes.
+/// EW021's note on the key that changes: a derived key left behind by the change of the key it
+/// derives from, for the message and the summary, and the fix where it is an edit.
+struct Note {
+    text: String,
+    short: String,
+    fix: Option<Fix>,
+}
+
 fn ew021_note(
     before: &GatewaySettings<'_>,
     after: &GatewaySettings<'_>,
@@ -219,96 +272,116 @@ fn ew021_note(
     to: &str,
     origin: Origin,
     derived_in_both: &dyn Fn(&str) -> bool,
-) -> (String, String) {
-    // A new name with the selector still derived from the old one (written down by the
-    // defaults patch, or by hand): the new gateway would select the old gateway's pods.
+) -> Note {
+    // A new name with the selector still derived from the old one, written down (by hand, or
+    // by a guard that did not record it: the mutating webhook derives the selector again
+    // before this review sees the object where it recorded it): the new gateway would select
+    // the old gateway's pods.
     let stale_selector = before.name != after.name
         && selector::same_pairs(&before.workload_selector, &after.workload_selector)
         && app(&after.workload_selector) == Some(&*before.name);
-    // The mirror: a new selector `app` with the name still derived from the old one (the
-    // defaults patch wrote it down), so the name no longer follows the selector as it would
-    // without the annotation.
+    // The mirror: a new selector `app` with the name still derived from the old one, written
+    // down, so the name no longer follows the selector as it would without the annotation.
     let stale_name = before.name == after.name
         && !selector::same_pairs(&before.workload_selector, &after.workload_selector)
         && app(&before.workload_selector) == Some(&*before.name)
         && app(&after.workload_selector).is_some_and(|a| a != after.name);
     if stale_selector && key == keys::GATEWAY_NAME {
-        (
-            format!(
+        let selector = with_app(&after.workload_selector, to);
+        Note {
+            text: format!(
                 ". The workload selector stays {}, which selects the old gateway's pods: \
-                 change it to \"app={to}\" too, or remove {} and it is derived from the new \
-                 name again",
+                 change it too, or remove {} and it is derived from the new name again",
                 quote(&after.workload_selector),
                 keys::GATEWAY_SELECTOR
             ),
-            format!(
-                "; selector still {}: set it to \"app={to}\" too",
-                quote(&after.workload_selector)
-            ),
-        )
+            short: format!("; selector still {}", quote(&after.workload_selector)),
+            fix: Some(Fix::edits(vec![set(
+                Field::Annotation(keys::GATEWAY_SELECTOR.into()),
+                selector,
+            )])),
+        }
     } else if origin == Origin::Manifests
         && key == keys::GATEWAY_NAME
         && derived_in_both(keys::GATEWAY_SELECTOR)
     {
-        // In manifests the selector follows the name, but in a cluster where the mutating
-        // webhook runs, it wrote the derived selector into the Namespace when it was created,
-        // and a written selector stays: the cluster keeps the old one where the manifests
-        // predict a new one.
         written_down(
             "selector derived from the old name",
             keys::GATEWAY_SELECTOR,
             &before.workload_selector,
             &format!("app={to}"),
-            "move it",
         )
     } else if origin == Origin::Manifests
         && key == keys::GATEWAY_SELECTOR
         && before.name != after.name
         && derived_in_both(keys::GATEWAY_NAME)
     {
-        // The mirror: the name derived from the selector's app was written down too.
         written_down(
             "name derived from the old selector",
             keys::GATEWAY_NAME,
             &before.name,
             &after.name,
-            "rename it",
         )
     } else if stale_name && key == keys::GATEWAY_SELECTOR {
         let new_app = app(&after.workload_selector).unwrap_or_default();
-        (
-            format!(
+        Note {
+            text: format!(
                 ". The gateway name stays {}, the old selector's app (what the name is \
-                 derived from when it is not set): change it to {} too, or remove {} and it is \
+                 derived from when it is not set): change it too, or remove {} and it is \
                  derived from the new selector",
                 quote(&after.name),
-                quote(new_app),
                 keys::GATEWAY_NAME
             ),
-            format!(
-                "; name still {}: set it to {} too",
-                quote(&after.name),
-                quote(app(&after.workload_selector).unwrap_or_default())
-            ),
-        )
+            short: format!("; name still {}", quote(&after.name)),
+            fix: Some(Fix::edits(vec![set(
+                Field::Annotation(keys::GATEWAY_NAME.into()),
+                new_app,
+            )])),
+        }
     } else {
-        (String::new(), String::new())
+        Note {
+            text: String::new(),
+            short: String::new(),
+            fix: None,
+        }
     }
 }
 
-/// EW021's note, in manifests, on a derived gateway key the mutating webhook wrote into the
-/// Namespace (`key` at `old`), which a change of the key it derives from leaves behind; and
-/// its short form for the summary.
-fn written_down(what: &str, key: &str, old: &str, new: &str, verb: &str) -> (String, String) {
-    (
-        format!(
-            ". Where eastwest-guard's mutating webhook runs, the Namespace already carries the \
-             {what} ({key} \"{old}\"), and with a client-side `kubectl apply` it stays \
-             (server-side apply drops it, and the webhook derives it again): set {key} to \
-             \"{new}\" in this manifest to {verb} too"
+/// EW021's note, in manifests, on a derived gateway key (`key`, `old` before the change) that
+/// the mutating webhook may have written into the Namespace. Where it recorded that (in its
+/// `eastwest-guard.tetrate.io/derived` annotation), it derives the key again when the key it
+/// derives from changes, so the cluster follows the manifests. A value written there by hand,
+/// or by a guard that kept no record, stays: then the manifest must say the new value.
+fn written_down(what: &str, key: &str, old: &str, new: &str) -> Note {
+    Note {
+        text: format!(
+            ". Where eastwest-guard's mutating webhook wrote the {what} into the Namespace \
+             ({key} \"{old}\") and recorded it, it derives it again from the new value; if \
+             the Namespace carries that value written by hand (or by a guard that kept no \
+             record), it stays: then set {key} to \"{new}\" in this manifest too"
         ),
-        format!("; set {key} to \"{new}\" too"),
-    )
+        short: format!("; {key} follows where the guard recorded it"),
+        fix: None,
+    }
+}
+
+/// A valid workload selector with its `app` value replaced, its other pairs as they were.
+fn with_app(selector: &str, app: &str) -> String {
+    match selector::parse(selector) {
+        Ok(sel) => sel
+            .pairs
+            .iter()
+            .map(|(k, v)| {
+                if *k == "app" {
+                    format!("app={app}")
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(_) => format!("app={app}"),
+    }
 }
 
 /// The `app` value of a valid workload selector.
@@ -322,13 +395,39 @@ pub(crate) fn check_service(
     namespace: Option<&str>,
     config: &Config,
     namespace_facts: &Lookup<Arc<NamespaceFacts>>,
+    namespace_before: Option<&Lookup<Arc<NamespaceFacts>>>,
     out: &mut Report<'_>,
 ) {
-    ew022_exposure_changes(old, new, namespace, config, namespace_facts, out);
+    ew022_exposure_changes(
+        old,
+        new,
+        namespace,
+        config,
+        namespace_facts,
+        namespace_before,
+        out,
+    );
 }
 
-/// EW022: a Service write that changes its own exposure ([`model::is_exposed`]), judged with
-/// its Namespace's mode; in a namespace-level Namespace, a label that changes nothing.
+/// Why a Service is exposed or not in a Namespace with these facts; `None` facts: the
+/// Namespace is not known, and the Service is judged by its label alone (as `diff` judges a
+/// Service whose Namespace is not in its input).
+fn reason(service: &ObjectView, facts: Option<&NamespaceFacts>, config: &Config) -> Reason {
+    match facts {
+        Some(f) => Reason::of(
+            ServiceKeys::of(service),
+            model::is_namespace_level(Some(&f.annotations)),
+            Some(config.trigger_label(Some(&f.labels)).is_some()),
+        ),
+        None => Reason::of(ServiceKeys::of(service), false, None),
+    }
+}
+
+/// EW022: a Service write that changes its own exposure: the old Service in its Namespace
+/// before the write against the new Service in its Namespace after it. The webhook has one
+/// Namespace (the cluster's, `namespace_before` is `None`); `check --old` has the Namespace of
+/// each input. In a namespace-level Namespace, a label written there changes nothing, and
+/// says so.
 ///
 /// Messages are joined from their parts (`concat`): this runs on Service writes, where
 /// `format!` cost more than the rest of the decision.
@@ -338,36 +437,48 @@ fn ew022_exposure_changes(
     namespace: Option<&str>,
     config: &Config,
     namespace_facts: &Lookup<Arc<NamespaceFacts>>,
+    namespace_before: Option<&Lookup<Arc<NamespaceFacts>>>,
     out: &mut Report<'_>,
 ) {
     let Some(ns) = namespace else { return };
-    let Lookup::Found(facts) = namespace_facts else {
+    let Lookup::Found(after_facts) = namespace_facts else {
         return;
     };
+    let before_facts: Option<&NamespaceFacts> = match namespace_before {
+        None => Some(after_facts),
+        Some(Lookup::Found(f)) => Some(f),
+        Some(_) => None,
+    };
+    let after = reason(new, Some(after_facts), config);
+    let before = old.map(|o| reason(o, before_facts, config));
+    let was_exposed = before.is_some_and(Reason::exposed);
+    let is_exposed = after.exposed();
     // Without a trigger label the agent creates no workspace: nothing in the Namespace is
-    // exposed before or after, whatever the labels say (EW031 says so for labelled Services).
-    if config.trigger_label(Some(&facts.labels)).is_none() {
+    // exposed after (EW031 says so for labelled Services); a label there changes nothing.
+    let has_workspace = !matches!(after, Reason::NoTriggerLabel(_));
+    let namespace_level = model::is_namespace_level(Some(&after_facts.annotations));
+    if has_workspace
+        && namespace_level
+        && !model::is_external_name(new.service_type())
+        && ew022_label_in_namespace_level(old, new, ns, was_exposed, out)
+    {
         return;
     }
-    if model::is_namespace_level(Some(&facts.annotations)) {
-        ew022_label_in_namespace_level(old, new, ns, out);
-    } else {
-        ew022_service_level(old, new, ns, out);
+    if was_exposed == is_exposed {
+        return;
     }
+    ew022_exposure(before, after, old, new, ns, out);
 }
 
 /// EW022 in a namespace-level Namespace: every Service is exposed, so a label written, removed
-/// or set to `"false"` changes nothing, and says so.
+/// or set to `"false"` changes nothing, and says so. Whether it said so.
 fn ew022_label_in_namespace_level(
     old: Option<&ObjectView>,
     new: &ObjectView,
     ns: &str,
+    was_exposed: bool,
     out: &mut Report<'_>,
-) {
-    // An ExternalName Service is not exposed either way (EW040 says so when labelled).
-    if model::is_external_name(new.service_type()) {
-        return;
-    }
+) -> bool {
     let was_labelled = old.is_some_and(model::is_labelled);
     let is_labelled = model::is_labelled(new);
     let label_value = new.label(keys::GLOBAL);
@@ -376,13 +487,13 @@ fn ew022_label_in_namespace_level(
     let writes_false =
         label_value == Some("false") && old.and_then(|o| o.label(keys::GLOBAL)) != Some("false");
     if !(was_labelled != is_labelled || (old.is_none() && is_labelled) || writes_false) {
-        return;
+        return false;
     }
     let name = new.name();
-    let what = if old.is_none() {
-        " becomes exposed cross-cluster"
-    } else {
+    let what = if was_exposed {
         " stays exposed cross-cluster"
+    } else {
+        " becomes exposed cross-cluster"
     };
     let g = keys::GLOBAL;
     out.push(
@@ -417,25 +528,78 @@ fn ew022_label_in_namespace_level(
             " is namespace-level",
         ])),
     );
+    true
 }
 
-/// EW022 in a service-level Namespace: the Service becomes exposed or stops being exposed, by
-/// its label or its type.
-fn ew022_service_level(old: Option<&ObjectView>, new: &ObjectView, ns: &str, out: &mut Report<'_>) {
-    let was_exposed = old.is_some_and(|o| model::is_exposed(o, false));
-    let is_exposed = model::is_exposed(new, false);
-    if was_exposed == is_exposed {
-        return;
-    }
-    let was_labelled = old.is_some_and(model::is_labelled);
-    let is_labelled = model::is_labelled(new);
+/// EW022 where the Service becomes exposed or stops being exposed: by its label, its type, or
+/// (in `check --old`, where the Namespace changes in the same input) its Namespace.
+fn ew022_exposure(
+    before: Option<Reason>,
+    after: Reason,
+    old: Option<&ObjectView>,
+    new: &ObjectView,
+    ns: &str,
+    out: &mut Report<'_>,
+) {
+    let is_exposed = after.exposed();
     let label_value = new.label(keys::GLOBAL);
     let name = new.name();
     let g = keys::GLOBAL;
+    let label_same = old.is_some_and(|o| o.label(g) == label_value);
     let quoted;
-    // The label as it was, and the type changed: the type is the cause.
-    let (what, why): (&str, [&str; 7]) = if is_exposed && was_labelled {
-        (
+    let (what, why): (&str, [&str; 7]) = match (before, after) {
+        // The Namespace is the cause (only where the input changes it: the webhook judges
+        // both sides against one Namespace).
+        (Some(Reason::NoTriggerLabel(_)), _) if is_exposed => (
+            " becomes exposed cross-cluster",
+            [
+                "its Namespace \"",
+                ns,
+                "\" gains a trigger label",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ),
+        (_, Reason::NoTriggerLabel(_)) => (
+            " stops being exposed cross-cluster",
+            [
+                "its Namespace \"",
+                ns,
+                "\" loses its trigger label, so the agent creates no workspace for it",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ),
+        (Some(b), Reason::NamespaceLevel) if b != Reason::NamespaceLevel => (
+            " becomes exposed cross-cluster",
+            [
+                "its Namespace \"",
+                ns,
+                "\" becomes namespace-level: every Service in it is exposed",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ),
+        (Some(Reason::NamespaceLevel), _) if !is_exposed && label_same => (
+            " stops being exposed cross-cluster",
+            [
+                "its Namespace \"",
+                ns,
+                "\" is no longer namespace-level, and the Service is not labelled ",
+                g,
+                ": \"true\"",
+                "",
+                "",
+            ],
+        ),
+        // The label as it was, and the type changed: the type is the cause.
+        (Some(Reason::ExternalName(_)), _) if is_exposed && label_same => (
             " becomes exposed cross-cluster",
             [
                 "it is no longer type ExternalName, and it is labelled ",
@@ -446,22 +610,21 @@ fn ew022_service_level(old: Option<&ObjectView>, new: &ObjectView, ns: &str, out
                 "",
                 "",
             ],
-        )
-    } else if !is_exposed && is_labelled {
-        (
+        ),
+        (_, Reason::ExternalName(_)) => (
             " stops being exposed cross-cluster",
             [
-                "it is now type ExternalName, which has no endpoints to expose (Namespace \"",
-                ns,
-                "\" is service-level); callers in other clusters lose it",
+                "it is now type ExternalName, which has no endpoints to expose; callers in \
+                 other clusters lose it",
+                "",
+                "",
                 "",
                 "",
                 "",
                 "",
             ],
-        )
-    } else if is_exposed {
-        (
+        ),
+        _ if is_exposed => (
             " becomes exposed cross-cluster",
             [
                 "it is now labelled ",
@@ -472,21 +635,22 @@ fn ew022_service_level(old: Option<&ObjectView>, new: &ObjectView, ns: &str, out
                 "",
                 "",
             ],
-        )
-    } else {
-        quoted = label_value.map(quote);
-        (
-            " stops being exposed cross-cluster",
-            [
-                "its label ",
-                g,
-                " is ",
-                quoted.as_deref().unwrap_or("removed"),
-                " (Namespace \"",
-                ns,
-                "\" is service-level); callers in other clusters lose it",
-            ],
-        )
+        ),
+        _ => {
+            quoted = label_value.map(quote);
+            (
+                " stops being exposed cross-cluster",
+                [
+                    "its label ",
+                    g,
+                    " is ",
+                    quoted.as_deref().unwrap_or("removed"),
+                    " (Namespace \"",
+                    ns,
+                    "\" is service-level); callers in other clusters lose it",
+                ],
+            )
+        }
     };
     let head = ["Service ", ns, "/", name, what];
     let mut message = concat(&head);

@@ -148,11 +148,12 @@ fn text_output_line_by_line() {
         "rules/ew031.yaml:14:5: warning EW031 Service/inventory/stock: is labelled \
          traffic.tetrate.io/global: \"true\", but its Namespace \"inventory\" has none of the \
          trigger labels, so the agent creates no workspace and the Service is not exposed. Fix: \
-         kubectl label namespace inventory tetrate.io/rev=default\n\
+         in the manifest of Namespace inventory, under metadata.labels, write tetrate.io/rev: \
+         \"default\"\n\
          rules/ew001.yaml:8:5: error EW001 Namespace/payments: annotation \
          traffic.tetrate.io/global is \"True\"; expected exactly \"true\" or \"false\" (lower \
-         case). The agent treats anything else as \"false\", so east-west stays off. Fix: write \
-         traffic.tetrate.io/global: \"true\"\n\
+         case). Read strictly, anything else is \"false\", so east-west stays off. Fix: under \
+         metadata.annotations, write traffic.tetrate.io/global: \"true\"\n\
          checked 3 objects (2 Namespaces, 1 Service) in 3 documents of 2 files: 1 error, 1 warning\n"
     );
     assert_eq!(run.stderr, "");
@@ -344,12 +345,13 @@ fn github_output_is_workflow_commands() {
             "::error file=rules/ew013.yaml,line=8,col=5,title=EW013::Service \"payments/api\": \
              label traffic.tetrate.io/global is \"yes\"; expected exactly \"true\" or \"false\" \
              (lower case). The agent reads anything else as not \"true\": unless its Namespace \
-             is namespace-level, the Service is not exposed. Fix: kubectl label service api -n payments traffic.tetrate.io/global=true --overwrite",
+             is namespace-level, the Service is not exposed. Fix: under metadata.labels, write \
+             traffic.tetrate.io/global: \"true\"",
             "::warning file=rules/ew030.yaml,line=6,col=5,title=EW030::Namespace \"payments\": \
              has traffic.tetrate.io/global: \"true\" but none of the trigger labels \
              (tetrate.io/rev=default, istio-injection=enabled, istio.io/rev=default), so the \
-             agent creates no workspace and nothing is exposed. Fix: kubectl label namespace \
-             payments tetrate.io/rev=default",
+             agent creates no workspace and nothing is exposed. Fix: under metadata.labels, \
+             write tetrate.io/rev: \"default\"",
             "checked 2 objects (1 Namespace, 1 Service) in 2 documents of 2 files: 1 error, 1 warning",
         ]
     );
@@ -418,11 +420,13 @@ fn stdin_is_read_with_dash() {
         .collect();
     assert_eq!(files, vec!["rules/ew013.yaml", "<stdin>"]);
 
+    // An empty standard input is what a failed `kustomize build | eastwest-guard check -`
+    // gives: nothing was checked, which must not pass.
     let empty = check_with_stdin(&["-"], Some(b""));
-    assert_eq!(empty.code, 0);
-    assert_eq!(
-        empty.summary(),
-        "checked 0 objects (0 Namespaces, 0 Services) in 0 documents of 1 file: 0 errors, 0 warnings"
+    assert_eq!(empty.code, 2, "{}{}", empty.stdout, empty.stderr);
+    assert_contains(
+        &empty.stderr,
+        &["<stdin>: error: the input holds no Kubernetes object"],
     );
 }
 
@@ -515,7 +519,7 @@ fn old_manifests_make_updates_and_catch_transitions() {
         "{ew020}"
     );
     assert!(
-        ew020.contains("in GitOps, delete the Namespace in a change of its own"),
+        ew020.contains("in GitOps, remove the Namespace in a change of its own"),
         "{ew020}"
     );
 
@@ -612,10 +616,7 @@ fn an_empty_namespace_is_no_namespace() {
         lines[1]
     );
     assert!(
-        lines[1].ends_with(
-            "Fix: kubectl label service badlabel -n default traffic.tetrate.io/global=true \
-             --overwrite"
-        ),
+        lines[1].ends_with("Fix: under metadata.labels, write traffic.tetrate.io/global: \"true\""),
         "{}",
         lines[1]
     );

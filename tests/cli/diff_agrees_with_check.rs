@@ -110,8 +110,9 @@ enum Exposure {
 /// `diff` and `check --old`, on the same input, agree on every UPDATE case of the rules tests
 /// (the corpus the rules tests keep, see tests/support/cases.rs): each case is written as
 /// manifests, its object before and after with the cluster the rules saw beside it, and
-/// - check reports EW020 exactly when diff reports the Namespace's mode change as blocked by
-///   EW020;
+/// - check denies with EW020 exactly when diff reports the Namespace's mode change as blocked
+///   by EW020, and warns with EW020 on a lenient old value exactly when diff reports it as
+///   maybe blocked;
 /// - check reports EW021 exactly when diff reports the gateway as moved, and every setting
 ///   EW021 names is among those diff says change;
 /// - on a Service, where its Namespace is in the input, check's EW022 says the Service becomes
@@ -172,18 +173,30 @@ fn diff_agrees_with_check_on_every_update_case_of_the_rules_tests() {
                 .unwrap_or_default(),
         };
 
-        // EW020: the mode change the agent refuses.
+        // EW020: the mode change the agent refuses, or may refuse (an old value only a
+        // lenient parser reads as true: a warning that says so).
         let blocked = report
             .namespaces
             .iter()
             .any(|n| n.name == namespace && n.blocked_by == Some(RuleId::EW020));
+        let may_be_blocked = report
+            .namespaces
+            .iter()
+            .any(|n| n.name == namespace && n.may_be_blocked_by == Some(RuleId::EW020));
+        let ew020 = findings(RuleId::EW020);
+        let lenient = ew020.iter().any(|f| f.message.contains("lenient"));
+        assert_eq!(!ew020.is_empty() && !lenient, blocked, "{file}: EW020");
         assert_eq!(
-            !findings(RuleId::EW020).is_empty(),
-            blocked,
-            "{file}: EW020"
+            lenient, may_be_blocked,
+            "{file}: EW020 on a lenient old value"
         );
         if blocked {
             *seen.entry("EW020 and a blocked mode change").or_default() += 1;
+        }
+        if may_be_blocked {
+            *seen
+                .entry("EW020 warns and a mode change may be blocked")
+                .or_default() += 1;
         }
 
         // EW021: the gateway moves.
@@ -284,6 +297,7 @@ fn diff_agrees_with_check_on_every_update_case_of_the_rules_tests() {
     // None of the agreements holds only because nothing happens.
     for what in [
         "EW020 and a blocked mode change",
+        "EW020 warns and a mode change may be blocked",
         "EW021 and a moved gateway",
         "EW022 and a Service newly exposed",
         "EW022 and a Service no longer exposed",

@@ -479,7 +479,7 @@ fn yaml_names_an_invalid_gateway_name_as_check_does() {
     assert!(yaml_docs(&run.stdout).is_empty(), "{}", run.stdout);
     for (ns, name) in [("a", long.as_str()), ("b", "Bad_Name")] {
         let expected = format!(
-            "# Namespace {ns}: no WorkspaceSetting: the gateway name \"{name}\" is not a DNS-1123 label (EW004)"
+            "# Namespace {ns}: no WorkspaceSetting: the gateway name \"{name}\" is not a DNS-1035 label (EW004)"
         );
         assert!(run.stdout.contains(&expected), "{expected}\n{}", run.stdout);
     }

@@ -10,9 +10,16 @@
 //! | the exposure model, explain and diff over generated manifests | [`explain_props`] |
 //! | `certs`: the certificates, the files it writes, what it says next | [`certs`] |
 //! | the reference docs generated from the code, and the docs' links | [`docs`] |
+//! | SPEC v2 end to end: empty inputs, problems a change did not make, EW022 before and after, a lenient EW020, near misses, one fix per key, the flags' defaults | [`v2`] |
 //!
 //! The binary is run with the helpers of `support::run`; outputs are compared with their
 //! golden files by `support::golden`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -25,3 +32,4 @@ mod docs;
 mod explain;
 mod explain_props;
 mod reader;
+mod v2;

@@ -618,9 +618,12 @@ fn spec(src: &mut Source, entries: &mut Vec<Entry>) {
         3 => J::Obj(vec![]),
         4 => J::Obj(vec![pair("type", J::raw("null"))]),
         5 => J::Arr(vec![]),
+        // A scalar: `{}` is a valid spec, and a list is read by position (PositionalSpec).
         6 => J::Mark(
             Why::TypedObjectField,
-            Box::new(odd_scalar(src)),
+            Box::new(J::raw(
+                ["5", "true", "-0", "1.5", "\"\"", "false"][src.below(6)],
+            )),
             Box::new(J::Obj(vec![])),
         ),
         7 => J::Obj(vec![pair(
@@ -1182,7 +1185,10 @@ fn show(body: &[u8]) -> String {
         for unit in 1..=12 {
             let piece = &text[i..(i + unit).min(text.len())];
             let mut n = 1;
-            while text[i + n * unit..].starts_with(piece) {
+            while text
+                .get(i + n * unit..)
+                .is_some_and(|rest| rest.starts_with(piece))
+            {
                 n += 1;
             }
             if n * unit > 40 {

@@ -6,6 +6,12 @@
 //!
 //! A binary of its own, its tests one at a time: what they show is that a client is answered
 //! promptly through a flood, which other tests sharing the two cores would blur.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../common/mod.rs"]
 mod common;

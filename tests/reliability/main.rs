@@ -14,6 +14,12 @@
 //! | log lines escaped and bounded; refused requests logged | [`logs`] |
 //!
 //! Connection floods (probe port, half-open handshakes) are in tests/floods, a binary of its own.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../common/mod.rs"]
 mod common;

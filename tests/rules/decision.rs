@@ -125,8 +125,18 @@ fn updates_of_objects_being_deleted_are_never_denied() {
     assert!(d.allowed(), "{:#?}", d.violations);
     assert_eq!(only(&d, RuleId::EW001)[0].level, Level::Warn);
 
-    // Not being deleted: denied as before.
-    assert!(!update_ns(&old_ns, &old_ns, &NoCluster).allowed());
+    // Not being deleted: a problem the write did not make is a warning, and with
+    // --deny-existing a denial; being deleted, it goes through even then.
+    assert!(update_ns(&old_ns, &old_ns, &NoCluster).allowed());
+    let strict = Config {
+        deny_existing: true,
+        ..Config::default()
+    };
+    let review = |old, new| Review::update(ResourceKind::Namespace, old, new);
+    assert!(!cases::validate(&review(&old_ns, &old_ns), &strict, &NoCluster).allowed());
+    let d = cases::validate(&review(&old_ns, &new_ns), &strict, &NoCluster);
+    assert!(d.allowed(), "{:#?}", d.violations);
+    assert!(only(&d, RuleId::EW001)[0].pre_existing);
     // Being deleted, but the write changes the traffic.tetrate.io/ keys (not a finalizer
     // removal): judged as any other write.
     let changed = terminating(ns_json(

@@ -34,7 +34,7 @@ fn ew001_global_annotation_must_be_exactly_true_or_false() {
         &d,
         RuleId::EW001,
         Level::Deny,
-        &["write traffic.tetrate.io/global: \"true\""],
+        &["under metadata.annotations, write traffic.tetrate.io/global: \"true\""],
     );
 }
 
@@ -108,6 +108,60 @@ fn ew004_gateway_name_given_or_derived_is_a_dns_label() {
     );
 }
 
+/// A gateway name names the gateway's Service: a DNS-1035 label, which starts with a letter.
+/// Both sides of each boundary, given and derived.
+#[test]
+fn ew004_gateway_names_are_dns_1035_labels() {
+    let ok63 = format!("a{}", "1".repeat(62));
+    let bad64 = format!("a{}", "1".repeat(63));
+    for ok in [ok63.as_str(), "a", "gw-1", "east-west-gateway"] {
+        assert!(
+            check_ns(&ew_ns(&[(NAME, ok)])).violations.is_empty(),
+            "{ok}"
+        );
+        let selector = format!("app={ok}");
+        assert!(
+            check_ns(&ew_ns(&[(SELECTOR, &selector)]))
+                .violations
+                .is_empty(),
+            "{selector}"
+        );
+    }
+    for bad in ["1-east-west", "9gw", "0", bad64.as_str()] {
+        let d = check_ns(&ew_ns(&[(NAME, bad)]));
+        let v = assert_finding(&d, RuleId::EW004, Level::Deny, &[]);
+        assert_eq!(v.field, Field::Annotation(NAME.into()));
+        if bad.len() > 63 {
+            // Past 63 characters it is no label value either: EW005 on the selector.
+            assert_finding(&d, RuleId::EW004, Level::Deny, &["at most 63"]);
+            continue;
+        }
+        assert_finding(&d, RuleId::EW004, Level::Deny, &["DNS-1035"]);
+        // Derived from app=<bad>: denied on the selector, which it comes from.
+        let selector = format!("app={bad}");
+        let d = check_ns(&ew_ns(&[(SELECTOR, &selector)]));
+        let v = assert_finding(&d, RuleId::EW004, Level::Deny, &["derived", "DNS-1035"]);
+        assert_eq!(v.field, Field::Annotation(SELECTOR.into()));
+    }
+    // A leading digit: the fix writes a name that starts with a letter.
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app=9gw")]));
+    assert_finding(
+        &d,
+        RuleId::EW004,
+        Level::Deny,
+        &[&format!(
+            "under metadata.annotations, write {NAME}: \"gw-9gw\""
+        )],
+    );
+    let d = check_ns(&ew_ns(&[(NAME, "1-east-west")]));
+    assert_finding(
+        &d,
+        RuleId::EW004,
+        Level::Deny,
+        &[&format!("{NAME}: \"gw-1-east-west\"")],
+    );
+}
+
 /// EW004's "remove it" names what removing it gives, and is not offered where it gives EW006.
 #[test]
 fn ew004_remove_it_says_what_the_name_becomes() {
@@ -116,7 +170,10 @@ fn ew004_remove_it_says_what_the_name_becomes() {
     };
     says(
         &[(NAME, "Bad_Name")],
-        &["remove it to use the default \"east-west-gateway\""],
+        &[
+            &format!("write {NAME}: \"bad-name\""),
+            "remove it to use the default \"east-west-gateway\"",
+        ],
     );
     says(
         &[(NAME, "Bad_Name"), (SELECTOR, "app=edge,tier=x")],
@@ -141,8 +198,8 @@ fn ew005_malformed_selectors() {
         (",app=gw", "empty pair"),
         ("app=gw,", "empty pair"),
         ("app", "no '='"),
-        ("app=", "empty value"),
         ("=gw", "empty key"),
+        ("=", "empty key"),
         ("app=gw,app=other", "repeats"),
         ("-app=gw", "label key"),
         ("example.com/a/b=gw", "label key"),
@@ -158,11 +215,45 @@ fn ew005_malformed_selectors() {
         "app=gw",
         "app=gw,tier=edge",
         "app.kubernetes.io/name=gw",
+        "app=gw,tier=",
+        "tier=",
+        "app=",
         &format!("app={}", "v".repeat(63)),
     ] {
         let d = check_ns(&ew_ns(&[(SELECTOR, ok), (NAME, "gw")]));
         assert!(d.violations.is_empty(), "{ok:?}: {:#?}", d.violations);
     }
+}
+
+/// An empty selector value is valid, as in a Kubernetes label selector (`tier=` selects pods
+/// whose `tier` label is empty); an empty key is not. Where the name is derived, an empty app
+/// value derives no valid name: EW004 on the derived name, not EW005.
+#[test]
+fn ew005_an_empty_value_is_valid_an_empty_key_is_not() {
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app=gw,tier=")]));
+    assert!(d.violations.is_empty(), "{:#?}", d.violations);
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app=gw,=x")]));
+    assert_finding(&d, RuleId::EW005, Level::Deny, &["empty key"]);
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app=")]));
+    assert_eq!(ids(&d), vec![RuleId::EW004]);
+    assert_finding(
+        &d,
+        RuleId::EW004,
+        Level::Deny,
+        &["derived", "must not be empty"],
+    );
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app=,tier=edge")]));
+    assert_eq!(ids(&d), vec![RuleId::EW004]);
+    // The corrected selector is offered where it is plain.
+    let d = check_ns(&ew_ns(&[(SELECTOR, "app = gw"), (NAME, "gw")]));
+    assert_finding(
+        &d,
+        RuleId::EW005,
+        Level::Deny,
+        &[&format!(
+            "under metadata.annotations, write {SELECTOR}: \"app=gw\""
+        )],
+    );
 }
 
 #[test]
@@ -211,7 +302,19 @@ fn ew006_offers_the_name_first() {
         .split_once("Fix: ")
         .map(|(_, f)| f)
         .unwrap_or_default();
-    assert!(fix.starts_with(&format!("set {NAME}")), "{}", v.message);
+    // A name of this Namespace's own: the default is shared by every Namespace that uses it.
+    assert!(
+        fix.starts_with(&format!(
+            "under metadata.annotations, write {NAME}: \"payments-east-west\""
+        )),
+        "{}",
+        v.message
+    );
     assert_says(&d, fix, &["if the gateway's pods carry that label"]);
-    assert!(v.summary.ends_with("set the name"), "{}", v.summary);
+    assert!(
+        v.summary
+            .contains("set the name; fix: under metadata.annotations"),
+        "{}",
+        v.summary
+    );
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::support::assert::{assert_finding, assert_never_says, assert_says};
 use crate::support::cases::{self, FakeCluster};
 use crate::support::objects::{
-    GLOBAL, GW_NS, NAME, SELECTOR, ew_ns, namespace_level, ns_json, svc,
+    GLOBAL, GW_NS, NAME, SELECTOR, ew_ns, namespace_level, ns, ns_json, svc,
 };
 use crate::support::review::{check_ns, check_svc, ids, only, svc_update, update_ns};
 
@@ -31,7 +31,13 @@ fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
             &d,
             RuleId::EW020,
             Level::Deny,
-            &[what, "stop", "delete the Namespace and recreate it"],
+            &[
+                what,
+                "stop",
+                "in the manifests the Namespace will be recreated from",
+                "delete the Namespace, which deletes everything in it (workloads, Secrets, \
+                 volume claims), and recreate it without the annotation",
+            ],
         );
         assert!(!d.allowed());
         // The summary (the warning when EW020 is downgraded for a rollout) names the key and
@@ -41,7 +47,11 @@ fn ew020_namespace_level_to_service_level_or_off_is_blocked() {
             summary.starts_with("EW020: traffic.tetrate.io/global \"true\" -> "),
             "{summary}"
         );
-        assert_says(&d, summary, &["label them, then delete and recreate"]);
+        assert_says(
+            &d,
+            summary,
+            &["label them in the manifests, then delete and recreate"],
+        );
         assert_never_says(&d, summary, &["blocked"]);
     }
     let d = update_ns(&namespace_level(), &to_false, &NoCluster);
@@ -236,7 +246,11 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         &d,
         RuleId::EW021,
         Level::Warn,
-        &["selects the old gateway's pods", "\"app=my-gw\""],
+        &[
+            "selects the old gateway's pods",
+            "`kubectl annotate namespace payments \
+             traffic.tetrate.io/eastwest-gateway-workload-selector=app=my-gw --overwrite`",
+        ],
     );
     // The warning itself (the summary) says so too: kubectl shows only that.
     assert_says(
@@ -256,11 +270,15 @@ fn ew021_a_new_name_with_the_old_derived_selector_says_so() {
         (SELECTOR, "tier=edge,app=gw-a"),
     ]);
     let d = update_ns(&old2, &new2, &NoCluster);
+    // The fix keeps the other pairs: only the app value follows the name.
     assert_finding(
         &d,
         RuleId::EW021,
         Level::Warn,
-        &["selects the old gateway's pods"],
+        &[
+            "selects the old gateway's pods",
+            "-selector=tier=edge,app=gw-b --overwrite`",
+        ],
     );
     // A selector of its own (not app=<old name>) is left alone.
     let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a"), (SELECTOR, "app=edge")]);
@@ -290,7 +308,8 @@ fn ew021_a_new_selector_with_the_old_derived_name_says_so() {
         Level::Warn,
         &[
             "the old selector's app (what the name is",
-            "change it to \"gw2\"",
+            "`kubectl annotate namespace payments traffic.tetrate.io/eastwest-gateway-name=gw2 \
+             --overwrite`",
         ],
     );
     assert_says(&d, &v.summary, &["name still \"east-west-gateway\""]);
@@ -333,8 +352,14 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
     assert_says(
         &d,
         &name.message,
-        &[&format!("set {SELECTOR} to \"app=gw2\" in this manifest")],
+        &[
+            "mutating webhook wrote the selector derived from the old name",
+            "and recorded it, it derives it again from the new value",
+            &format!("then set {SELECTOR} to \"app=gw2\" in this manifest too"),
+        ],
     );
+    // Advice, not an edit: writing the selector down would pin a derived value.
+    assert!(name.fix.is_none(), "{name:#?}");
     // Said once, on the name: the derived selector's own change would say the opposite.
     assert_eq!(v.len(), 1, "{v:#?}");
     let d = update_ns(&old, &new, &NoCluster);
@@ -359,9 +384,11 @@ fn ew021_in_manifests_warns_of_the_selector_the_webhook_wrote() {
     let d = update_ns(&old_pinned, &pinned, &NoCluster);
     let v = only(&d, RuleId::EW021);
     assert!(
-        v.iter().any(|v| v
-            .summary
-            .contains("selector still \"app=gw1\": set it to \"app=gw2\" too")),
+        v.iter().any(|v| v.summary.contains(
+            "selector still \"app=gw1\"; fix: `kubectl annotate namespace payments \
+                       traffic.tetrate.io/eastwest-gateway-workload-selector=app=gw2 \
+                       --overwrite`"
+        )),
         "{v:#?}"
     );
 }
@@ -567,4 +594,102 @@ fn ew022_is_silent_where_the_namespace_has_no_trigger_label() {
     let labelled = svc(&[("app", "payment"), (GLOBAL, "true")], &[], "ClusterIP");
     let d = svc_update(&unlabelled, &labelled, &cluster);
     assert_eq!(ids(&d), vec![RuleId::EW031]);
+}
+
+/// EW020: an old value that Go's strconv.ParseBool reads as true may have made the Namespace
+/// namespace-level: the same switch is a warning that says so. Exactly "true": a denial; a
+/// new value the lenient parser reads as true too: no switch at all.
+#[test]
+fn ew020_a_lenient_old_value_makes_the_switch_a_warning() {
+    for old in ["True", "TRUE", "1", "t", "T"] {
+        for new in [None, Some("false"), Some("no")] {
+            let mut ann = vec![];
+            if let Some(n) = new {
+                ann.push((GLOBAL, n));
+            }
+            let d = update_ns(&ew_ns(&[(GLOBAL, old)]), &ew_ns(&ann), &NoCluster);
+            let v = assert_finding(
+                &d,
+                RuleId::EW020,
+                Level::Warn,
+                &[
+                    "lenient boolean parser",
+                    "strconv.ParseBool",
+                    "may be namespace-level",
+                    "in the manifests the Namespace will be recreated from",
+                    "delete the Namespace, which deletes everything in it",
+                ],
+            );
+            assert!(!v.pre_existing);
+            assert_says(&d, &v.summary, &["if the agent read the old value as true"]);
+        }
+    }
+    // The new value read as true by the same parser: nothing changes.
+    for (old, new) in [
+        ("True", "1"),
+        ("1", "TRUE"),
+        ("True", "true"),
+        ("t", "true"),
+    ] {
+        let d = update_ns(
+            &ew_ns(&[(GLOBAL, old)]),
+            &ew_ns(&[(GLOBAL, new)]),
+            &NoCluster,
+        );
+        assert!(only(&d, RuleId::EW020).is_empty(), "{old} -> {new}: {d:#?}");
+    }
+    // Values no parser reads as true: no switch.
+    for old in ["yes", "on", "ture", "y"] {
+        let d = update_ns(&ew_ns(&[(GLOBAL, old)]), &ew_ns(&[]), &NoCluster);
+        assert!(only(&d, RuleId::EW020).is_empty(), "{old}: {d:#?}");
+    }
+    // Exactly "true": denied.
+    let d = update_ns(&namespace_level(), &ew_ns(&[(GLOBAL, "True")]), &NoCluster);
+    assert_finding(&d, RuleId::EW020, Level::Deny, &[]);
+}
+
+/// EW021 needs the agent's workspace on both sides: a namespace-level Namespace without a
+/// trigger label that renames its gateway has no gateway to move.
+#[test]
+fn ew021_without_a_trigger_label_nothing_moves() {
+    let old = ns(&[("team", "a")], &[(GLOBAL, "true"), (NAME, "gw-a")]);
+    let new = ns(&[("team", "a")], &[(GLOBAL, "true"), (NAME, "gw-b")]);
+    let d = update_ns(&old, &new, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // Gaining the trigger label in the same write: the gateway is created, not moved.
+    let gains = ns(
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true"), (NAME, "gw-b")],
+    );
+    let d = update_ns(&old, &gains, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // Losing it: removed, not moved.
+    let with = ns(
+        &[("tetrate.io/rev", "default")],
+        &[(GLOBAL, "true"), (NAME, "gw-a")],
+    );
+    let d = update_ns(&with, &new, &NoCluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+}
+
+/// EW021 is silent while EW020 refuses the write's switch: the agent keeps the old
+/// configuration, gateway included, so the gateway does not move.
+#[test]
+fn ew021_is_silent_while_the_switch_is_refused() {
+    let cluster = FakeCluster::default().with_services("payments", 1, &["cache"]);
+    let old = ew_ns(&[(GLOBAL, "true"), (NAME, "gw-a")]);
+    let new = ew_ns(&[(NAME, "gw-b")]);
+    let d = update_ns(&old, &new, &cluster);
+    assert_finding(&d, RuleId::EW020, Level::Deny, &[]);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // In manifests too.
+    let review = Review::update(ResourceKind::Namespace, &old, &new).with_origin(Origin::Manifests);
+    let d = cases::validate(&review, &Config::default(), &cluster);
+    assert!(only(&d, RuleId::EW021).is_empty(), "{d:#?}");
+    // A switch that is only a warning (a lenient old value): the agent may keep it or not;
+    // the strict reading is service-level on both sides, so the gateway moves.
+    let lenient = ew_ns(&[(GLOBAL, "True"), (NAME, "gw-a")]);
+    let d = update_ns(&lenient, &new, &cluster);
+    assert_finding(&d, RuleId::EW020, Level::Warn, &[]);
+    assert_eq!(only(&d, RuleId::EW021).len(), 2, "{d:#?}");
 }

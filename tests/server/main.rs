@@ -13,6 +13,12 @@
 //! | the cluster cache driven by kube's watcher over a mock transport | [`cluster_cache`] |
 //! | the request path's invariants over generated input (as the fuzz targets) | [`props`] |
 //! | the wire parsers against kube's types | [`wire`] |
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
+)]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -185,14 +185,19 @@ fn kind_text(kind: ResourceKind) -> &'static str {
 }
 
 fn config_json(c: &Config) -> Value {
-    json!({
+    let mut v = json!({
         "triggerLabels": c.trigger_labels,
         "cloudAnnotationPrefixes": c.cloud_annotation_prefixes,
         "defaultGatewayName": c.default_gateway_name,
         "defaultGatewayNamespace": c.default_gateway_namespace,
         "warnRules": c.warn_rules.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "warnOnly": c.warn_only,
-    })
+    });
+    // Only when set, so the cases made without it keep their names (a hash of the input).
+    if c.deny_existing {
+        v["denyExisting"] = json!(true);
+    }
+    v
 }
 
 /// The configuration a case's `config` holds.
@@ -222,6 +227,7 @@ pub fn config_from(v: &Value) -> Config {
             .map(|r| r.parse::<RuleId>().unwrap())
             .collect(),
         warn_only: v["warnOnly"].as_bool().unwrap(),
+        deny_existing: v["denyExisting"].as_bool().unwrap_or(false),
     }
 }
 

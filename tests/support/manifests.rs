@@ -12,6 +12,7 @@ pub fn inputs(name: &str, text: &str, options: &ReadOptions) -> Result<Inputs, I
     Ok(Inputs {
         files: vec![name],
         documents: parsed.documents,
+        objects: parsed.objects,
         manifests: parsed.manifests,
         errors: Vec::new(),
     })

@@ -46,6 +46,7 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         .current_dir(dir)
         // The rule flags also read the environment; a developer's settings must not leak in.
         .env_remove("EASTWEST_GUARD_WARN_ONLY")
+        .env_remove("EASTWEST_GUARD_DENY_EXISTING")
         .env_remove("EASTWEST_GUARD_WARN")
         .env_remove("EASTWEST_GUARD_TRIGGER_LABEL")
         .env_remove("EASTWEST_GUARD_CLOUD_ANNOTATION_PREFIX")

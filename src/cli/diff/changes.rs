@@ -212,4 +212,7 @@ pub struct NamespaceChange {
     pub after: Option<NamespaceSide>,
     pub why: String,
     pub blocked_by: Option<RuleId>,
+    /// The rule under which check warns that the agent may refuse this change (EW020 on an
+    /// old value only a lenient parser reads as true).
+    pub may_be_blocked_by: Option<RuleId>,
 }

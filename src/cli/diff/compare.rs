@@ -8,7 +8,9 @@ use super::changes::{
     NamespaceChangeKind, NamespaceSide, ServiceChange, ServiceSide,
 };
 use crate::rules::gateway::{self, Moved};
-use crate::rules::model::{self, CloudParser, ExposureMode, GatewayState, Reason, Trigger};
+use crate::rules::model::{
+    self, CloudParser, ExposureMode, GatewayState, ModeChange, Reason, Trigger,
+};
 use crate::rules::{Config, RuleId};
 
 /// The changes from `old` to `new`. Pure.
@@ -268,6 +270,16 @@ fn namespace_change(
         return None;
     }
     let on = |s: &Option<NamespaceSide>| s.as_ref().is_some_and(|s| s.mode != ExposureMode::Off);
+    // EW020's condition, asked of the engine as the rule asks it.
+    let terminating = after.is_some_and(|n| n.terminating || before.is_some_and(|b| b.terminating));
+    let change = match (before, after) {
+        (Some(b), Some(a)) if b_in && a_in => model::refuses_mode_change(
+            b.global_annotation.as_deref(),
+            a.global_annotation.as_deref(),
+            terminating,
+        ),
+        _ => ModeChange::Allowed,
+    };
     let (kind, why) = match (b_in, a_in) {
         (false, true) => {
             if !on(&a) {
@@ -299,11 +311,11 @@ fn namespace_change(
             let (bs, as_) = (b.as_ref()?, a.as_ref()?);
             let mode_changed = bs.mode != as_.mode;
             let workspace_changed = bs.workspace != as_.workspace && (on(&b) || on(&a));
-            if !mode_changed && !workspace_changed {
+            if !mode_changed && !workspace_changed && change != ModeChange::MayBeRefused {
                 return None;
             }
             let mut parts = Vec::new();
-            if mode_changed {
+            if mode_changed || change == ModeChange::MayBeRefused {
                 parts.push(exposure::mode_why(after?));
             }
             if workspace_changed {
@@ -322,28 +334,26 @@ fn namespace_change(
             (NamespaceChangeKind::Changed, parts.join("; "))
         }
     };
-    // EW020's condition, asked of the engine as the rule asks it.
-    let terminating = after.is_some_and(|n| n.terminating || before.is_some_and(|b| b.terminating));
-    let blocked_by = match (kind, &b, &a) {
-        (NamespaceChangeKind::Changed, Some(b), Some(a))
-            if model::refuses_mode_change(
-                b.mode == ExposureMode::NamespaceLevel,
-                a.mode == ExposureMode::NamespaceLevel,
-                terminating,
-            ) =>
-        {
-            Some(RuleId::EW020)
-        }
-        _ => None,
+    let (blocked_by, may_be_blocked_by) = match change {
+        ModeChange::Refused => (Some(RuleId::EW020), None),
+        ModeChange::MayBeRefused => (None, Some(RuleId::EW020)),
+        ModeChange::Allowed => (None, None),
     };
-    let why = match blocked_by {
-        Some(rule) => format!(
-            "{why}. Blocked: check denies this ({rule}), and the agent refuses it and keeps the \
+    let safe_path = model::SAFE_PATH_FROM_NAMESPACE_LEVEL;
+    let why = match change {
+        ModeChange::Refused => format!(
+            "{why}. Blocked: check denies this (EW020), and the agent refuses it and keeps the \
              namespace-level configuration, so until the Namespace is deleted and recreated \
-             nothing changes. Safe path: label each Service that must stay exposed, delete the \
-             Namespace in a change of its own, then add it back without the annotation"
+             nothing changes. Safe path: {safe_path}"
         ),
-        None => why,
+        ModeChange::MayBeRefused => format!(
+            "{why}. May be blocked: the old value {} is read as true by a lenient boolean \
+             parser, so the Namespace may be namespace-level today; if the agent read it so, it \
+             refuses this change and keeps that configuration (check warns: EW020). Safe path \
+             then: {safe_path}",
+            quoted(before.and_then(|b| b.global_annotation.as_deref()))
+        ),
+        ModeChange::Allowed => why,
     };
     Some(NamespaceChange {
         name: name.to_owned(),
@@ -352,6 +362,7 @@ fn namespace_change(
         after: a,
         why,
         blocked_by,
+        may_be_blocked_by,
     })
 }
 

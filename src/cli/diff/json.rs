@@ -106,6 +106,7 @@ struct JsonNamespaceChange<'a> {
     change: &'static str,
     why: &'a str,
     blocked_by: Option<&'static str>,
+    may_be_blocked_by: Option<&'static str>,
     before: Option<JsonNamespaceSide<'a>>,
     after: Option<JsonNamespaceSide<'a>>,
 }
@@ -214,6 +215,7 @@ pub(super) fn write_json(report: &Report, exit_code: u8, out: &mut dyn Write) ->
                 change: n.kind.as_str(),
                 why: &n.why,
                 blocked_by: n.blocked_by.map(RuleId::as_str),
+                may_be_blocked_by: n.may_be_blocked_by.map(RuleId::as_str),
                 before: ns_side(&n.before),
                 after: ns_side(&n.after),
             })

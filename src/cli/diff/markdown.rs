@@ -3,43 +3,11 @@
 
 use std::io::{self, Write};
 
-use super::super::common::plural;
+use super::super::common::{markdown_cell as cell, markdown_code as code, plural};
 use super::Report;
 use super::changes::{GatewayView, NamespaceSide};
 use super::compare::quoted;
 use super::text::{counts, service_location};
-
-/// Text for a Markdown table cell: on one line, with what Markdown would read as a table
-/// border, emphasis, code or HTML escaped.
-fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '|' | '*' | '`' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Inline code in a table cell. Inside a code span only `|` needs escaping (GitHub's tables
-/// read `\|` there as `|`); a backtick would end the span, so it is replaced.
-fn code(s: &str) -> String {
-    let text: String = s
-        .chars()
-        .map(|c| match c {
-            '`' => '\'',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect();
-    format!("`{}`", text.replace('|', "\\|"))
-}
 
 /// Markdown for a pull-request comment: a heading, a summary line, then tables.
 pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -136,9 +104,10 @@ pub fn write_markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 Some(s) if s.in_input => cell(&s.describe()),
                 _ => "none".to_owned(),
             };
-            let kind = match n.blocked_by {
-                Some(r) => format!("{} (**blocked: {r}**)", n.kind.as_str()),
-                None => n.kind.as_str().to_owned(),
+            let kind = match (n.blocked_by, n.may_be_blocked_by) {
+                (Some(r), _) => format!("{} (**blocked: {r}**)", n.kind.as_str()),
+                (None, Some(r)) => format!("{} (**may be blocked: {r}**)", n.kind.as_str()),
+                (None, None) => n.kind.as_str().to_owned(),
             };
             writeln!(
                 out,

@@ -94,6 +94,17 @@ pub fn run_diff(args: DiffArgs) -> ExitCode {
     let new = manifests::read(&args.new, &options);
     let mut input_errors = old.errors.clone();
     input_errors.extend(new.errors.iter().cloned());
+    // An empty --new is a broken input (a failed build piped in), not a change that deletes
+    // everything: an error. An empty --old is the base of a change that adds everything (a
+    // directory or an application new in this change): every object of --new is new, and
+    // the report lists it all, which no broken base could hide.
+    input_errors.extend(manifests::nothing_to_check(&args.new, &new, "--new"));
+    if input_errors.is_empty() && manifests::nothing_to_check(&args.old, &old, "--old").is_some() {
+        eprintln!(
+            "eastwest-guard {CMD}: note: --old holds no Kubernetes object, so every object of \
+             --new is new"
+        );
+    }
     let report = Report::new(
         &exposure::model(&old, &config),
         &exposure::model(&new, &config),

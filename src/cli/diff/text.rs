@@ -66,14 +66,24 @@ pub(super) fn counts(d: &ExposureDiff) -> Vec<String> {
             .iter()
             .filter(|n| n.blocked_by.is_some())
             .count();
+        let maybe = d
+            .namespaces
+            .iter()
+            .filter(|n| n.may_be_blocked_by.is_some())
+            .count();
+        let marks: Vec<String> = [(blocked, "blocked"), (maybe, "may be blocked")]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
         parts.push(format!(
             "{} change{}{}",
             plural(d.namespaces.len(), "Namespace", "Namespaces"),
             if d.namespaces.len() == 1 { "s" } else { "" },
-            if blocked > 0 {
-                format!(" ({blocked} blocked)")
-            } else {
+            if marks.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", marks.join(", "))
             }
         ));
     }

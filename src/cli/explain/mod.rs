@@ -74,7 +74,12 @@ pub fn run_explain(args: ExplainArgs) -> ExitCode {
     let options = ReadOptions {
         default_namespace: args.namespace.clone(),
     };
-    let inputs = manifests::read(&args.paths, &options);
+    let mut inputs = manifests::read(&args.paths, &options);
+    inputs.errors.extend(manifests::nothing_to_check(
+        &args.paths,
+        &inputs,
+        "the input",
+    ));
     let model = exposure::model(&inputs, &config);
     let outcome = check::check(&inputs, None, &config);
     let explanation = Explanation::new(&model, &outcome.findings, &inputs.errors, &config);

@@ -28,7 +28,9 @@ impl Reader<'_> {
     /// `ServiceList` whose items may omit their kind; a List inside a List is flattened too,
     /// in kubectl's order (its resource builder takes a List's items after what is already
     /// queued: breadth first), which decides which copy of a repeated object is last.
-    pub(super) fn document(&self, root: &Node, out: &mut Vec<Manifest>) {
+    /// Returns how many Kubernetes objects (of any kind) the document holds.
+    pub(super) fn document(&self, root: &Node, out: &mut Vec<Manifest>) -> usize {
+        let mut objects = 0;
         let mut queue: VecDeque<(&Node, Option<&str>, Option<&str>, usize)> =
             VecDeque::from([(root, None, None, 0)]);
         while let Some((node, default_kind, default_api_version, depth)) = queue.pop_front() {
@@ -51,8 +53,12 @@ impl Reader<'_> {
                 }
                 continue;
             }
+            if kind.is_some() {
+                objects += 1;
+            }
             out.extend(self.object(node, default_kind, default_api_version));
         }
+        objects
     }
 
     /// A Namespace or Service from a map node; `None` for any other kind.
@@ -103,6 +109,7 @@ impl Reader<'_> {
                 positions.labels = Some(e.key_node.start);
                 meta.labels = string_map(
                     e.value,
+                    kind,
                     Place::Label,
                     &mut positions.label_keys,
                     &mut problems,
@@ -112,6 +119,7 @@ impl Reader<'_> {
                 positions.annotations = Some(e.key_node.start);
                 meta.annotations = string_map(
                     e.value,
+                    kind,
                     Place::Annotation,
                     &mut positions.annotation_keys,
                     &mut problems,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{KeyPosition, ManifestProblem, ValuePosition};
 use crate::cli::yaml::{Entry, Node, Resolved, Value};
-use crate::rules::{Field, StrMap, keys};
+use crate::rules::{Field, ResourceKind, StrMap, fixes, keys};
 
 /// Which of an object's string maps a key is in.
 #[derive(Clone, Copy)]
@@ -119,6 +119,7 @@ pub(super) fn shadowed_keys(object: &Node, problems: &mut Vec<ManifestProblem>) 
 /// judge them, and for `traffic.tetrate.io/` keys reported: Kubernetes refuses them.
 pub(super) fn string_map(
     node: &Node,
+    kind: ResourceKind,
     place: Place,
     positions: &mut HashMap<String, KeyPosition>,
     problems: &mut Vec<ManifestProblem>,
@@ -156,22 +157,33 @@ pub(super) fn string_map(
                         } else {
                             "a number"
                         };
+                        // The value the rule on this key writes in its fix (`yes` for a
+                        // boolean key is "true"), so the two findings on it give one fix.
+                        let (fix, short) =
+                            match fixes::intended_value(kind, &place.field(key), &s.text) {
+                                Some(meant) if meant != s.text => (
+                                    format!("write the string the agent reads: {key}: \"{meant}\""),
+                                    format!("{key}: \"{meant}\""),
+                                ),
+                                _ => (
+                                    format!("quote it: {key}: \"{}\"", s.text),
+                                    format!("{key}: \"{}\"", s.text),
+                                ),
+                            };
                         problems.push(ManifestProblem {
                             field: place.field(key),
                             pos: entry.value.start,
                             message: format!(
                                 "{} {key} is {} without quotes, which YAML reads as {what}, not \
                                  a string: kubectl and Argo CD refuse the whole manifest ({}s \
-                                 are strings). Fix: quote it: {key}: \"{}\"",
+                                 are strings). Fix: {fix}",
                                 place.word(),
                                 s.text,
                                 place.word(),
-                                s.text
                             ),
                             summary: format!(
-                                "{} {key} must be quoted: {key}: \"{}\"",
+                                "{} {key} must be a quoted string: {short}",
                                 place.word(),
-                                s.text
                             ),
                         });
                     }

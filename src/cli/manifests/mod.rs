@@ -56,6 +56,9 @@ pub struct Inputs {
     pub files: Vec<Arc<str>>,
     /// Documents that held something (empty ones are not counted).
     pub documents: usize,
+    /// Kubernetes objects of any kind (a map with a `kind`, the items of a List): an input
+    /// without one checks nothing.
+    pub objects: usize,
     /// The Namespaces and Services, in file and document order.
     pub manifests: Vec<Manifest>,
     /// Paths that could not be read or parsed; their documents are left out.
@@ -125,6 +128,43 @@ pub struct ManifestProblem {
     pub summary: String,
 }
 
+/// An input error when `inputs` (read from `paths`, without errors) holds no Kubernetes object
+/// at all: an empty file, an empty standard input (what `kustomize build` or `helm template`
+/// that failed gives a pipe), a file of comments or `---` only. Judging it would report nothing
+/// and pass, though nothing was checked. An input with objects but no Namespace or Service is
+/// fine: nothing in it is the guard's business.
+pub fn nothing_to_check(paths: &[PathBuf], inputs: &Inputs, what: &str) -> Option<InputError> {
+    if !inputs.errors.is_empty() || inputs.objects > 0 {
+        return None;
+    }
+    let named: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == STDIN {
+                STDIN_NAME.to_owned()
+            } else {
+                p.display().to_string()
+            }
+        })
+        .collect();
+    let read = match (inputs.files.len(), inputs.documents) {
+        (0, _) => "no manifest file found".to_owned(),
+        (_, 0) => "nothing but blank lines, comments or `---`".to_owned(),
+        (_, n) => format!(
+            "{n} document{} without a Kubernetes object",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    Some(InputError {
+        file: Arc::from(named.join(", ")),
+        pos: None,
+        message: format!(
+            "{what} holds no Kubernetes object ({read}), so nothing was checked; an empty \
+             input is what a failed `kustomize build` or `helm template` piped in gives"
+        ),
+    })
+}
+
 /// Reads every path: files as given (any extension), directories recursively (`.yaml`, `.yml`,
 /// `.json`, sorted by name, hidden entries skipped), and `-` as standard input; a file reached
 /// twice is read once. Never stops at the first bad path: every error is collected in
@@ -138,6 +178,7 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
         match parsed {
             Ok(p) => {
                 inputs.documents += p.documents;
+                inputs.objects += p.objects;
                 inputs.manifests.extend(p.manifests);
             }
             Err(e) => inputs.errors.push(e),
@@ -150,6 +191,8 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub documents: usize,
+    /// Kubernetes objects of any kind.
+    pub objects: usize,
     pub manifests: Vec<Manifest>,
 }
 
@@ -173,9 +216,10 @@ pub fn parse(
     })?;
     let mut manifests = Vec::new();
     let mut documents = 0;
+    let mut objects = 0;
     for part in parts {
         documents += yaml::for_each_document_at(&part.text, part.at, |doc| {
-            reader.document(&doc.root, &mut manifests);
+            objects += reader.document(&doc.root, &mut manifests);
         })
         .map_err(|e| InputError {
             file: file.clone(),
@@ -185,6 +229,7 @@ pub fn parse(
     }
     Ok(Parsed {
         documents,
+        objects,
         manifests,
     })
 }

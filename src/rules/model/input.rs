@@ -81,7 +81,7 @@ pub enum GatewayState {
 pub enum GatewayProblem {
     /// Name and selector cannot be derived (EW005, EW006).
     Underivable(DeriveError),
-    /// The name is not a DNS-1123 label (EW004).
+    /// The name is not a DNS-1035 label (EW004).
     Name,
     /// The namespace is not a DNS-1123 label (EW003).
     Namespace,
@@ -100,7 +100,7 @@ impl GatewayState {
             GatewayState::Underivable(e) => return Some(GatewayProblem::Underivable(e.clone())),
             GatewayState::Unknown => return None,
         };
-        if names::dns1123_label(&gw.name).is_err() {
+        if names::dns1035_label(&gw.name).is_err() {
             Some(GatewayProblem::Name)
         } else if names::dns1123_label(&gw.namespace).is_err() {
             Some(GatewayProblem::Namespace)

@@ -83,17 +83,50 @@ pub fn is_external_name(service_type: Option<&str>) -> bool {
     service_type == Some("ExternalName")
 }
 
+/// What the agent does with a write that changes a Namespace's `traffic.tetrate.io/global`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeChange {
+    /// Nothing it refuses.
+    Allowed,
+    /// Namespace-level (exactly `"true"`) to service-level or off in place: refused (EW020).
+    Refused,
+    /// The old value is one only a lenient boolean parser reads as true (`True`, `1`, `t`:
+    /// Go's `strconv.ParseBool`), the new one is not: if the agent read the old value as true,
+    /// the Namespace was namespace-level and this is the same refused switch (EW020 warns).
+    MayBeRefused,
+}
+
 /// EW020's condition: the agent refuses to take a Namespace from namespace-level to
 /// service-level or off in place (every unlabelled Service would silently stop being
 /// exposed), and keeps the old configuration. Not while the Namespace is being deleted: that
-/// is the safe path itself.
-pub fn refuses_mode_change(
-    was_namespace_level: bool,
-    is_namespace_level: bool,
-    terminating: bool,
-) -> bool {
-    was_namespace_level && !is_namespace_level && !terminating
+/// is the safe path itself. `old` and `new` are the `traffic.tetrate.io/global` annotation
+/// before and after. The rule and `diff` both ask this.
+pub fn refuses_mode_change(old: Option<&str>, new: Option<&str>, terminating: bool) -> ModeChange {
+    let was = old == Some("true");
+    let is = new == Some("true");
+    if terminating || is {
+        ModeChange::Allowed
+    } else if was {
+        ModeChange::Refused
+    } else if old.is_some_and(lenient_true) && !new.is_some_and(lenient_true) {
+        ModeChange::MayBeRefused
+    } else {
+        ModeChange::Allowed
+    }
 }
+
+/// The values Go's `strconv.ParseBool` reads as true.
+pub fn lenient_true(v: &str) -> bool {
+    matches!(v, "1" | "t" | "T" | "TRUE" | "true" | "True")
+}
+
+/// The safe way from namespace-level to service-level or off, which every surface gives in
+/// these words (EW020 on the webhook and in `check`, `diff` on a blocked change).
+pub const SAFE_PATH_FROM_NAMESPACE_LEVEL: &str = "add the label traffic.tetrate.io/global: \
+    \"true\" to each Service that must stay exposed in the manifests the Namespace will be \
+    recreated from (labels added to the live Services go with the Namespace), then delete the \
+    Namespace, which deletes everything in it (workloads, Secrets, volume claims), and \
+    recreate it without the annotation";
 
 /// What selects a Service for exposure in the WorkspaceSetting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,8 @@ use crate::rules::{self, Decision, Mutation, RuleId};
 use crate::server::escape;
 
 /// Hard cap on one warning, in characters: kube-apiserver truncates longer ones when the
-/// warnings of a response add up to more than 4 KiB. The engine's summaries aim at 120.
+/// warnings of a response add up to more than 4 KiB. The engine's summaries aim at 120
+/// characters, and carry their fix within 220 (`rules::MAX_SUMMARY_WITH_FIX`).
 const MAX_WARNING_CHARS: usize = 256;
 
 /// Warnings in one answer (the last says how many more there were): kube-apiserver keeps at
