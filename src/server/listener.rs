@@ -262,15 +262,16 @@ async fn serve_connection(
 ) {
     let limits = &shared.limits;
     let handshake = tokio::time::timeout(limits.tls_handshake_timeout, shared.acceptor.accept(tcp));
-    // Evicted first: a connection told to give way before its task ran costs no handshake.
+    // The handshake first: a client whose reply arrived before the order to give way (the
+    // server was behind) completes; a stalled one finds nothing to read and gives way.
     let handshake = tokio::select! {
         biased;
+        handshake = handshake => handshake,
         _ = &mut slot.evicted => {
             // Counted when it was told to give way; one of many, so logged at debug only.
             tracing::debug!(%peer, "TLS handshake given way to a newer connection");
             return;
         }
-        handshake = handshake => handshake,
     };
     let tls = match handshake {
         Ok(Ok(tls)) => tls,

@@ -21,7 +21,7 @@ use tower::Service as _;
 
 use super::metrics::{self, Metrics};
 use super::shutdown::ShutdownSignal;
-use super::slots::Slots;
+use super::slots::{Slots, Watched};
 use crate::cluster::ClusterCache;
 
 /// The cluster cache readiness waits for, and until when.
@@ -91,25 +91,32 @@ pub async fn serve(listener: TcpListener, router: Router) {
         };
         let mut slot = slots.take(|| {}).await;
         let activity = slot.activity();
+        // Busy until it has been read: a request may be waiting in the socket while the server
+        // is behind, and that is not the client idling.
+        activity.busy();
+        let served = activity.clone();
         let router = router.clone();
         // Busy while a request is served: such a connection is never the one closed.
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            activity.busy();
+            served.busy();
             let mut router = router.clone();
-            let activity = activity.clone();
-            async move {
-                let response = router.call(request).await;
-                activity.waiting();
-                response
-            }
+            async move { router.call(request).await }
         });
         let builder = builder.clone();
         tokio::spawn(async move {
+            let tcp = Watched::new(tcp, activity.clone());
             let connection = builder.serve_connection(TokioIo::new(tcp), service);
             tokio::pin!(connection);
             tokio::select! {
+                // The connection first: what arrived before the order to give way is served.
+                biased;
                 _ = connection.as_mut() => {}
-                _ = &mut slot.evicted => {}
+                _ = &mut slot.evicted => {
+                    if activity.is_busy() {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = tokio::time::timeout(HEADER_READ_TIMEOUT, connection).await;
+                    }
+                }
                 () = tokio::time::sleep(MAX_CONNECTION_AGE) => {
                     connection.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(HEADER_READ_TIMEOUT, connection).await;

@@ -14,10 +14,14 @@
 //! longest-waiting first.
 
 use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
@@ -75,12 +79,65 @@ impl Activity {
             .compare_exchange(0, now, Ordering::AcqRel, Ordering::Relaxed);
     }
 
+    /// Whether the server has something of the client's to finish.
+    pub fn is_busy(&self) -> bool {
+        self.waiting_since.load(Ordering::Acquire) == 0
+    }
+
     /// How long it has waited on its client, if it is.
     fn waited(&self, now: u64) -> Option<Duration> {
         match self.waiting_since.load(Ordering::Acquire) {
             0 => None,
             since => Some(Duration::from_millis(now.saturating_sub(since))),
         }
+    }
+}
+
+/// A socket that tells its slot's [`Activity`] what its reads find: bytes (busy: the server
+/// has the client's request to finish) or nothing yet (waiting on the client).
+pub struct Watched<S> {
+    inner: S,
+    activity: Activity,
+}
+
+impl<S> Watched<S> {
+    pub fn new(inner: S, activity: Activity) -> Self {
+        Watched { inner, activity }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        match &polled {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => self.activity.busy(),
+            Poll::Pending => self.activity.waiting(),
+            _ => {}
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

@@ -13,7 +13,10 @@ use crate::server::escape;
 
 /// Hard cap on one warning, in characters: kube-apiserver truncates longer ones when the
 /// warnings of a response add up to more than 4 KiB. The engine's summaries aim at 120
-/// characters, and carry their fix within 220 (`rules::MAX_SUMMARY_WITH_FIX`).
+/// characters, and carry their fix only where the whole fits in 220
+/// (`rules::MAX_SUMMARY_WITH_FIX`), leaving room for the "already there" mark: so this cut
+/// (and [`MAX_WORD_CHARS`], which only a summary with no room for its fix can reach) drops a
+/// fix only where escaping control characters a client sent made the summary longer.
 const MAX_WARNING_CHARS: usize = 256;
 
 /// Warnings in one answer (the last says how many more there were): kube-apiserver keeps at
