@@ -435,10 +435,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
             return Pin::new(&mut self.inner).poll_read(cx, buf);
         };
         if left == 0 {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "TLS handshake longer than 16 KiB",
-            )));
+            // Nothing more is read until the handshake is done. Not an error: rustls reads
+            // ahead of what it processes, so an honest client's first request (sent right
+            // after its Finished) can be past the limit, and the handshake completes with what
+            // was read. A client whose own handshake is longer waits, without a wake-up, for
+            // the handshake timeout or to give way.
+            if let Some(activity) = &self.activity {
+                activity.waiting();
+            }
+            return Poll::Pending;
         }
         // Through a small buffer of its own, only during the handshake (a few reads).
         let mut scratch = [0u8; 4096];
