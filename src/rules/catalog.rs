@@ -4,11 +4,12 @@
 //!
 //! Sources (the provider's own documentation of Service annotations):
 //! - `aws-lbc`: AWS Load Balancer Controller, "Service annotations" (kubernetes-sigs/
-//!   aws-load-balancer-controller, docs/guide/service/annotations.md)
-//! - `aws-legacy`: in-tree AWS cloud provider (k8s.io/legacy-cloud-providers/aws, aws.go
-//!   ServiceAnnotation* constants), for keys the controller also honours
+//!   aws-load-balancer-controller, docs/guide/service/annotations.md, and the keys of
+//!   pkg/annotations/constants.go)
+//! - `aws-legacy`: the in-tree AWS provider (k8s.io/cloud-provider-aws, pkg/providers/v1/aws.go
+//!   `ServiceAnnotation*` constants, formerly k8s.io/legacy-cloud-providers/aws)
 //! - `azure`: cloud-provider-azure, "LoadBalancer annotations" (kubernetes-sigs/
-//!   cloud-provider-azure, site/content/en/topics/loadbalancer.md)
+//!   cloud-provider-azure, site/content/en/topics/loadbalancer.md, and pkg/consts/consts.go)
 //! - `gke`: Google Kubernetes Engine, "LoadBalancer Service parameters" and "Internal
 //!   passthrough Network Load Balancer" pages
 //! - `k8s`: Kubernetes well-known annotations (kubernetes.io/docs/reference/labels-annotations-
@@ -102,11 +103,13 @@ pub const CATALOG: &[Entry] = &[
         OneOf(&["internal", "internet-facing"]),
         "aws-lbc",
     ),
-    deprecated(
+    // Honoured by both AWS controllers; deprecated only in the Load Balancer Controller, which
+    // depends on `aws-load-balancer-type` (`checks.rs`, `ew010_aws_controller`).
+    e(
         "service.beta.kubernetes.io/aws-load-balancer-internal",
         Aws,
-        "service.beta.kubernetes.io/aws-load-balancer-scheme",
-        "aws-lbc",
+        Any,
+        "aws-legacy",
     ),
     e(
         "service.beta.kubernetes.io/aws-load-balancer-ip-address-type",
@@ -336,6 +339,66 @@ pub const CATALOG: &[Entry] = &[
         Range(1, 4000),
         "aws-legacy",
     ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol-per-target-group",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-multi-cluster-target-group",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-enable-prefix-for-ipv6-source-nat",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-source-nat-ipv6-prefixes",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-minimum-load-balancer-capacity",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-enable-icmp-for-path-mtu-discovery",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-enable-tcp-udp-listener",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-disable-nlb-sg",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-quic-enabled-ports",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
+    e(
+        "service.beta.kubernetes.io/aws-load-balancer-quic-enabled-containers",
+        Aws,
+        Any,
+        "aws-lbc",
+    ),
     // --- Azure (service.beta.kubernetes.io/azure-*) ---
     e(
         "service.beta.kubernetes.io/azure-load-balancer-internal",
@@ -511,6 +574,60 @@ pub const CATALOG: &[Entry] = &[
         Any,
         "azure",
     ),
+    e(
+        "service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges",
+        Azure,
+        TF,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-disable-load-balancer-nsg-rule",
+        Azure,
+        TF,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-load-balancer-configurations",
+        Azure,
+        Any,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-pip-name-ipv6",
+        Azure,
+        Any,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-pip-prefix-id-ipv6",
+        Azure,
+        Any,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-pls-resource-group",
+        Azure,
+        Any,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-pls-ip-configuration-ip-address-count",
+        Azure,
+        Any,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-pls-ip-configuration-ip-address",
+        Azure,
+        Any,
+        "azure",
+    ),
+    e(
+        "service.beta.kubernetes.io/azure-pls-fqdns",
+        Azure,
+        Any,
+        "azure",
+    ),
     // --- Google Cloud (cloud.google.com/, networking.gke.io/) ---
     e(
         "cloud.google.com/load-balancer-type",
@@ -586,9 +703,29 @@ pub const CATALOG: &[Entry] = &[
     e("service.kubernetes.io/headless", Kubernetes, Any, "k8s"),
 ];
 
+/// Keys documented as a pattern: a prefix, then a part the user chooses.
+pub const DOCUMENTED_PREFIXES: &[(&str, Cloud, &str)] = &[
+    // `...-listener-attributes.${Protocol}-${Port}`
+    (
+        "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.",
+        Aws,
+        "aws-lbc",
+    ),
+    // `port_${port}_health-probe_${parameter}`, `port_${port}_no_lb_rule`, ...
+    ("service.beta.kubernetes.io/port_", Azure, "azure"),
+];
+
 /// The catalog row for a key.
 pub fn lookup(key: &str) -> Option<&'static Entry> {
     CATALOG.iter().find(|e| e.key == key)
+}
+
+/// Whether a provider documents the key, as a row or by a documented pattern.
+pub fn is_documented(key: &str) -> bool {
+    lookup(key).is_some()
+        || DOCUMENTED_PREFIXES
+            .iter()
+            .any(|(p, _, _)| key.starts_with(p))
 }
 
 /// The cloud a key belongs to by its prefix, whether or not the key is documented. `None`
@@ -611,15 +748,121 @@ pub fn cloud_of(key: &str) -> Option<Cloud> {
     }
 }
 
-/// The documented key nearest to an undocumented one, among keys of the same cloud.
-pub fn nearest_documented(key: &str) -> Option<&'static str> {
-    let cloud = cloud_of(key)?;
-    let candidates: Vec<&'static str> = CATALOG
+/// The family of a key: the start of it that names whose key it is. Under
+/// `service.beta.kubernetes.io/` that is the provider's own prefix (`aws-`, `azure-`), else
+/// the core Kubernetes keys, which share the prefix with providers the catalog does not know
+/// (`do-loadbalancer-*`, `oci-*`, `alibaba-cloud-*`).
+fn family(key: &str) -> Option<&'static str> {
+    const FAMILIES: &[&str] = &[
+        "service.beta.kubernetes.io/aws-",
+        "service.beta.kubernetes.io/azure-",
+        "service.beta.kubernetes.io/",
+        "service.kubernetes.io/",
+        "cloud.google.com/",
+        "networking.gke.io/",
+    ];
+    FAMILIES.iter().copied().find(|f| key.starts_with(f))
+}
+
+/// At most this many edits make an undocumented key a typo of a documented one.
+pub const TYPO_DISTANCE: usize = 2;
+
+/// The documented key an undocumented one is a near miss of: of the same family, and within
+/// [`TYPO_DISTANCE`] edits (a swap of two neighbouring letters is one), the nearest,
+/// with its distance. Anything farther is no typo the catalog can name: another provider's
+/// key, or one newer than the catalog.
+pub fn near_documented(key: &str) -> Option<(&'static Entry, usize)> {
+    let family = family(key)?;
+    let chars = key.chars().count();
+    CATALOG
         .iter()
-        .filter(|e| e.cloud == cloud)
-        .map(|e| e.key)
-        .collect();
-    super::keys::nearest(key, &candidates)
+        // Catalogued keys are ASCII: their length in bytes is their length in characters.
+        .filter(|e| e.key.len().abs_diff(chars) <= TYPO_DISTANCE)
+        .filter(|e| e.key.starts_with(family) && self::family(e.key) == Some(family))
+        .filter_map(|e| within(key, e.key, TYPO_DISTANCE).map(|d| (e, d)))
+        .min_by_key(|(_, d)| *d)
+}
+
+/// The edit distance between `a` and `b` when it is at most `max`. Lengths more than `max`
+/// apart are never compared, and the shared start and end are cut off first (keys of one
+/// family share a long prefix), so the distance is computed on the few characters that differ.
+fn within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let (a, b) = if a.is_ascii() && b.is_ascii() {
+        if a.len().abs_diff(b.len()) > max {
+            return None;
+        }
+        let (x, y) = (a.as_bytes(), b.as_bytes());
+        let start = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+        let (x, y) = (&x[start..], &y[start..]);
+        let end = x
+            .iter()
+            .rev()
+            .zip(y.iter().rev())
+            .take_while(|(p, q)| p == q)
+            .count();
+        (&a[start..a.len() - end], &b[start..b.len() - end])
+    } else {
+        if a.chars().count().abs_diff(b.chars().count()) > max {
+            return None;
+        }
+        let start: usize = a
+            .chars()
+            .zip(b.chars())
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x.len_utf8())
+            .sum();
+        let (a, b) = (&a[start..], &b[start..]);
+        let end: usize = a
+            .chars()
+            .rev()
+            .zip(b.chars().rev())
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x.len_utf8())
+            .sum();
+        (&a[..a.len() - end], &b[..b.len() - end])
+    };
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    osa_within(&a, &b, max)
+}
+
+/// The optimal string alignment distance (Levenshtein, with a swap of two neighbouring
+/// characters as one edit: it differs from unrestricted Damerau-Levenshtein only where a
+/// swapped pair is edited again) when it is at most `max`, computed only in the band of cells
+/// that can be: a few per character, however long the strings.
+fn osa_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    const FAR: usize = usize::MAX / 4;
+    let (n, m) = (a.len(), b.len());
+    if n.abs_diff(m) > max {
+        return None;
+    }
+    let mut before: Vec<usize> = vec![FAR; m + 1];
+    let mut prev: Vec<usize> = (0..=m).map(|j| if j <= max { j } else { FAR }).collect();
+    let mut cur: Vec<usize> = vec![FAR; m + 1];
+    for i in 1..=n {
+        cur.fill(FAR);
+        if i <= max {
+            cur[0] = i;
+        }
+        let mut row_min = cur[0];
+        for j in i.saturating_sub(max).max(1)..=(i + max).min(m) {
+            let substitute = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut d = substitute.min(prev[j] + 1).min(cur[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            cur[j] = d;
+            row_min = row_min.min(d);
+        }
+        // A row's smallest distance is at most one less than the row before it's, through a
+        // swap: past `max` here, no later cell comes back under it.
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    (prev[m] <= max).then_some(prev[m])
 }
 
 impl Values {
@@ -629,6 +872,33 @@ impl Values {
             Any => true,
             OneOf(allowed) => allowed.contains(&value),
             Range(lo, hi) => value.parse::<i64>().is_ok_and(|n| (lo..=hi).contains(&n)),
+        }
+    }
+
+    /// The documented value `value` plainly means, for a fix: the same word in another case
+    /// (`Internal` for `internal`), the nearest end of a range; `None` when none is plain.
+    pub fn nearest(self, value: &str) -> Option<String> {
+        match self {
+            Any => None,
+            OneOf(allowed) => allowed
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(value.trim()))
+                .map(|a| (*a).to_owned()),
+            Range(lo, hi) => value
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .map(|n| n.clamp(lo, hi).to_string()),
+        }
+    }
+
+    /// Documented values to offer where none is plainly meant: each listed value, or the
+    /// lower end of a range.
+    pub fn examples(self) -> Vec<String> {
+        match self {
+            Any => Vec::new(),
+            OneOf(allowed) => allowed.iter().map(|a| (*a).to_owned()).collect(),
+            Range(lo, _) => vec![lo.to_string()],
         }
     }
 
@@ -653,6 +923,7 @@ mod tests {
     #[test]
     fn catalog_keys_are_unique_and_valid() {
         for (i, a) in CATALOG.iter().enumerate() {
+            assert!(a.key.is_ascii(), "{}", a.key);
             assert!(
                 crate::rules::names::qualified_name(a.key).is_ok(),
                 "{}",
@@ -669,11 +940,110 @@ mod tests {
     }
 
     #[test]
-    fn suggests_documented_key() {
+    fn suggests_a_documented_key_of_the_same_family_within_two_edits() {
+        let near = |k: &str| near_documented(k).map(|(e, d)| (e.key, d));
         assert_eq!(
-            nearest_documented("service.beta.kubernetes.io/aws-load-balancer-tpye"),
-            Some("service.beta.kubernetes.io/aws-load-balancer-type")
+            near("service.beta.kubernetes.io/aws-load-balancer-tpye"),
+            Some(("service.beta.kubernetes.io/aws-load-balancer-type", 1))
         );
+        assert_eq!(
+            near("service.beta.kubernetes.io/aws-load-balancer-tye"),
+            Some(("service.beta.kubernetes.io/aws-load-balancer-type", 1))
+        );
+        assert_eq!(
+            near("service.beta.kubernetes.io/aws-load-balancer-sceme-x"),
+            None,
+            "three edits"
+        );
+        assert_eq!(
+            near("service.beta.kubernetes.io/aws-load-balancer-schemexx"),
+            Some(("service.beta.kubernetes.io/aws-load-balancer-scheme", 2))
+        );
+        assert_eq!(
+            near("service.beta.kubernetes.io/aws-load-balancer-schemexxx"),
+            None
+        );
+        // Another provider's keys under a shared prefix are no typos of the core keys.
+        for other in [
+            "service.beta.kubernetes.io/do-loadbalancer-protocol",
+            "service.beta.kubernetes.io/oci-load-balancer-shape",
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type",
+            "service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type",
+            "service.kubernetes.io/qcloud-loadbalancer-internal-subnetid",
+        ] {
+            assert_eq!(near(other), None, "{other}");
+        }
+        // A typo of the core key under the shared prefix is one.
+        assert_eq!(
+            near("service.beta.kubernetes.io/load-balancer-source-range"),
+            Some(("service.beta.kubernetes.io/load-balancer-source-ranges", 1))
+        );
+        // The family is the provider's: an AWS-looking Azure key is not an AWS typo.
+        assert_eq!(
+            near("service.beta.kubernetes.io/azure-load-balancer-type").map(|(k, _)| k),
+            None
+        );
+        assert!(is_documented(
+            "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-443"
+        ));
+        assert!(is_documented(
+            "service.beta.kubernetes.io/port_80_health-probe_protocol"
+        ));
+    }
+
+    /// No two documented keys of one family are within a typo of each other unless both are
+    /// catalogued: a documented key missing from the catalog would be called a typo of its
+    /// neighbour. This keeps the pairs that are that close visible.
+    #[test]
+    fn documented_neighbours_are_all_catalogued() {
+        let mut close = Vec::new();
+        for (i, a) in CATALOG.iter().enumerate() {
+            for b in &CATALOG[i + 1..] {
+                if family(a.key) == family(b.key) && within(a.key, b.key, TYPO_DISTANCE).is_some() {
+                    close.push((a.key, b.key));
+                }
+            }
+        }
+        assert_eq!(
+            close,
+            vec![
+                (
+                    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-healthy-threshold",
+                    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-unhealthy-threshold"
+                ),
+                (
+                    "service.beta.kubernetes.io/azure-load-balancer-ipv4",
+                    "service.beta.kubernetes.io/azure-load-balancer-ipv6"
+                ),
+                (
+                    "service.beta.kubernetes.io/azure-pip-name",
+                    "service.beta.kubernetes.io/azure-pls-name"
+                ),
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        /// The banded distance is the full one wherever that is within the bound.
+        #[test]
+        fn the_banded_distance_is_the_full_one(a in "[abc]{0,8}", b in "[abc]{0,8}") {
+            let full = strsim::osa_distance(&a, &b);
+            let a: Vec<char> = a.chars().collect();
+            let b: Vec<char> = b.chars().collect();
+            for max in 0..4 {
+                proptest::prop_assert_eq!(osa_within(&a, &b, max), (full <= max).then_some(full));
+            }
+        }
+    }
+
+    #[test]
+    fn distance_within_a_bound() {
+        assert_eq!(within("abcdef", "abcdef", 2), Some(0));
+        assert_eq!(within("abcdef", "abdcef", 2), Some(1));
+        assert_eq!(within("abcdef", "abxxef", 2), Some(2));
+        assert_eq!(within("abcdef", "axxxef", 2), None);
+        assert_eq!(within("ab", "abcde", 2), None);
+        assert_eq!(within("é-x", "é-y", 2), Some(1));
     }
 
     #[test]
@@ -681,11 +1051,18 @@ mod tests {
         let scheme = lookup("service.beta.kubernetes.io/aws-load-balancer-scheme").unwrap();
         assert!(scheme.values.accepts("internal"));
         assert!(!scheme.values.accepts("Internal"));
+        assert_eq!(
+            scheme.values.nearest("Internal").as_deref(),
+            Some("internal")
+        );
+        assert_eq!(scheme.values.nearest("private"), None);
         let idle =
             lookup("service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout").unwrap();
         assert!(idle.values.accepts("4") && idle.values.accepts("30"));
         assert!(
             !idle.values.accepts("3") && !idle.values.accepts("31") && !idle.values.accepts("x")
         );
+        assert_eq!(idle.values.nearest("31").as_deref(), Some("30"));
+        assert_eq!(idle.values.nearest("x"), None);
     }
 }

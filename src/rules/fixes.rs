@@ -293,16 +293,15 @@ pub(crate) fn render(fix: &Fix, ctx: &Context<'_>) -> Rendered {
 
 /// The kubectl commands that make `edits` on `target`: one `kubectl label` or `annotate`, or
 /// one `kubectl patch --type=merge` where labels and annotations both change (a move is one
-/// write: two commands, the first refused, would leave the object half moved). `None` where a
-/// value cannot go on a command line that a message can carry (a newline, a backtick).
+/// write: two commands, the first refused, would leave the object half moved), or where a
+/// value holds a newline (the cloud annotations' text), which only JSON's `\n` keeps on one
+/// line. `None` where a value cannot go in a message's backticks (a backtick).
 fn commands(edits: &[&Edit], target: &Target, ctx: &Context<'_>) -> Option<Vec<String>> {
-    if edits
-        .iter()
-        .filter_map(|e| e.value())
-        .any(|v| v.contains('`') || v.chars().any(char::is_control))
-    {
+    let values = || edits.iter().filter_map(|e| e.value());
+    if values().any(|v| v.contains('`')) {
         return None;
     }
+    let multi_line = values().any(|v| v.chars().any(char::is_control));
     let object = match target {
         Target::Object => {
             let ns = ctx
@@ -317,7 +316,7 @@ fn commands(edits: &[&Edit], target: &Target, ctx: &Context<'_>) -> Option<Vec<S
     let annotations = edits
         .iter()
         .any(|e| matches!(e.field(), Field::Annotation(_)));
-    if labels && annotations {
+    if (labels && annotations) || multi_line {
         let block = |label: bool| -> String {
             let entries: Vec<String> = edits
                 .iter()
@@ -333,11 +332,15 @@ fn commands(edits: &[&Edit], target: &Target, ctx: &Context<'_>) -> Option<Vec<S
                 .collect();
             entries.join(",")
         };
-        let patch = format!(
-            "{{\"metadata\":{{\"labels\":{{{}}},\"annotations\":{{{}}}}}}}",
-            block(true),
-            block(false)
-        );
+        let blocks: Vec<String> = [
+            (labels, "labels", true),
+            (annotations, "annotations", false),
+        ]
+        .into_iter()
+        .filter(|(any, _, _)| *any)
+        .map(|(_, name, label)| format!("\"{name}\":{{{}}}", block(label)))
+        .collect();
+        let patch = format!("{{\"metadata\":{{{}}}}}", blocks.join(","));
         return Some(vec![format!(
             "kubectl patch {object} --type=merge -p {}",
             shell_word(&patch)

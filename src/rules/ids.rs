@@ -156,26 +156,42 @@ rule_ids! {
         "`traffic.tetrate.io/eastwest-gateway-cloud-annotations` must be a YAML map of string \
          keys to scalar values, as Go's YAML reads it: a parse error (with its line and column), \
          a nested map or list value, a duplicate key, a tab in the indentation, a control \
-         character, or a tag the value cannot hold is refused. Where YAML fails, the agent falls \
-         back to reading `key: value` lines and skips what it cannot split; the message says \
-         what that fallback would make of the text.";
+         character, or a tag the value cannot hold. An empty value, or one of blank lines and \
+         comments, is no annotation at all, as without it: no finding. Where YAML fails, the \
+         agent falls back to reading `key: value` lines split at the first colon; when that \
+         keeps every line as written (a value holding `: `, a line indented by mistake), the \
+         agent gets what the text says: a warning whose fix quotes the value so that YAML reads \
+         the same, and the other cloud rules judge the fallback's map. When the fallback skips \
+         or misreads a line (a block, a repeated key, a comment holding a colon, a value YAML \
+         reads otherwise) or reads nothing, the write is denied. Either way the message says \
+         what the fallback would make of the text. A second YAML document, which the agent's \
+         YAML ignores, is denied.";
     EW008 => Deny, Namespace, CreateAndUpdate,
         "cloud annotation key must be a valid annotation key",
-        "Each key of the cloud annotations must be a valid Kubernetes annotation key (a \
-         qualified name with an optional DNS-1123 subdomain prefix): the agent copies the keys \
-         onto the gateway's Service.";
-    EW009 => Deny, Namespace, CreateAndUpdate,
-        "cloud annotation key must use a supported cloud prefix",
-        "Each key of the cloud annotations must start with one of the supported cloud prefixes \
-         (configurable with `--cloud-annotation-prefix`).";
+        "Each key of the cloud annotations (as the agent reads them: YAML's map, or the line \
+         fallback's where EW007 warns) must be a valid Kubernetes annotation key (a qualified \
+         name with an optional DNS-1123 subdomain prefix): the agent copies the keys onto the \
+         gateway's Service, which kube-apiserver refuses with an invalid one.";
+    EW009 => Warn, Namespace, CreateAndUpdate,
+        "cloud annotation key outside the documented cloud prefixes",
+        "A key of the cloud annotations outside the prefixes the agent documents as supported \
+         (configurable with `--cloud-annotation-prefix`). The agent's documentation does not \
+         say what it does with other keys, and keys of other controllers that read the \
+         gateway's Service (external-dns, MetalLB) are common there, so this is a warning that \
+         names the documented list, to catch a key meant for another place.";
     EW010 => Warn, Namespace, CreateAndUpdate,
-        "cloud annotation not documented by its provider, deprecated, or mixed clouds",
+        "cloud annotation its load balancer controller would misread or ignore",
         "A lint of the cloud annotations against a catalog of the keys AWS (the in-tree \
          provider and the AWS Load Balancer Controller), Azure, Google Cloud and Kubernetes \
-         document for LoadBalancer Services: a key of a catalogued cloud that its provider does \
-         not document (with the nearest documented key as a suggestion), a deprecated key (with \
-         its replacement), a value outside the documented ones, a documented key with no value, \
-         and keys of more than one cloud in one map.";
+         document for LoadBalancer Services: a key within two edits of a documented key of its \
+         family (a typo, with the documented key), a documented key with a value outside the \
+         documented ones or no value, a deprecated key. For AWS, the controller that reconciles \
+         the gateway's Service decides: with `aws-load-balancer-type` `external` or `nlb-ip` the \
+         Load Balancer Controller, where `aws-load-balancer-internal` is deprecated in favour of \
+         `aws-load-balancer-scheme`; otherwise the in-tree provider (or the Load Balancer \
+         Controller 2.5+ through the `loadBalancerClass` its webhook sets), which ignores \
+         `aws-load-balancer-scheme: internal` without `aws-load-balancer-internal`. Keys of \
+         providers outside the catalog, and keys of several clouds in one map, get no finding.";
     EW011 => Deny, Both, CreateAndUpdate,
         "unknown traffic.tetrate.io/ key (typo), or a known key under a near miss of the prefix",
         "A `traffic.tetrate.io/` key the agent does not know is silently ignored. Denied where \

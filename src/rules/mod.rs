@@ -359,5 +359,8 @@ pub fn mutate(review: &Review<'_>, config: &Config) -> Option<Mutation> {
     {
         return None;
     }
-    mutation::defaults_patch(review.object?, config)
+    let old = review
+        .old_object
+        .filter(|_| review.operation == Operation::Update);
+    mutation::defaults_patch(review.object?, old, config)
 }

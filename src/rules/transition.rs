@@ -349,7 +349,7 @@ fn ew021_note(
 
 /// EW021's note, in manifests, on a derived gateway key (`key`, `old` before the change) that
 /// the mutating webhook may have written into the Namespace. Where it recorded that (in its
-/// `eastwest-guard.tetrate.io/derived` annotation), it derives the key again when the key it
+/// [`RECORD`](super::mutation::RECORD) annotation), it derives the key again when the key it
 /// derives from changes, so the cluster follows the manifests. A value written there by hand,
 /// or by a guard that kept no record, stays: then the manifest must say the new value.
 fn written_down(what: &str, key: &str, old: &str, new: &str) -> Note {

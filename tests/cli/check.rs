@@ -76,10 +76,19 @@ fn each_rule_is_reported_at_its_key() {
         ("rules/ew004.yaml", &[("EW004", 9, 5)], 1),
         ("rules/ew005.yaml", &[("EW005", 9, 5)], 1),
         ("rules/ew006.yaml", &[("EW006", 9, 5)], 1),
-        // Inside the cloud-annotations block: line 2, column 62 of the value.
+        // Inside the cloud-annotations block: line 2, column 62 of the value. Denied: the
+        // agent's line fallback reads the commented-out line 3 as a key.
         ("rules/ew007.yaml", &[("EW007", 11, 68)], 1),
+        // The same YAML error where the fallback keeps every line: a warning, and EW010 on
+        // the value the fallback reads.
+        (
+            "rules/ew007-warning.yaml",
+            &[("EW010", 11, 7), ("EW007", 11, 68)],
+            0,
+        ),
         ("rules/ew008.yaml", &[("EW008", 11, 7)], 1),
-        ("rules/ew009.yaml", &[("EW009", 10, 7)], 1),
+        // A warning: the key may be another controller's.
+        ("rules/ew009.yaml", &[("EW009", 10, 7)], 0),
         ("rules/ew010.yaml", &[("EW010", 10, 7)], 0),
         ("rules/ew011.yaml", &[("EW011", 9, 5)], 1),
         ("rules/ew012.yaml", &[("EW012", 7, 5)], 1),
@@ -208,7 +217,8 @@ fn json_output_field_by_field() {
     assert_eq!(
         ew007["value"],
         "service.beta.kubernetes.io/aws-load-balancer-type: external\n\
-         service.beta.kubernetes.io/aws-load-balancer-scheme: internal: yes\n"
+         service.beta.kubernetes.io/aws-load-balancer-scheme: internal: yes\n\
+         #service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"\n"
     );
     assert_eq!(
         ew007["positionInValue"],

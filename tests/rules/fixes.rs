@@ -398,7 +398,13 @@ fn check_after(
     after: &Decision,
 ) -> Result<(), String> {
     let key = format!("{:?}", finding.field);
-    let same = |v: &&rules::Violation| v.rule == finding.rule && format!("{:?}", v.field) == key;
+    // A finding inside the cloud annotations' text is one of several on that annotation:
+    // the same one also holds the same value (its key, or the text itself).
+    let same = |v: &&rules::Violation| {
+        v.rule == finding.rule
+            && format!("{:?}", v.field) == key
+            && (finding.position_in_value.is_none() || v.value == finding.value)
+    };
     if let Some(v) = after.denials().find(same) {
         return Err(format!("{what}: {} is still denied: {}", v.rule, v.message));
     }

@@ -11,6 +11,8 @@
 //!   tests judge another way;
 //! - [`generators`]: proptest strategies for label and annotation maps and for manifests;
 //! - [`manifests`]: a text read as the CLI reads its input;
+//! - [`namespace_writes`]: what each kind of write (annotate, label, replace, apply) sends to
+//!   admission for a stored Namespace, for the defaults patch's sequence tests;
 //! - [`run`]: the built binary, run as a user runs it;
 //! - [`golden`]: output compared with a committed file (`UPDATE_GOLDEN=1` rewrites it).
 //!
@@ -22,6 +24,7 @@ pub mod cases;
 pub mod generators;
 pub mod golden;
 pub mod manifests;
+pub mod namespace_writes;
 pub mod objects;
 pub mod review;
 pub mod run;

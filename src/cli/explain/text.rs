@@ -215,7 +215,7 @@ fn write_cloud_text(cloud: &CloudView, out: &mut dyn Write) -> io::Result<()> {
     if !cloud.unsupported_keys.is_empty() {
         writeln!(
             out,
-            "    outside the supported cloud prefixes, ignored by the agent (EW009): {}",
+            "    outside the documented cloud prefixes (EW009, a warning): {}",
             cloud.unsupported_keys.join(", ")
         )?;
     }

@@ -114,7 +114,7 @@ fn is_marker(line: &str, marker: &str) -> bool {
 /// (`|2`); `None` when the line starts no block scalar. Conservative: a key that itself holds
 /// a `:` is not recognised, and the lines after it are then checked as any other (stricter,
 /// never laxer, than Go's YAML).
-fn block_scalar_start(content: &str) -> Option<Option<usize>> {
+pub(super) fn block_scalar_start(content: &str) -> Option<Option<usize>> {
     if content.starts_with('#') {
         return None;
     }

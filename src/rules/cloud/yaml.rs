@@ -360,7 +360,8 @@ fn parse_yaml_events(text: &str) -> Result<Vec<CloudEntry>, Vec<YamlProblem>> {
     }
     if problems.is_empty() && entries.is_empty() {
         problems.push(YamlProblem {
-            what: "is empty; remove the annotation, or give at least one `key: value`".into(),
+            what: "is empty: the agent reads no annotation from it, as without the annotation"
+                .into(),
             position: None,
         });
     }

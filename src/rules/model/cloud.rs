@@ -1,5 +1,7 @@
 //! The cloud annotations of a Namespace's gateway as the agent reads them: YAML first, its
 //! line fallback where YAML fails ([`crate::rules::cloud`] holds both readers and EW007..EW010).
+//! Where the fallback keeps every line (an EW007 warning), its map is what the agent puts on
+//! the gateway's Service, and what EW008..EW010 judge: the view shows that map.
 
 use std::collections::BTreeMap;
 
@@ -41,9 +43,11 @@ pub struct CloudView {
     pub yaml_problems: Vec<YamlProblem>,
     /// Lines (1-based, in the annotation's text) the fallback skips, with a warning in its log.
     pub skipped_lines: Vec<usize>,
-    /// Keys that are not valid annotation keys (EW008; a fallback key that kept its quotes).
+    /// Keys that are not valid annotation keys (EW008; a fallback key that kept its quotes, or
+    /// a comment the fallback reads as a key).
     pub invalid_keys: Vec<String>,
-    /// Valid keys outside the supported cloud prefixes (EW009): the agent ignores them.
+    /// Valid keys outside the cloud prefixes the agent documents as supported (EW009, a
+    /// warning: other controllers' keys are common there).
     pub unsupported_keys: Vec<String>,
 }
 
