@@ -10,7 +10,7 @@
 #    start (after 10,000 warm-up requests), the middle and the end, with the peak (VmHWM).
 # 2. SIGTERM under load: oha sends for 6 s, SIGTERM at 3 s; the server must exit 0, log a
 #    clean shutdown, and every review it handled (logged) must have reached oha as a 200.
-#    (tests/server_shutdown.rs judges each request by uid; this is the same at oha's rate.)
+#    (tests/server/shutdown.rs judges each request by uid; this is the same at oha's rate.)
 # Loopback only; every phase is bounded by a request count or a duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."

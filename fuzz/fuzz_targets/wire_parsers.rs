@@ -2,7 +2,7 @@
 //! k8s-openapi's `ObjectMeta` (tests/common/wire_diff.rs): the fuzzer's bytes drive the
 //! generator of review bodies, and both must accept and refuse the same bodies and read the
 //! same uid, kind, name, namespace, user, labels and annotations, but for the differences the
-//! generator marks and checks as stated. The property test tests/server_wire.rs runs the same
+//! generator marks and checks as stated. The property test tests/server/wire.rs runs the same
 //! check in CI.
 #![no_main]
 

@@ -122,17 +122,21 @@ pub struct TuningFlags {
           default_value = "120s", value_parser = duration::parse)]
     pub idle_timeout: Duration,
 
-    /// Longest time a client may take to complete the TLS handshake.
+    /// Longest time a client may take to complete the TLS handshake. Connections not yet
+    /// established are also capped (256 at once; past that a stalled one gives way), so a flood
+    /// of stalled handshakes cannot keep new connections waiting.
     #[arg(long, value_name = "DURATION", env = "EASTWEST_GUARD_TLS_HANDSHAKE_TIMEOUT",
-          default_value = "10s", value_parser = duration::parse)]
+          default_value = "3s", value_parser = duration::parse)]
     pub tls_handshake_timeout: Duration,
 
-    /// Most webhook connections open at once; further ones wait in the accept queue.
+    /// Most webhook connections established at once; further ones wait (at most
+    /// --header-read-timeout) after their handshake. What each may buffer is bounded, so this
+    /// bounds memory (docs/operations.md#memory): keep the Deployment's limit above it.
     #[arg(
         long,
         value_name = "N",
         env = "EASTWEST_GUARD_MAX_CONNECTIONS",
-        default_value_t = 1024
+        default_value_t = 128
     )]
     pub max_connections: usize,
 
@@ -154,7 +158,7 @@ pub struct TuningFlags {
     pub cluster_sync_timeout: Duration,
 
     /// Where the self-signed certificate (never its key) is written when --tls-cert is not
-    /// given [default: <temp dir>/eastwest-guard-localhost.pem].
+    /// given [default: <temp dir>/eastwest-guard-localhost-PORT.pem, PORT the --listen port].
     #[arg(long, value_name = "FILE", env = "EASTWEST_GUARD_SELF_SIGNED_CERT_OUT")]
     pub self_signed_cert_out: Option<PathBuf>,
 }

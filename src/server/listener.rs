@@ -2,8 +2,12 @@
 //! the limits that keep one client from hurting the others, and the drain on shutdown.
 //!
 //! Limits:
-//! - `--max-connections`: past it, the accept loop waits (new connections queue in the kernel
-//!   backlog) instead of taking on work it cannot serve.
+//! - Connections not yet established (in the TLS handshake, or waiting for one of
+//!   `--max-connections`): at most [`MAX_HANDSHAKES`], each reading at most
+//!   [`MAX_HANDSHAKE_BYTES`]; past it the oldest gives way ([`Slots`]), so the accept loop
+//!   never waits behind stalled handshakes and a new connection is taken at once.
+//! - `--max-connections`: established connections at once; one past it waits after its
+//!   handshake, at most `--header-read-timeout`, instead of taking on work it cannot serve.
 //! - `--tls-handshake-timeout`: a client that opens a socket and stalls the handshake is cut.
 //! - `--header-read-timeout` (HTTP/1.1): once the first bytes of a request arrive, its headers
 //!   must be complete within this time. Unlike hyper's own header timeout, it does not run
@@ -38,13 +42,15 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::Service as _;
 
 use super::http;
+use super::log::RateLimit;
 use super::metrics::{Metrics, ReasonLabels};
 use super::shutdown::ShutdownSignal;
+use super::slots::{self, Slot, Slots};
 
 /// The limits of the webhook port (see the module documentation).
 #[derive(Clone, Debug)]
@@ -52,6 +58,9 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
+    /// An answer not taken by the client within this (`--request-timeout`) closes the
+    /// connection.
+    pub write_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -76,56 +85,24 @@ struct Shared {
     http1: auto::Builder<TokioExecutor>,
     http2: auto::Builder<TokioExecutor>,
     auto: auto::Builder<TokioExecutor>,
-    handshake_failures: FailureLog,
+    handshake_failures: RateLimit,
 }
 
-/// TLS handshake failures, logged at warn at most once per `EVERY`, with how many there were
+/// TLS handshake failures are logged at warn at most once per 10 s, with how many there were
 /// since the last line: a caBundle that does not match the serving certificate fails every
 /// call from kube-apiserver, and the log at its default level must say so, but a port scanner
 /// must not fill it. Every failure is also logged at debug and counted in the metrics.
-struct FailureLog {
-    opened: Instant,
-    /// Milliseconds since `opened` of the last warn line, plus one (zero: none yet).
-    last: AtomicU64,
-    since: AtomicU64,
-}
-
-impl FailureLog {
-    const EVERY: Duration = Duration::from_secs(10);
-
-    fn new() -> Self {
-        FailureLog {
-            opened: Instant::now(),
-            last: AtomicU64::new(0),
-            since: AtomicU64::new(0),
-        }
-    }
-
-    fn failed(&self, peer: SocketAddr, error: &dyn std::fmt::Display) {
-        tracing::debug!(%peer, %error, "TLS handshake failed");
-        let now = u64::try_from(self.opened.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let last = self.last.load(Ordering::Relaxed);
-        let due = last == 0 || now.saturating_sub(last) >= Self::EVERY.as_millis() as u64;
-        if due
-            && self
-                .last
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            let others = self.since.swap(0, Ordering::Relaxed);
-            tracing::warn!(
-                %peer,
-                %error,
-                others_since_last_line = others,
-                "TLS handshake failed (a client that does not trust the serving certificate, \
-                 e.g. a caBundle that does not match it, or with --client-ca a client \
-                 certificate that was refused; at most one line per 10 s)"
-            );
-        } else {
-            self.since.fetch_add(1, Ordering::Relaxed);
-        }
+fn handshake_failed(log: &RateLimit, peer: SocketAddr, error: &dyn std::fmt::Display) {
+    tracing::debug!(%peer, %error, "TLS handshake failed");
+    if let Some(others) = log.allow() {
+        tracing::warn!(
+            %peer,
+            %error,
+            others_since_last_line = others,
+            "TLS handshake failed (a client that does not trust the serving certificate, \
+             e.g. a caBundle that does not match it, or with --client-ca a client \
+             certificate that was refused; at most one line per 10 s)"
+        );
     }
 }
 
@@ -136,6 +113,30 @@ enum Protocol {
     Sniffed,
 }
 
+/// What one connection may buffer, so that `--max-connections` of them have a stated bound
+/// (docs/operations.md, "Memory"). kube-apiserver sends requests of a few KiB with headers of
+/// a few hundred bytes, one at a time on an HTTP/1.1 connection, and opens another connection
+/// rather than wait for a stream of HTTP/2 (Go's transport does); the defaults of hyper and
+/// h2 are sized for clients that multiplex hundreds of large streams.
+pub mod buffers {
+    /// HTTP/1.1: the read buffer (so the longest request head) and the write buffer.
+    pub const HTTP1_BUFFER: usize = 32 * 1024;
+    /// HTTP/2: streams open at once per connection (hyper's default is 200, h2's unlimited).
+    /// kube-apiserver calls webhooks over HTTP/1.1, and a Go client opens another connection
+    /// rather than wait for a stream.
+    pub const HTTP2_STREAMS: u32 = 4;
+    /// HTTP/2: the longest header list of a request (kube-apiserver's are a few hundred bytes).
+    pub const HTTP2_HEADER_LIST: u32 = 16 * 1024;
+    /// HTTP/2: body bytes a client may send ahead of the server's reading, per stream and per
+    /// connection (the flow-control windows; hyper's default is 1 MiB each).
+    pub const HTTP2_STREAM_WINDOW: u32 = 64 * 1024;
+    pub const HTTP2_CONNECTION_WINDOW: u32 = 128 * 1024;
+    /// HTTP/2: answer bytes queued per stream beyond what the client's window lets out.
+    pub const HTTP2_SEND_BUFFER: usize = 64 * 1024;
+    /// TLS: encrypted bytes waiting for the socket.
+    pub const TLS_SEND_BUFFER: usize = 16 * 1024;
+}
+
 fn builders() -> [auto::Builder<TokioExecutor>; 3] {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -144,13 +145,17 @@ fn builders() -> [auto::Builder<TokioExecutor>; 3] {
         // Off: see `--header-read-timeout` above; hyper's runs during keep-alive idle too.
         .header_read_timeout(None::<Duration>)
         .keep_alive(true)
+        .max_buf_size(buffers::HTTP1_BUFFER)
         // One TLS record per response instead of one per header block and body chunk.
         .writev(false);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(256)
-        .max_header_list_size(64 * 1024);
+        .max_concurrent_streams(buffers::HTTP2_STREAMS)
+        .max_header_list_size(buffers::HTTP2_HEADER_LIST)
+        .initial_stream_window_size(buffers::HTTP2_STREAM_WINDOW)
+        .initial_connection_window_size(buffers::HTTP2_CONNECTION_WINDOW)
+        .max_send_buf_size(buffers::HTTP2_SEND_BUFFER);
     [
         builder.clone().http1_only(),
         builder.clone().http2_only(),
@@ -176,9 +181,10 @@ pub async fn serve(
         http1,
         http2,
         auto,
-        handshake_failures: FailureLog::new(),
+        handshake_failures: RateLimit::new(1, Duration::from_secs(10)),
     });
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let handshakes = Slots::new(MAX_HANDSHAKES, HANDSHAKE_MIN_AGE);
     let graceful = GracefulShutdown::new();
     let stop = async {
         shutdown.started().await;
@@ -186,14 +192,6 @@ pub async fn serve(
     };
     tokio::pin!(stop);
     loop {
-        let permit = tokio::select! {
-            biased;
-            () = &mut stop => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_closed) => break,
-            },
-        };
         let (tcp, peer) = tokio::select! {
             biased;
             () = &mut stop => break,
@@ -208,11 +206,23 @@ pub async fn serve(
             },
         };
         let _ = tcp.set_nodelay(true);
+        // Past MAX_HANDSHAKES, the oldest connection not yet established gives way.
+        let slot = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            slot = handshakes.take(|| {
+                shared.metrics.tls_handshake_failures.inc();
+            }) => slot,
+        };
+        // Busy until its task has read the socket: what the client sent may be waiting there
+        // while the server is behind, and that is not the client stalling.
+        slot.activity().busy();
         tokio::spawn(serve_connection(
             shared.clone(),
-            tcp,
+            Limited::new(tcp, MAX_HANDSHAKE_BYTES, slot.activity()),
             peer,
-            permit,
+            slot,
+            permits.clone(),
             graceful.watcher(),
         ));
     }
@@ -244,19 +254,30 @@ pub async fn serve(
 
 async fn serve_connection(
     shared: Arc<Shared>,
-    tcp: TcpStream,
+    tcp: Limited<TcpStream>,
     peer: SocketAddr,
-    permit: OwnedSemaphorePermit,
+    mut slot: Slot,
+    permits: Arc<Semaphore>,
     watcher: Watcher,
 ) {
     let limits = &shared.limits;
-    let tls = match tokio::time::timeout(limits.tls_handshake_timeout, shared.acceptor.accept(tcp))
-        .await
-    {
+    let handshake = tokio::time::timeout(limits.tls_handshake_timeout, shared.acceptor.accept(tcp));
+    // The handshake first: a client whose reply arrived before the order to give way (the
+    // server was behind) completes; a stalled one finds nothing to read and gives way.
+    let handshake = tokio::select! {
+        biased;
+        handshake = handshake => handshake,
+        _ = &mut slot.evicted => {
+            // Counted when it was told to give way; one of many, so logged at debug only.
+            tracing::debug!(%peer, "TLS handshake given way to a newer connection");
+            return;
+        }
+    };
+    let tls = match handshake {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             shared.metrics.tls_handshake_failures.inc();
-            shared.handshake_failures.failed(peer, &e);
+            handshake_failed(&shared.handshake_failures, peer, &e);
             return;
         }
         Err(_) => {
@@ -266,6 +287,33 @@ async fn serve_connection(
             return;
         }
     };
+    // A connection slot (--max-connections), still giving way to newer connections while it
+    // waits; like the first request, it must come within --header-read-timeout.
+    let permit = match permits.clone().try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            // Waiting on the server, but holding what a stalled handshake would: it may give
+            // way like one.
+            slot.activity().waiting();
+            let wait = tokio::time::timeout(limits.header_read_timeout, permits.acquire_owned());
+            tokio::select! {
+                permit = wait => match permit {
+                    Ok(Ok(permit)) => permit,
+                    _ => {
+                        tracing::debug!(%peer, "no connection slot within --header-read-timeout");
+                        return;
+                    }
+                },
+                _ = &mut slot.evicted => return,
+            }
+        }
+    };
+    drop(slot);
+    let mut tls = tls;
+    tls.get_mut().0.handshake_done();
+    tls.get_mut()
+        .1
+        .set_buffer_limit(Some(buffers::TLS_SEND_BUFFER));
     let protocol = match tls.get_ref().1.alpn_protocol() {
         Some(b"h2") => Protocol::Http2,
         Some(b"http/1.1") => Protocol::Http1,
@@ -281,18 +329,27 @@ async fn serve_connection(
         let router = shared.router.clone();
         let metrics = shared.metrics.clone();
         let activity = activity.clone();
+        let share = Arc::new(http::ConnectionShare::new());
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             // Shared with the handler, which keeps a clone while it reads the rest of a
             // refused body (the watchdog must not take those bytes for a new request's head).
             let in_flight: Arc<dyn Send + Sync> = Arc::new(activity.request_started());
-            request
-                .extensions_mut()
-                .insert(http::InFlightToken(in_flight.clone()));
+            request.extensions_mut().insert(http::InFlightToken {
+                in_flight: in_flight.clone(),
+                share: share.clone(),
+            });
             let mut service = http::guarded(router.clone(), request.uri().path(), &metrics);
+            let activity = activity.clone();
             async move {
                 let response = service.call(request).await;
                 drop(in_flight);
-                response
+                // Counted until the client has taken the answer (see `Activity::answer`).
+                response.map(|response| {
+                    response.map(|body| Answered {
+                        body,
+                        _answer: activity.answer(),
+                    })
+                })
             }
         })
     };
@@ -310,7 +367,12 @@ async fn serve_connection(
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         }
-        reason = activity.watchdog(header_read_timeout, first_request_timeout, limits.idle_timeout) => {
+        reason = activity.watchdog(
+            header_read_timeout,
+            first_request_timeout,
+            limits.idle_timeout,
+            limits.write_timeout,
+        ) => {
             shared
                 .metrics
                 .connections_closed_by_server
@@ -320,6 +382,122 @@ async fn serve_connection(
         }
     }
     drop(permit);
+}
+
+/// Connections accepted and not yet established (in the TLS handshake, or waiting for one of
+/// `--max-connections`) held at once; past it, the oldest gives way ([`Slots`]). Each holds
+/// at most [`MAX_HANDSHAKE_BYTES`] of what the client sent and rustls' state.
+pub const MAX_HANDSHAKES: usize = 256;
+
+/// How long a new connection is safe from giving way: an honest client's handshake takes
+/// milliseconds. With [`MAX_HANDSHAKES`], connections that stall are cut at most
+/// `MAX_HANDSHAKES / HANDSHAKE_MIN_AGE` (5,120) a second, so a new connection is accepted
+/// within a fraction of a second behind a thousand of them.
+const HANDSHAKE_MIN_AGE: Duration = Duration::from_millis(50);
+
+/// What a client may send before its handshake is done: a ClientHello (a few KiB, with
+/// post-quantum key shares, 1.7 KiB) and, with `--client-ca`, its certificate chain.
+pub const MAX_HANDSHAKE_BYTES: usize = 16 * 1024;
+
+/// The TCP stream, refusing to read more than [`MAX_HANDSHAKE_BYTES`] until the handshake is
+/// done: rustls would buffer a handshake message of up to 64 KiB.
+/// It also tells the connection's slot whether the server is busy with what the client sent
+/// (bytes were read) or waiting on the client (a read found nothing), so that only stalled
+/// handshakes give way.
+struct Limited<S> {
+    inner: S,
+    left: Option<usize>,
+    activity: Option<slots::Activity>,
+}
+
+impl<S> Limited<S> {
+    fn new(inner: S, bytes: usize, activity: slots::Activity) -> Self {
+        Limited {
+            inner,
+            left: Some(bytes),
+            activity: Some(activity),
+        }
+    }
+
+    fn handshake_done(&mut self) {
+        self.left = None;
+        self.activity = None;
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let Some(left) = self.left else {
+            return Pin::new(&mut self.inner).poll_read(cx, buf);
+        };
+        if left == 0 {
+            // Nothing more is read until the handshake is done. Not an error: rustls reads
+            // ahead of what it processes, so an honest client's first request (sent right
+            // after its Finished) can be past the limit, and the handshake completes with what
+            // was read. A client whose own handshake is longer waits, without a wake-up, for
+            // the handshake timeout or to give way.
+            if let Some(activity) = &self.activity {
+                activity.waiting();
+            }
+            return Poll::Pending;
+        }
+        // Through a small buffer of its own, only during the handshake (a few reads).
+        let mut scratch = [0u8; 4096];
+        let max = left.min(buf.remaining()).min(scratch.len());
+        let mut limited = ReadBuf::new(&mut scratch[..max]);
+        let polled = Pin::new(&mut self.inner).poll_read(cx, &mut limited);
+        match &polled {
+            Poll::Ready(Ok(())) => {
+                let got = limited.filled();
+                buf.put_slice(got);
+                self.left = Some(left - got.len());
+                if let Some(activity) = &self.activity {
+                    activity.busy();
+                }
+            }
+            Poll::Pending => {
+                if let Some(activity) = &self.activity {
+                    activity.waiting();
+                }
+            }
+            Poll::Ready(Err(_)) => {}
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
 }
 
 /// Keeps `connections_open` right however the connection task ends.
@@ -339,15 +517,22 @@ impl Drop for OpenConnection {
 }
 
 /// What the watchdog needs to tell idle from slow: whether any request has started, requests
-/// in flight, when the connection last became idle, and when bytes of a new request first
-/// arrived. Milliseconds since the connection opened; `head_started` is stored plus one so
-/// that zero means "none".
+/// in flight, when the connection last became idle, when bytes of a new request first
+/// arrived, answers the client has not taken yet and writes the socket has not taken yet.
+/// Milliseconds since the connection opened; `head_started` and `write_blocked` are stored
+/// plus one so that zero means "none".
 struct Activity {
     opened: Instant,
     served: AtomicBool,
     in_flight: AtomicUsize,
     idle_since: AtomicU64,
     head_started: AtomicU64,
+    /// Answers made but not yet taken by the connection (an HTTP/2 stream whose window the
+    /// client keeps shut), and since when none of them was taken.
+    answers_out: AtomicUsize,
+    answer_progress: AtomicU64,
+    /// Since when a write or flush has waited for the socket (a client that does not read).
+    write_blocked: AtomicU64,
 }
 
 impl Activity {
@@ -358,6 +543,45 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             head_started: AtomicU64::new(0),
+            answers_out: AtomicUsize::new(0),
+            answer_progress: AtomicU64::new(0),
+            write_blocked: AtomicU64::new(0),
+        }
+    }
+
+    /// An answer handed to the connection; it counts until the connection drops its body
+    /// (sent whole, or the stream ended).
+    fn answer(self: &Arc<Self>) -> AnswerOut {
+        if self.answers_out.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.answer_progress.store(self.now_ms(), Ordering::Relaxed);
+        }
+        AnswerOut(self.clone())
+    }
+
+    /// A write or flush could not complete: the socket's buffer is full.
+    fn write_pending(&self) {
+        if self.write_blocked.load(Ordering::Relaxed) == 0 {
+            self.write_blocked
+                .store(self.now_ms().saturating_add(1), Ordering::Relaxed);
+        }
+    }
+
+    /// Everything written has reached the socket.
+    fn flushed(&self) {
+        if self.write_blocked.load(Ordering::Relaxed) != 0 {
+            self.write_blocked.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// When an answer, or a write, has waited since, if one is waiting.
+    fn waiting_since(&self) -> Option<u64> {
+        let blocked = self.write_blocked.load(Ordering::Relaxed);
+        let blocked = (blocked != 0).then(|| blocked - 1);
+        let answer = (self.answers_out.load(Ordering::Acquire) != 0)
+            .then(|| self.answer_progress.load(Ordering::Relaxed));
+        match (blocked, answer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -393,17 +617,33 @@ impl Activity {
         header_read_timeout: Option<Duration>,
         first_request_timeout: Duration,
         idle_timeout: Duration,
+        write_timeout: Duration,
     ) -> &'static str {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
         let idle_ms = ms(idle_timeout);
         let header_ms = header_read_timeout.map(ms);
         let first_ms = ms(first_request_timeout);
+        let write_ms = ms(write_timeout);
         // Wake at least this often, so a request that starts during a long idle wait is held
-        // to the header timeout (within one period).
-        let period = header_ms.unwrap_or(idle_ms).min(idle_ms);
+        // to the header timeout, and an answer made then to the write timeout (within one
+        // period).
+        let period = header_ms
+            .unwrap_or(idle_ms)
+            .min(idle_ms)
+            .min(write_ms.div_ceil(2));
         loop {
             let now = self.now_ms();
             let mut wake = now.saturating_add(period);
+            // An answer the client does not take (it does not read, or keeps its HTTP/2
+            // window shut) is not kept for the idle timeout: the connection is closed once
+            // nothing has been taken for the write timeout.
+            if let Some(since) = self.waiting_since() {
+                let deadline = since.saturating_add(write_ms);
+                if now >= deadline {
+                    return "write_timeout";
+                }
+                wake = wake.min(deadline);
+            }
             if self.in_flight.load(Ordering::Acquire) == 0 && !self.served.load(Ordering::Relaxed) {
                 // Never more than the idle timeout: a silent connection is an idle one too.
                 let (deadline, reason) = if first_ms <= idle_ms {
@@ -464,6 +704,45 @@ impl Drop for InFlight {
     }
 }
 
+/// An answer not yet taken by its connection (see [`Activity::answer`]).
+struct AnswerOut(Arc<Activity>);
+
+impl Drop for AnswerOut {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        activity
+            .answer_progress
+            .store(activity.now_ms(), Ordering::Relaxed);
+        activity.answers_out.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body, counted as an answer out until the connection drops it.
+struct Answered<B> {
+    body: B,
+    _answer: AnswerOut,
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for Answered<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// The TLS stream, noting when bytes arrive.
 struct Tracked<S> {
     inner: S,
@@ -485,17 +764,29 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
     }
 }
 
+/// Writes are tracked too: one that waits for the socket (a client that stopped reading)
+/// counts toward the write timeout until a flush completes.
 impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if polled.is_pending() {
+            self.activity.write_pending();
+        }
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        match polled {
+            Poll::Pending => self.activity.write_pending(),
+            Poll::Ready(Ok(())) => self.activity.flushed(),
+            Poll::Ready(Err(_)) => {}
+        }
+        polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -507,7 +798,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if polled.is_pending() {
+            self.activity.write_pending();
+        }
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -524,26 +819,6 @@ mod tests {
 
     const LONG: Duration = Duration::from_secs(60);
 
-    #[test]
-    fn handshake_failures_are_logged_once_per_period_with_a_count() {
-        let log = FailureLog::new();
-        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        for _ in 0..5 {
-            log.failed(peer, &"bad certificate");
-        }
-        // One line for the first; the other four wait for the next line's count.
-        assert_ne!(log.last.load(Ordering::Relaxed), 0);
-        assert_eq!(log.since.load(Ordering::Relaxed), 4);
-        // A period later, the next failure is logged and takes the count.
-        let opened_long_ago = FailureLog {
-            opened: Instant::now() - FailureLog::EVERY - Duration::from_secs(1),
-            last: AtomicU64::new(1),
-            since: AtomicU64::new(4),
-        };
-        opened_long_ago.failed(peer, &"bad certificate");
-        assert_eq!(opened_long_ago.since.load(Ordering::Relaxed), 0);
-    }
-
     #[tokio::test]
     async fn idle_connections_close_after_the_idle_timeout() {
         let activity = Arc::new(Activity::new());
@@ -553,6 +828,7 @@ mod tests {
                 Some(Duration::from_millis(50)),
                 Duration::from_millis(50),
                 Duration::from_millis(200),
+                LONG,
             )
             .await;
         assert_eq!(reason, "idle_timeout");
@@ -565,7 +841,7 @@ mod tests {
         drop(activity.request_started());
         activity.on_read();
         let reason = activity
-            .watchdog(Some(Duration::from_millis(50)), LONG, LONG)
+            .watchdog(Some(Duration::from_millis(50)), LONG, LONG, LONG)
             .await;
         assert_eq!(reason, "header_read_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(50));
@@ -576,7 +852,7 @@ mod tests {
         // No header timeout (HTTP/2) and a long idle timeout: the first-request limit fires.
         let activity = Arc::new(Activity::new());
         let reason = activity
-            .watchdog(None, Duration::from_millis(80), LONG)
+            .watchdog(None, Duration::from_millis(80), LONG, LONG)
             .await;
         assert_eq!(reason, "first_request_timeout");
         assert!(activity.opened.elapsed() >= Duration::from_millis(80));
@@ -584,20 +860,70 @@ mod tests {
         // A shorter idle timeout closes a silent connection first.
         let activity = Arc::new(Activity::new());
         let reason = activity
-            .watchdog(None, LONG, Duration::from_millis(80))
+            .watchdog(None, LONG, Duration::from_millis(80), LONG)
             .await;
         assert_eq!(reason, "idle_timeout");
 
         // Once a request has started, the limit no longer applies: idle time counts instead.
         let activity = Arc::new(Activity::new());
         drop(activity.request_started());
-        let watchdog = activity.watchdog(None, Duration::from_millis(20), Duration::from_secs(2));
+        let watchdog = activity.watchdog(
+            None,
+            Duration::from_millis(20),
+            Duration::from_secs(2),
+            LONG,
+        );
         tokio::pin!(watchdog);
         assert!(
             tokio::time::timeout(Duration::from_millis(300), &mut watchdog)
                 .await
                 .is_err(),
             "closed a connection that had served a request before its idle timeout"
+        );
+        assert_eq!(watchdog.await, "idle_timeout");
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_taken_or_a_blocked_write_closes_at_the_write_timeout() {
+        // An answer the connection has not taken: closed at the write timeout, although the
+        // idle and header timeouts are far.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        let answer = activity.answer();
+        let reason = activity
+            .watchdog(Some(LONG), LONG, LONG, Duration::from_millis(80))
+            .await;
+        assert_eq!(reason, "write_timeout");
+        assert!(activity.opened.elapsed() >= Duration::from_millis(80));
+        drop(answer);
+
+        // A write waiting for the socket: the same, until a flush completes.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        activity.write_pending();
+        let reason = activity
+            .watchdog(Some(LONG), LONG, LONG, Duration::from_millis(80))
+            .await;
+        assert_eq!(reason, "write_timeout");
+
+        // Answers taken and writes flushed keep the connection to its idle timeout.
+        let activity = Arc::new(Activity::new());
+        drop(activity.request_started());
+        drop(activity.answer());
+        activity.write_pending();
+        activity.flushed();
+        let watchdog = activity.watchdog(
+            None,
+            LONG,
+            Duration::from_millis(400),
+            Duration::from_millis(40),
+        );
+        tokio::pin!(watchdog);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), &mut watchdog)
+                .await
+                .is_err(),
+            "closed a connection whose answers were taken"
         );
         assert_eq!(watchdog.await, "idle_timeout");
     }
@@ -610,6 +936,7 @@ mod tests {
             Some(Duration::from_millis(20)),
             Duration::from_millis(20),
             Duration::from_millis(40),
+            LONG,
         );
         tokio::pin!(watchdog);
         assert!(

@@ -1,13 +1,34 @@
 //! Log output: JSON lines (default, for log pipelines) or text (for a terminal). The level
 //! comes from `EASTWEST_GUARD_LOG` or `RUST_LOG` (default `info`).
+//!
+//! Field values come from clients (uids, names, user names, paths, reasons): in both formats
+//! each is escaped ([`escape`](super::escape)) and clipped to [`MAX_FIELD_CHARS`], and no line
+//! is longer than [`MAX_LINE_BYTES`] (container runtimes split longer lines, which breaks
+//! JSON log pipelines).
 
 use std::fmt::{self, Write as _};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::registry::LookupSpan;
+
+use super::escape::Escaper;
+
+/// A log line's longest length in bytes, its newline included: container runtimes (containerd,
+/// CRI-O) split longer lines into several records.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// The characters of a field's value that are shown; the rest is cut (marked `…`).
+pub const MAX_FIELD_CHARS: usize = 1024;
+
+/// The characters of each field's value when a line would still be too long with
+/// [`MAX_FIELD_CHARS`] (a line with many long fields); the line then says `line_truncated`.
+const MAX_FIELD_CHARS_IN_A_LONG_LINE: usize = 64;
 
 /// `--log-format`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,7 +77,7 @@ where
         .with_writer(writer);
     match format {
         LogFormat::Json => builder.event_format(JsonLine).try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(TextFields).try_init(),
     }
     .is_ok()
 }
@@ -88,7 +109,16 @@ where
         LINE.with(|line| match line.try_borrow_mut() {
             Ok(mut line) => {
                 line.clear();
-                write_line(&mut *line, event)?;
+                write_line(&mut *line, event, MAX_FIELD_CHARS)?;
+                if line.len() > MAX_LINE_BYTES {
+                    // Rare (only many long values): again with every value shorter.
+                    line.clear();
+                    write_line(&mut *line, event, MAX_FIELD_CHARS_IN_A_LONG_LINE)?;
+                    if line.len() > MAX_LINE_BYTES {
+                        line.clear();
+                        write_short_line(&mut *line, event)?;
+                    }
+                }
                 let written = writer.write_str(&line);
                 // A rare long line (a long error) does not keep its buffer.
                 if line.capacity() > 16 * 1024 {
@@ -96,13 +126,18 @@ where
                 }
                 written
             }
-            // Only if formatting a line logged another on this thread: write it directly.
-            Err(_) => write_line(&mut writer, event),
+            // Only if formatting a line logged another on this thread: write it directly, with
+            // values short enough for any line to fit.
+            Err(_) => write_line(&mut writer, event, MAX_FIELD_CHARS_IN_A_LONG_LINE),
         })
     }
 }
 
-fn write_line<W: fmt::Write>(out: &mut W, event: &tracing::Event<'_>) -> fmt::Result {
+fn write_line<W: fmt::Write>(
+    out: &mut W,
+    event: &tracing::Event<'_>,
+    max_chars: usize,
+) -> fmt::Result {
     out.write_str("{\"timestamp\":\"")?;
     write_now(out)?;
     out.write_str("\",\"level\":\"")?;
@@ -110,11 +145,35 @@ fn write_line<W: fmt::Write>(out: &mut W, event: &tracing::Event<'_>) -> fmt::Re
     out.write_char('"')?;
     let mut fields = JsonFields {
         out,
+        max_chars,
+        only_message: false,
         result: Ok(()),
     };
     event.record(&mut fields);
     fields.result?;
+    if max_chars < MAX_FIELD_CHARS {
+        out.write_str(",\"line_truncated\":true")?;
+    }
     out.write_str("}\n")
+}
+
+/// The line of an event with so many fields that even short values make it too long: its
+/// message only, said to be cut.
+fn write_short_line<W: fmt::Write>(out: &mut W, event: &tracing::Event<'_>) -> fmt::Result {
+    out.write_str("{\"timestamp\":\"")?;
+    write_now(out)?;
+    out.write_str("\",\"level\":\"")?;
+    out.write_str(event.metadata().level().as_str())?;
+    out.write_char('"')?;
+    let mut fields = JsonFields {
+        out,
+        max_chars: MAX_FIELD_CHARS_IN_A_LONG_LINE,
+        only_message: true,
+        result: Ok(()),
+    };
+    event.record(&mut fields);
+    fields.result?;
+    out.write_str(",\"line_truncated\":true}\n")
 }
 
 /// Writes the time now as tracing-subscriber's `SystemTime` does (`2026-12-01T09:06:13.103044Z`,
@@ -169,9 +228,12 @@ impl Second {
     }
 }
 
-/// Writes each field as `,"name":value`.
+/// Writes each field as `,"name":value`, a string value escaped and clipped to `max_chars`.
 struct JsonFields<'w, W: fmt::Write> {
     out: &'w mut W,
+    max_chars: usize,
+    /// Only the `message` field (a line too long otherwise).
+    only_message: bool,
     result: fmt::Result,
 }
 
@@ -179,7 +241,10 @@ impl<W: fmt::Write> JsonFields<'_, W> {
     fn key(&mut self, field: &Field) -> bool {
         // Fields tracing-log adds to events from the `log` crate (rustls): not shown, as
         // tracing-subscriber's formatters do not show them either.
-        if self.result.is_err() || field.name().starts_with("log.") {
+        if self.result.is_err()
+            || field.name().starts_with("log.")
+            || (self.only_message && field.name() != "message")
+        {
             return false;
         }
         self.result = self
@@ -192,20 +257,22 @@ impl<W: fmt::Write> JsonFields<'_, W> {
 
     fn str(&mut self, field: &Field, value: &str) {
         if self.key(field) {
+            let max_chars = self.max_chars;
             self.result = self
                 .out
                 .write_char('"')
-                .and_then(|()| escape_str(self.out, value))
+                .and_then(|()| Escaper::new(JsonStr(&mut *self.out), max_chars).write_str(value))
                 .and_then(|()| self.out.write_char('"'));
         }
     }
 
     fn string(&mut self, field: &Field, value: fmt::Arguments<'_>) {
         if self.key(field) {
+            let max_chars = self.max_chars;
             self.result = self
                 .out
                 .write_char('"')
-                .and_then(|()| write_escaped(self.out, value))
+                .and_then(|()| Escaper::new(JsonStr(&mut *self.out), max_chars).write_fmt(value))
                 .and_then(|()| self.out.write_char('"'));
         }
     }
@@ -252,17 +319,95 @@ impl<W: fmt::Write> Visit for JsonFields<'_, W> {
     }
 }
 
-/// Writes `value` as the inside of a JSON string.
-fn write_escaped<W: fmt::Write>(out: &mut W, value: fmt::Arguments<'_>) -> fmt::Result {
-    struct Escape<'a, W>(&'a mut W);
-    impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            escape_str(self.0, s)
-        }
+/// Writes what is written through it as the inside of a JSON string.
+struct JsonStr<'a, W: ?Sized>(&'a mut W);
+
+impl<W: fmt::Write + ?Sized> fmt::Write for JsonStr<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_str(self.0, s)
     }
-    match value.as_str() {
-        Some(s) => escape_str(out, s),
-        None => Escape(out).write_fmt(value),
+}
+
+/// The text format's fields, as tracing-subscriber's default writes them (the message, then
+/// ` name=value`, a string value quoted), each value escaped and clipped as in JSON lines.
+pub struct TextFields;
+
+impl<'writer> FormatFields<'writer> for TextFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> fmt::Result {
+        let mut visitor = TextVisitor {
+            out: String::new(),
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result?;
+        let mut line = visitor.out;
+        // The fields of a line, with room left for its timestamp, level and spans.
+        const MAX_FIELDS_BYTES: usize = MAX_LINE_BYTES - 1024;
+        if line.len() > MAX_FIELDS_BYTES {
+            let mut cut = MAX_FIELDS_BYTES;
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+            line.push_str("… line_truncated=true");
+        }
+        writer.write_str(&line)
+    }
+}
+
+struct TextVisitor {
+    out: String,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl TextVisitor {
+    /// Writes the separator and `name=` (nothing for the message); whether to go on.
+    fn key(&mut self, field: &Field) -> bool {
+        if self.result.is_err() || field.name().starts_with("log.") {
+            return false;
+        }
+        if !self.first {
+            self.result = self.out.write_char(' ');
+        }
+        self.first = false;
+        if field.name() != "message" {
+            self.result = self
+                .result
+                .and_then(|()| self.out.write_str(field.name()))
+                .and_then(|()| self.out.write_char('='));
+        }
+        self.result.is_ok()
+    }
+}
+
+impl Visit for TextVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if !self.key(field) {
+            return;
+        }
+        self.result = if field.name() == "message" {
+            Escaper::new(&mut self.out, MAX_FIELD_CHARS).write_str(value)
+        } else {
+            self.out
+                .write_char('"')
+                .and_then(|()| {
+                    Escaper::new(JsonStr(&mut self.out), MAX_FIELD_CHARS).write_str(value)
+                })
+                .and_then(|()| self.out.write_char('"'))
+        };
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.key(field) {
+            self.result =
+                Escaper::new(&mut self.out, MAX_FIELD_CHARS).write_fmt(format_args!("{value:?}"));
+        }
     }
 }
 
@@ -293,6 +438,61 @@ fn escape_str<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
         start = i + 1;
     }
     out.write_str(&s[start..])
+}
+
+/// At most `lines` log lines per `every` for one kind of event that a client can cause at
+/// will (failed TLS handshakes, refused requests): the log at its default level must say that
+/// they happen, but a flood must not fill it. The first line after a quiet spell says how many
+/// were left out.
+pub struct RateLimit {
+    every: Duration,
+    lines: u32,
+    state: Mutex<RateState>,
+}
+
+struct RateState {
+    /// When the current period started; `None` before the first line.
+    since: Option<Instant>,
+    written: u32,
+    left_out: u64,
+}
+
+impl RateLimit {
+    pub const fn new(lines: u32, every: Duration) -> Self {
+        RateLimit {
+            every,
+            lines,
+            state: Mutex::new(RateState {
+                since: None,
+                written: 0,
+                left_out: 0,
+            }),
+        }
+    }
+
+    /// Whether to write a line for an event now: `Some(n)` with the number of events left
+    /// out since the last line written, or `None` (this one is counted as left out).
+    pub fn allow(&self) -> Option<u64> {
+        self.allow_at(Instant::now())
+    }
+
+    fn allow_at(&self, now: Instant) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let new_period = state
+            .since
+            .is_none_or(|since| now.saturating_duration_since(since) >= self.every);
+        if new_period {
+            state.since = Some(now);
+            state.written = 0;
+        }
+        if state.written < self.lines {
+            state.written += 1;
+            Some(std::mem::take(&mut state.left_out))
+        } else {
+            state.left_out += 1;
+            None
+        }
+    }
 }
 
 /// The reason a request was refused, as the log gets it: every value quoted from the body
@@ -361,7 +561,8 @@ mod json_line_tests {
     use proptest::prelude::*;
     use serde_json::{Map, Value};
 
-    use super::{JsonLine, Second, write_now};
+    use super::super::escape::escape;
+    use super::{JsonLine, MAX_FIELD_CHARS, MAX_LINE_BYTES, Second, write_now};
 
     #[test]
     fn timestamps_read_as_tracing_subscribers() {
@@ -458,6 +659,18 @@ mod json_line_tests {
         (lines(ours), lines(theirs))
     }
 
+    /// tracing-subscriber's lines with their string values escaped and clipped as ours are.
+    fn escaped(mut lines: Lines) -> Lines {
+        for l in &mut lines {
+            for v in l.values_mut() {
+                if let Value::String(s) = v {
+                    *s = escape(s, MAX_FIELD_CHARS).into_owned();
+                }
+            }
+        }
+        lines
+    }
+
     fn without_timestamp(mut lines: Lines) -> Lines {
         for l in &mut lines {
             let ts = l.remove("timestamp").expect("timestamp");
@@ -496,13 +709,118 @@ mod json_line_tests {
         });
         assert_eq!(ours.len(), 4);
         let ours = without_timestamp(ours);
-        let mut theirs = without_timestamp(theirs);
+        let mut theirs = escaped(without_timestamp(theirs));
         // serde_json writes NaN as null too; both say so the same way.
         assert_eq!(ours[3]["not_a_number"], Value::Null);
         assert_eq!(ours, std::mem::take(&mut theirs));
         assert_eq!(ours[0]["level"], "INFO");
         assert_eq!(ours[0]["message"], "admission review");
         assert_eq!(ours[1]["level"], "WARN");
+    }
+
+    /// What a subscriber with `JsonLine` (or, with `text`, the text format and `TextFields`)
+    /// writes for `emit`, line by line.
+    fn logged(text: bool, emit: impl Fn()) -> Vec<String> {
+        let buf = Buf::default();
+        let w = buf.clone();
+        let builder = tracing_subscriber::fmt()
+            .with_target(false)
+            .with_ansi(false)
+            .with_writer(move || w.clone());
+        if text {
+            let sub = builder.fmt_fields(super::TextFields).finish();
+            tracing::subscriber::with_default(sub, &emit);
+        } else {
+            let sub = builder.event_format(JsonLine).finish();
+            tracing::subscriber::with_default(sub, &emit);
+        }
+        let bytes = buf.0.lock().map(|v| v.clone()).unwrap_or_default();
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A megabyte of client text with controls and bidi characters, in one field and in
+    /// twenty: every line escaped, valid JSON, at most 16 KiB.
+    #[test]
+    fn lines_are_escaped_and_at_most_16_kib() {
+        let big = format!(
+            "{}\u{1b}[2J\r\0\u{85}\u{2028}\u{202e}",
+            "x".repeat(1_000_000)
+        );
+        let nasty = "\u{1b}[2J\r\0\u{85}\u{9b}\u{2028}\u{202e}\"\\";
+        for text in [false, true] {
+            let lines = logged(text, || {
+                tracing::info!(uid = big.as_str(), user = %big, kind = ?big, "one {}", nasty);
+                tracing::warn!(
+                    f1 = big.as_str(),
+                    f2 = big.as_str(),
+                    f3 = big.as_str(),
+                    f4 = big.as_str(),
+                    f5 = big.as_str(),
+                    f6 = big.as_str(),
+                    f7 = big.as_str(),
+                    f8 = big.as_str(),
+                    f9 = big.as_str(),
+                    f10 = big.as_str(),
+                    f11 = big.as_str(),
+                    f12 = big.as_str(),
+                    f13 = big.as_str(),
+                    f14 = big.as_str(),
+                    f15 = big.as_str(),
+                    f16 = big.as_str(),
+                    f17 = big.as_str(),
+                    f18 = big.as_str(),
+                    f19 = big.as_str(),
+                    f20 = big.as_str(),
+                    "twenty"
+                );
+                tracing::info!(short = nasty, "short");
+            });
+            assert_eq!(lines.len(), 3, "{lines:?}");
+            for line in &lines {
+                assert!(line.len() < MAX_LINE_BYTES, "{} bytes", line.len());
+                assert!(
+                    !line.chars().any(crate::server::escape::needs_escape),
+                    "{line:?}"
+                );
+            }
+            assert!(
+                lines[2].contains("\\u{1b}[2J") || lines[2].contains("\u{1b}[2J"),
+                "{}",
+                lines[2]
+            );
+            if !text {
+                for line in &lines {
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    for value in v.as_object().unwrap().values() {
+                        if let Some(s) = value.as_str() {
+                            assert!(!s.chars().any(crate::server::escape::needs_escape), "{s:?}");
+                            assert!(s.chars().count() <= MAX_FIELD_CHARS + 1);
+                        }
+                    }
+                }
+                let twenty: Value = serde_json::from_str(&lines[1]).unwrap();
+                assert_eq!(twenty["line_truncated"], true);
+                assert_eq!(twenty["message"], "twenty");
+                let short: Value = serde_json::from_str(&lines[2]).unwrap();
+                assert_eq!(
+                    short["short"],
+                    "\\u{1b}[2J\\u{d}\\u{0}\\u{85}\\u{9b}\\u{2028}\\u{202e}\"\\"
+                );
+                assert!(short.get("line_truncated").is_none());
+            } else {
+                assert!(
+                    lines[2].ends_with(
+                        r#"short short="\\u{1b}[2J\\u{d}\\u{0}\\u{85}\\u{9b}\\u{2028}\\u{202e}\"\\""#
+                    ),
+                    "{}",
+                    lines[2]
+                );
+            }
+        }
     }
 
     #[test]
@@ -535,8 +853,9 @@ mod json_line_tests {
         #[test]
         fn any_value_survives_the_round_trip(value in any::<String>()) {
             let (ours, theirs) = both(|| tracing::info!(value = %value, "v"));
-            prop_assert_eq!(ours[0]["value"].as_str(), Some(value.as_str()));
-            prop_assert_eq!(without_timestamp(ours), without_timestamp(theirs));
+            let shown = escape(&value, MAX_FIELD_CHARS);
+            prop_assert_eq!(ours[0]["value"].as_str(), Some(shown.as_ref()));
+            prop_assert_eq!(without_timestamp(ours), escaped(without_timestamp(theirs)));
         }
     }
 }
@@ -577,6 +896,20 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(Redacted(input).to_string(), want);
         }
+    }
+
+    #[test]
+    fn a_rate_limit_writes_its_lines_per_period_and_counts_the_rest() {
+        use std::time::{Duration, Instant};
+        let limit = super::RateLimit::new(3, Duration::from_secs(1));
+        let t0 = Instant::now();
+        let got: Vec<Option<u64>> = (0..10).map(|_| limit.allow_at(t0)).collect();
+        assert_eq!(got[..3], [Some(0), Some(0), Some(0)]);
+        assert!(got[3..].iter().all(Option::is_none));
+        // The next period's first line says how many were left out.
+        let t1 = t0 + Duration::from_millis(1000);
+        assert_eq!(limit.allow_at(t1), Some(7));
+        assert_eq!(limit.allow_at(t1), Some(0));
     }
 
     #[test]

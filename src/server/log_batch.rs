@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use tracing_subscriber::fmt::MakeWriter;
 
+use super::log::MAX_LINE_BYTES;
+
 /// How long a line may wait in memory.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -142,8 +144,12 @@ impl Drop for Guard {
     }
 }
 
+/// What ends a line cut at [`MAX_LINE_BYTES`].
+const CUT_MARK: &[u8] = "…\n".as_bytes();
+
 /// One event's writer. tracing-subscriber formats an event's whole line, then writes it with
-/// one `write_all`, so a line is appended whole and lines never interleave.
+/// one `write_all`, so a line is appended whole and lines never interleave; one longer than
+/// [`MAX_LINE_BYTES`] is cut to it.
 pub struct LineWriter<'a> {
     shared: &'a Shared,
 }
@@ -152,7 +158,18 @@ impl Write for LineWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let full = {
             let mut pending = lock(&self.shared.pending);
-            pending.extend_from_slice(bytes);
+            if bytes.len() <= MAX_LINE_BYTES {
+                pending.extend_from_slice(bytes);
+            } else {
+                // The JSON formatter keeps its lines within the cap; this is for the text
+                // format's (a long span list, say): cut, marked, still one line.
+                let mut cut = MAX_LINE_BYTES - CUT_MARK.len();
+                while cut > 0 && (bytes[cut] & 0xc0) == 0x80 {
+                    cut -= 1;
+                }
+                pending.extend_from_slice(&bytes[..cut]);
+                pending.extend_from_slice(CUT_MARK);
+            }
             pending.len() >= MAX_BUFFERED
         };
         if full {
@@ -277,6 +294,26 @@ mod tests {
             "dropping the guard waited for the output"
         );
         drop(release);
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_cut_to_it_and_stays_one_line() {
+        let out = Captured::default();
+        let (writer, guard) = batched(Box::new(out.clone())).unwrap();
+        let long = format!(
+            "{}é{}\n",
+            "a".repeat(MAX_LINE_BYTES - 4),
+            "b".repeat(100_000)
+        );
+        writer.make_writer().write_all(long.as_bytes()).unwrap();
+        writer.make_writer().write_all(b"next\n").unwrap();
+        drop(guard);
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].len() < MAX_LINE_BYTES, "{}", lines[0].len());
+        assert!(lines[0].ends_with('…'));
+        assert_eq!(lines[1], "next");
     }
 
     #[test]

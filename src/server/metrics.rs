@@ -148,7 +148,7 @@ impl Metrics {
         let connections_closed_by_server = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "connections_closed_by_server",
-            "Connections the server closed itself: idle timeout, request headers too slow, or no first request",
+            "Connections the server closed itself: idle timeout, request headers too slow, no first request, or an answer not taken in time",
             connections_closed_by_server.clone(),
         );
         let cluster_lookups_skipped = Counter::default();
@@ -192,6 +192,7 @@ impl Metrics {
             "idle_timeout",
             "header_read_timeout",
             "first_request_timeout",
+            "write_timeout",
         ] {
             drop(connections_closed_by_server.get_or_create(&ReasonLabels { reason }));
         }

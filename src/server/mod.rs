@@ -13,8 +13,10 @@
 
 pub mod admission;
 mod args;
+pub mod chain;
 pub mod config_reload;
 pub mod duration;
+pub mod escape;
 pub mod http;
 pub mod listener;
 pub mod log;
@@ -22,6 +24,7 @@ pub mod log_batch;
 pub mod metrics;
 pub mod probes;
 pub mod shutdown;
+pub mod slots;
 pub mod tls;
 
 use arc_swap::ArcSwap;
@@ -173,14 +176,15 @@ pub async fn start(
 
     let (cert, reload_from, self_signed_cert) = match (&args.tls_cert, &args.tls_key) {
         (Some(cert_path), Some(key_path)) => {
-            let (cert_pem, key_pem) = tls::read_pair(cert_path, key_path).await.map_err(env)?;
-            let cert = tls::load_pair(&cert_pem, &key_pem, &provider).map_err(|e| {
+            let named = |e: String| {
                 env(format!(
                     "--tls-cert {} / --tls-key {}: {e}",
                     cert_path.display(),
                     key_path.display()
                 ))
-            })?;
+            };
+            let (cert_pem, key_pem) = tls::read_pair(cert_path, key_path).await.map_err(named)?;
+            let cert = tls::load_pair(&cert_pem, &key_pem, &provider).map_err(named)?;
             let fingerprint = tls::Fingerprint::of(&cert_pem, &key_pem);
             (cert, Some((cert_path, key_path, fingerprint)), None)
         }
@@ -189,7 +193,13 @@ pub async fn start(
                 .tuning
                 .self_signed_cert_out
                 .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join("eastwest-guard-localhost.pem"));
+                // By port, so that two local servers do not overwrite each other's file.
+                .unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!(
+                        "eastwest-guard-localhost-{}.pem",
+                        webhook_addr.port()
+                    ))
+                });
             let cert = tls::self_signed(&out, &provider).map_err(env)?;
             (cert, None, Some(out))
         }
@@ -235,6 +245,7 @@ pub async fn start(
         tls_handshake_timeout: args.tuning.tls_handshake_timeout,
         header_read_timeout: args.tuning.header_read_timeout,
         idle_timeout: args.tuning.idle_timeout,
+        write_timeout: args.tuning.request_timeout,
         max_connections: args.tuning.max_connections,
         shutdown_delay: args.tuning.shutdown_delay,
         drain_timeout: args.tuning.drain_timeout,
@@ -417,6 +428,15 @@ pub fn run(args: ServeArgs) -> ExitCode {
 /// holding a connection the server never saw. The kernel caps this at `net.core.somaxconn`.
 const WEBHOOK_BACKLOG: u32 = 4096;
 
+/// The kernel buffers of each webhook connection, in each direction, as asked of the kernel
+/// (Linux doubles it for its bookkeeping). Accepted sockets inherit them from the listener.
+/// Without them Linux grows a connection's buffers up to `net.ipv4.tcp_wmem` and `tcp_rmem`
+/// (4 and 6 MiB or more): a client that stops reading would hold megabytes of the pod's memory
+/// (socket buffers count toward its cgroup's limit) per connection. An answer is at most 40
+/// KiB, a review a few KiB; 16 KiB each way still moves an 8 MiB body at tens of MB/s on a
+/// cluster network.
+pub const SOCKET_BUFFER_BYTES: u32 = 16 * 1024;
+
 /// Binds `addr` (with `SO_REUSEADDR`, as `TcpListener::bind` does) and listens with `backlog`.
 fn bind_with_backlog(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
@@ -427,6 +447,9 @@ fn bind_with_backlog(addr: std::net::SocketAddr, backlog: u32) -> std::io::Resul
     // As mio does, on Unix only: on Windows it would let a second instance take the port.
     #[cfg(unix)]
     socket.set_reuseaddr(true)?;
+    // Before listen, so the window scale offered on each connection fits the buffer.
+    socket.set_send_buffer_size(SOCKET_BUFFER_BYTES)?;
+    socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES)?;
     socket.bind(addr)?;
     socket.listen(backlog)
 }

@@ -84,10 +84,14 @@ pub fn load_pair(
         other => format!("private key PEM: {other}"),
     })?;
     let (not_after, description) = describe_leaf(&chain[0])?;
-    let certified = CertifiedKey::from_der(chain, key, provider)
-        .map_err(|e| format!("certificate and key do not make a pair: {e}"))?;
+    super::chain::check_chain(&chain)?;
+    let certified = Arc::new(
+        CertifiedKey::from_der(chain, key, provider)
+            .map_err(|e| format!("certificate and key do not make a pair: {e}"))?,
+    );
+    super::chain::prove(&certified, provider)?;
     Ok(LoadedCert {
-        certified: Arc::new(certified),
+        certified,
         not_after,
         description,
     })
@@ -200,6 +204,13 @@ impl CertResolver {
         }
     }
 
+    /// A resolver that always gives `certified` (a handshake proving a new pair).
+    pub fn of(certified: Arc<CertifiedKey>) -> Self {
+        CertResolver {
+            current: ArcSwap::new(certified),
+        }
+    }
+
     pub fn replace(&self, cert: &LoadedCert) {
         self.current.store(cert.certified.clone());
     }
@@ -231,7 +242,7 @@ pub fn server_config(
         None => None,
         Some(path) => {
             let pem =
-                std::fs::read(path).map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
+                super::chain::read_file_blocking(path).map_err(|e| format!("--client-ca {e}"))?;
             let verifier = client_verifier(&pem, &provider)
                 .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
             Some(Arc::new(ClientCaVerifier {
@@ -356,7 +367,7 @@ impl ClientCaReloader {
     /// fingerprint of what is in use.
     pub async fn run(self, mut shutdown: ShutdownSignal) {
         let fingerprint = |pem: &[u8]| Fingerprint::of(pem, b"");
-        let mut loaded = match tokio::fs::read(&self.path).await {
+        let mut loaded = match super::chain::read_file(&self.path).await {
             Ok(pem) => fingerprint(&pem),
             Err(e) => Fingerprint::of_error(&e.to_string()),
         };
@@ -368,9 +379,9 @@ impl ClientCaReloader {
                 _ = tick.tick() => {}
                 () = shutdown.started() => return,
             }
-            let (seen, result) = match tokio::fs::read(&self.path).await {
+            let (seen, result) = match super::chain::read_file(&self.path).await {
                 Ok(pem) => (fingerprint(&pem), client_verifier(&pem, &self.provider)),
-                Err(e) => (Fingerprint::of_error(&e.to_string()), Err(e.to_string())),
+                Err(e) => (Fingerprint::of_error(&e), Err(e)),
             };
             if seen == loaded {
                 continue;
@@ -464,10 +475,9 @@ impl Reloader {
 /// A writer that replaces the two files one after the other can still be caught half-way; the
 /// next tick reads the finished pair.
 pub async fn read_pair(cert: &Path, key: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
+    // Each file's size is checked before it is read: a serving pair is a few KiB.
     async fn read(path: &Path) -> Result<Vec<u8>, String> {
-        tokio::fs::read(path)
-            .await
-            .map_err(|e| format!("{}: {e}", path.display()))
+        super::chain::read_file(path).await
     }
     let mut last = String::new();
     // Swaps come minutes apart; a few tries are plenty.

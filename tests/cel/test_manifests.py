@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """What the rendered overlays must hold beyond their schema, the facts the matchConditions
 argument (test_match_conditions.py) and docs/deploy.md rest on: the webhook configurations'
-fixed fields, the wiring between Service, Deployment, Secret and certificate, and the pod's
-security settings.
+fixed fields, the wiring between Service, Deployment, Secret and certificate, the pod's
+security settings and the NetworkPolicy.
 
 Usage: test_manifests.py RENDERED_DIR   (.ci/checks/deploy.sh renders the overlays)
 """
@@ -241,6 +241,38 @@ def check_deployment(o, r):
     r.check(ns["metadata"]["name"] == deployment["metadata"]["namespace"], f"{where}: the Deployment is in the guard's Namespace")
 
 
+def check_network_policy(o, r):
+    """The NetworkPolicy selects the guard's pods, opens the webhook port to its callers (any
+    source: kube-apiserver's addresses match no selector) and the probe port to a namespace
+    selector only, and every port it names is one of the container's."""
+    deployment = o.one("Deployment", NAME)
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    c = deployment["spec"]["template"]["spec"]["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    policy = o.one("NetworkPolicy", NAME)
+    spec = policy["spec"]
+    where = f"{o.name} NetworkPolicy"
+    sel = spec["podSelector"]["matchLabels"]
+    r.check(bool(sel) and all(labels.get(k) == v for k, v in sel.items()), f"{where}: selects the guard's pods")
+    r.check(spec.get("policyTypes") == ["Ingress"], f"{where}: ingress only (the API server watch goes out)")
+    rules = spec.get("ingress", [])
+    by_port = {}
+    for rule in rules:
+        for p in rule.get("ports", []):
+            r.check(p.get("port") in ports or p.get("port") in ports.values(), f"{where}: port {p.get('port')!r} is a container port")
+            by_port.setdefault(p.get("port"), []).append(rule)
+    webhook = by_port.get("https", []) + by_port.get(ports.get("https"), [])
+    r.check(len(webhook) == 1 and not webhook[0].get("from"), f"{where}: the webhook port open to kube-apiserver (any source)")
+    probe = by_port.get("probe", []) + by_port.get(ports.get("probe"), [])
+    r.check(
+        len(probe) == 1
+        and probe[0].get("from")
+        and all("namespaceSelector" in f and "ipBlock" not in f for f in probe[0]["from"]),
+        f"{where}: the probe port open to the scraper's namespace only",
+    )
+    r.check(all(rule.get("ports") for rule in rules), f"{where}: every rule names its ports")
+
+
 def main(argv):
     r = Results("manifests")
     overlays = load_overlays(argv)
@@ -248,7 +280,7 @@ def main(argv):
     for want in ("cert-manager", "self-managed", "cert-manager-warn-only", "self-managed-warn-only"):
         r.check(want in names, f"overlay {want} rendered")
     for o in overlays:
-        for check in (check_webhooks, check_certificate_wiring, check_deployment):
+        for check in (check_webhooks, check_certificate_wiring, check_deployment, check_network_policy):
             try:
                 check(o, r)
             except (AssertionError, KeyError, IndexError, TypeError) as e:

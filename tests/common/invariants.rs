@@ -1,6 +1,6 @@
 //! What must hold of every answer of the request path (`admission::answer`), whatever the
 //! bytes: shared by the fuzz targets (`fuzz/`, included with `#[path]`) and the property tests
-//! (`tests/server_props.rs`), so CI, which does not fuzz, checks the same things.
+//! (`tests/server/props.rs`), so CI, which does not fuzz, checks the same things.
 //!
 //! Depends only on `eastwest_guard`, `serde` (derive), `serde_json`, `base64` and `json_patch`.
 #![allow(dead_code)]

@@ -4,6 +4,8 @@
 //! swapped.
 #![allow(dead_code)]
 
+pub mod h2;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -641,4 +643,124 @@ pub fn review_with_uid(name: &str, uid: &str) -> Vec<u8> {
     let mut v = review_json(name);
     v["request"]["uid"] = Value::String(uid.to_owned());
     serde_json::to_vec(&v).unwrap()
+}
+
+// ---------------------------------------------------------------- the real binary
+
+/// The real binary running `serve` on 127.0.0.1 port 0, its stdout collected line by line
+/// (the addresses are read from its "serving" line).
+pub struct Binary {
+    child: Option<std::process::Child>,
+    pub webhook: SocketAddr,
+    pub probes: SocketAddr,
+    lines: Arc<std::sync::Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Binary {
+    /// Starts `serve` with `args` (after the listen addresses) and `envs`, and waits for its
+    /// "serving" line.
+    pub fn spawn<I, S>(args: I, envs: &[(&str, &str)]) -> Binary
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        use std::io::BufRead as _;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_eastwest-guard"));
+        command
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--probe-listen",
+                "127.0.0.1:0",
+            ])
+            .args(args)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                // Lines as bytes: a line that is not UTF-8 is kept (lossily), not the end.
+                let mut out = std::io::BufReader::new(stdout);
+                let mut line = Vec::new();
+                while out
+                    .read_until(b'\n', &mut line)
+                    .map(|n| n > 0)
+                    .unwrap_or(false)
+                {
+                    let text = String::from_utf8_lossy(&line)
+                        .trim_end_matches('\n')
+                        .to_owned();
+                    let _ = tx.send(text.clone());
+                    lines.lock().unwrap().push(text);
+                    line.clear();
+                }
+            })
+        };
+        let address_after = |line: &str, key: &str| -> Option<SocketAddr> {
+            let rest = &line[line.find(key)? + key.len()..];
+            rest.chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect::<String>()
+                .parse()
+                .ok()
+        };
+        let mut addrs = None;
+        while let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) {
+            if line.contains("serving") {
+                addrs = address_after(&line, "webhook").zip(address_after(&line, "probes"));
+                break;
+            }
+        }
+        let (webhook, probes) = addrs.expect("no serving line with the addresses");
+        Binary {
+            child: Some(child),
+            webhook,
+            probes,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    /// The lines written so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// SIGTERM, then every line it wrote and its exit status.
+    pub fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let mut child = self.child.take().unwrap();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let status = child.wait().unwrap();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        (status, self.lines())
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

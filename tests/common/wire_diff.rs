@@ -4,7 +4,7 @@
 //! bodies `kube::core::admission::AdmissionReview<DynamicObject>` (with k8s-openapi's
 //! `ObjectMeta` inside) accepts and refuses, and read the same uid, kind, name, namespace,
 //! operation, user, labels and annotations. Shared by the property test
-//! (tests/server_wire.rs) and the `wire_parsers` fuzz target (fuzz/, included with `#[path]`).
+//! (tests/server/wire.rs) and the `wire_parsers` fuzz target (fuzz/, included with `#[path]`).
 //!
 //! The input is a byte string that drives a generator of review bodies ([`Source`]), so both
 //! a proptest and libFuzzer can explore it and an exhausted input gives a well-formed review.

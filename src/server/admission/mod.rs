@@ -25,7 +25,7 @@ use kube::core::admission::Operation;
 pub use request::{ParsedRequest, parse_request};
 
 use request::{WireRequest, read_request};
-use response::{WireResponse, encode_response, mutating_response, one_line, validating_response};
+use response::{WireResponse, encode_response, mutating_response, shown, validating_response};
 
 use crate::rules::{
     self, ClusterView, Config, Decision, Level, Origin, ResourceKind, Review, RuleId, keys,
@@ -118,6 +118,10 @@ pub fn operation_label(op: &Operation) -> &'static str {
     }
 }
 
+/// A 4xx answer's reason, in characters: a parser's error can quote a whole value of the
+/// body (serde's `invalid type: string "..."`).
+const MAX_REASON_CHARS: usize = 1024;
+
 /// The answer to one HTTP request body.
 #[derive(Debug)]
 pub struct Answer {
@@ -137,7 +141,7 @@ pub struct Answer {
 impl Answer {
     /// A 4xx answer with a one-line reason as its body.
     pub fn bad_request(http_status: u16, reason: String) -> Self {
-        let reason = one_line(&reason, usize::MAX);
+        let reason = shown(&reason, MAX_REASON_CHARS);
         let mut body = Vec::with_capacity(reason.len() + 1);
         body.extend_from_slice(reason.as_bytes());
         body.push(b'\n');
@@ -172,6 +176,9 @@ pub fn answer(
         None => true,
         Some(_) => endpoint == Endpoint::Validate && changes_tetrate_keys(&request),
     };
+    if judged && let Some(reason) = past_kubernetes_limits(&request, kind) {
+        return Answer::bad_request(400, reason);
+    }
 
     let mut response = WireResponse::allowed(&request.uid);
     let mut outcome = Outcome::Allowed;
@@ -210,6 +217,62 @@ pub fn answer(
         rules: rules_hit,
         error: None,
     }
+}
+
+/// The longest name, `generateName` and namespace Kubernetes allows a Namespace (a DNS-1123
+/// label) and a Service (a DNS-1035 label), in bytes. kube-apiserver refuses longer ones
+/// before any validating webhook is called, so only a direct client sends them; refused here
+/// before the rules run, so no answer or log line grows with them.
+const MAX_NAME_BYTES: usize = 63;
+
+/// Why a review of a Namespace or Service names something longer than Kubernetes allows, if
+/// it does: the request's name and namespace, and the name, `generateName` and namespace of
+/// its objects (the rules quote the object's).
+fn past_kubernetes_limits(request: &WireRequest<'_>, kind: ResourceKind) -> Option<String> {
+    let kind = match kind {
+        ResourceKind::Namespace => "Namespace",
+        ResourceKind::Service => "Service",
+        ResourceKind::Other => return None,
+    };
+    let len = |s: Option<&str>| s.map_or(0, str::len);
+    let meta = |which: &'static str, o: &Option<request::WireObject>| {
+        let m = o.as_ref().map(|o| &o.0.metadata);
+        [
+            (
+                which,
+                "metadata.name",
+                len(m.and_then(|m| m.name.as_deref())),
+            ),
+            (
+                which,
+                "metadata.generateName",
+                len(m.and_then(|m| m.generate_name.as_deref())),
+            ),
+            (
+                which,
+                "metadata.namespace",
+                len(m.and_then(|m| m.namespace.as_deref())),
+            ),
+        ]
+    };
+    let [a, b, c] = meta("object.", &request.object);
+    let [d, e, f] = meta("oldObject.", &request.old_object);
+    let (which, field, bytes) = [
+        ("request.", "name", request.name.len()),
+        ("request.", "namespace", len(request.namespace.as_deref())),
+        a,
+        b,
+        c,
+        d,
+        e,
+        f,
+    ]
+    .into_iter()
+    .find(|(_, _, n)| *n > MAX_NAME_BYTES)?;
+    Some(format!(
+        "{kind} review with a {which}{field} of {bytes} bytes: longer than Kubernetes allows \
+         ({MAX_NAME_BYTES}); kube-apiserver never sends one"
+    ))
 }
 
 /// Whether an UPDATE through a subresource changes a `traffic.tetrate.io/` key. The status and

@@ -1,7 +1,7 @@
 //! What the webhook reads of an AdmissionReview body: the envelope (`apiVersion`, `kind`,
 //! `request`) and the request, with the types and required fields of kube's
 //! `AdmissionReview<T>` and `AdmissionRequest<T>`, the strings borrowed from the body, and the
-//! objects read as the rules' projection ([`ObjectView`]). tests/server_wire.rs holds them to
+//! objects read as the rules' projection ([`ObjectView`]). tests/server/wire.rs holds them to
 //! kube's and k8s-openapi's own types.
 
 use std::borrow::Cow;

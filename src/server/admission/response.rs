@@ -9,20 +9,67 @@ use serde::{Serialize, Serializer};
 
 use super::{API_VERSION, KIND, Outcome};
 use crate::rules::{self, Decision, Mutation, RuleId};
+use crate::server::escape;
 
 /// Hard cap on one warning, in characters: kube-apiserver truncates longer ones when the
 /// warnings of a response add up to more than 4 KiB. The engine's summaries aim at 120
-/// characters, and carry their fix within 220 (`rules::MAX_SUMMARY_WITH_FIX`).
+/// characters, and carry their fix only where the whole fits in 220
+/// (`rules::MAX_SUMMARY_WITH_FIX`), leaving room for the "already there" mark: so this cut
+/// (and [`MAX_WORD_CHARS`], which only a summary with no room for its fix can reach) drops a
+/// fix only where escaping control characters a client sent made the summary longer.
 const MAX_WARNING_CHARS: usize = 256;
+
+/// Warnings in one answer (the last says how many more there were): kube-apiserver keeps at
+/// most 4 KiB of a response's warnings, 16 of the longest.
+pub const MAX_WARNINGS: usize = 16;
+
+/// Hard cap on `status.message`, in bytes: the problems that fit, then how many more there
+/// were (the `denied-rules` audit annotation names every rule).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+
+/// One problem as `status.message` lists it, in characters.
+const MAX_PROBLEM_CHARS: usize = 2048;
+
+/// A word (a name, a namespace, a key) as an answer shows it: the longest name Kubernetes
+/// allows any object (a DNS-1123 subdomain). Longer ones come only from a direct client.
+pub const MAX_WORD_CHARS: usize = 253;
+
+/// An audit annotation's value, in characters (kube-apiserver keeps them in every audit event).
+const MAX_AUDIT_VALUE_CHARS: usize = 1024;
+
+/// Client text as an answer shows it: escaped ([`escape`]), every word cut to
+/// [`MAX_WORD_CHARS`], at most `max_chars` characters.
+pub(super) fn shown(text: &str, max_chars: usize) -> String {
+    let escaped = escape::escape(text, max_chars);
+    let clipped = escape::clip_words(&escaped, MAX_WORD_CHARS);
+    // Escapes make the text longer than what was cut from it.
+    match clipped.char_indices().nth(max_chars) {
+        Some((at, _)) if max_chars > 0 => {
+            let end = clipped[..at]
+                .char_indices()
+                .next_back()
+                .map_or(0, |(i, _)| i);
+            format!("{}…", &clipped[..end])
+        }
+        _ => clipped.into_owned(),
+    }
+}
 
 pub(super) fn validating_response<'a>(
     mut response: WireResponse<'a>,
     decision: &Decision,
 ) -> (WireResponse<'a>, Outcome) {
-    let warnings: Vec<String> = decision
+    let mut warnings: Vec<String> = decision
         .warnings()
-        .map(|v| one_line(&v.summary, MAX_WARNING_CHARS))
+        .map(|v| shown(&v.summary, MAX_WARNING_CHARS))
         .collect();
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - (MAX_WARNINGS - 1);
+        warnings.truncate(MAX_WARNINGS - 1);
+        warnings.push(format!(
+            "{more} more warnings not shown (the audit annotation warned-rules names every rule)"
+        ));
+    }
     let mut outcome = Outcome::Allowed;
     if !warnings.is_empty() {
         response
@@ -54,12 +101,15 @@ pub(super) fn mutating_response<'a>(
     mut response: WireResponse<'a>,
     mutation: &Mutation,
 ) -> (WireResponse<'a>, Outcome) {
-    let defaulted = mutation
-        .defaulted
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let defaulted = shown(
+        &mutation
+            .defaulted
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        MAX_AUDIT_VALUE_CHARS,
+    );
     // Serialising a JSON Patch cannot fail in practice; if it did, the write goes through
     // unpatched rather than being refused (mutate never denies).
     match serde_json::to_vec(&mutation.patch) {
@@ -84,37 +134,40 @@ fn rule_list<'a>(violations: impl Iterator<Item = &'a rules::Violation>) -> Stri
         .join(",")
 }
 
-/// Every denial in full, each starting with its rule ID, so kubectl's
-/// `admission webhook "..." denied the request: ...` shows them all.
+/// Every denial, each starting with its rule ID, so kubectl's
+/// `admission webhook "..." denied the request: ...` shows them all: each problem on one line
+/// (escaped, so a name cannot start a line of its own), within [`MAX_MESSAGE_BYTES`].
 fn denial_message(decision: &Decision) -> String {
     let denials: Vec<&rules::Violation> = decision.denials().collect();
+    let problem = |v: &rules::Violation| {
+        let mut line = String::with_capacity(v.message.len() + 8);
+        line.push_str(v.rule.as_str());
+        line.push(' ');
+        line.push_str(&shown(&v.message, MAX_PROBLEM_CHARS));
+        line
+    };
     match denials.as_slice() {
-        [one] => format!("{} {}", one.rule, one.message),
+        [one] => problem(one),
         many => {
             let mut out = format!("{} problems:", many.len());
-            for v in many {
+            for (i, v) in many.iter().enumerate() {
+                let line = problem(v);
+                // Room for this line and the one saying how many more there are.
+                if out.len() + 3 + line.len() + 160 > MAX_MESSAGE_BYTES {
+                    out.push_str(&format!(
+                        "\n- and {} more (the message is cut at {} bytes; the audit annotation \
+                         denied-rules names every rule)",
+                        many.len() - i,
+                        MAX_MESSAGE_BYTES
+                    ));
+                    break;
+                }
                 out.push_str("\n- ");
-                out.push_str(v.rule.as_str());
-                out.push(' ');
-                out.push_str(&v.message);
+                out.push_str(&line);
             }
             out
         }
     }
-}
-
-/// Control characters (newline, tab...) become spaces; longer than `max` characters is cut
-/// with an ellipsis.
-pub(super) fn one_line(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    for (i, c) in s.chars().enumerate() {
-        if i + 1 == max && s.chars().nth(max).is_some() {
-            out.push('…');
-            break;
-        }
-        out.push(if c.is_control() { ' ' } else { c });
-    }
-    out
 }
 
 /// The AdmissionReview written to the wire.
@@ -191,10 +244,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_line_cuts_and_flattens() {
-        assert_eq!(one_line("a\tb\nc", 10), "a b c");
-        assert_eq!(one_line("abcdef", 4), "abc…");
-        assert_eq!(one_line("abcd", 4), "abcd");
-        assert_eq!(one_line("ééééé", 3).chars().count(), 3);
+    fn shown_text_is_escaped_one_line_and_cut() {
+        assert_eq!(shown("a\tb\nc", 100), "a\\u{9}b\\u{a}c");
+        assert_eq!(shown("abcdef", 4), "abc…");
+        assert_eq!(shown("abcd", 4), "abcd");
+        assert_eq!(shown("ééééé", 3).chars().count(), 3);
+        // Escapes count toward the cut.
+        assert_eq!(shown("\u{1b}\u{1b}", 8), "\\u{1b}\\…");
+        let long = format!("Namespace \"{}\": bad", "n".repeat(300));
+        let out = shown(&long, 1000);
+        assert!(
+            out.split_whitespace()
+                .all(|w| w.chars().count() <= MAX_WORD_CHARS),
+            "{out}"
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -37,24 +38,23 @@ impl BodyLimits {
     }
 }
 
-/// The bytes of large request bodies held in memory at once, across all requests.
-/// `--max-body-bytes` bounds one request; this bounds the sum, so many large bodies at once (a
-/// client anywhere in the cluster can reach the port) cannot grow the process past the pod's
-/// memory limit. Two bodies at the limit fit at once (16 MiB at the default 8 MiB).
+/// The bytes of request bodies held in memory at once past each connection's
+/// [`ConnectionShare`], across all requests. `--max-body-bytes` bounds one request; this
+/// bounds the sum, so many large bodies at once, or many HTTP/2 streams with bodies that never
+/// finish (a client anywhere in the cluster can reach the port), cannot grow the process past
+/// the pod's memory limit. Two bodies at the limit fit at once (16 MiB at the default 8 MiB).
 ///
-/// Real reviews are a few KiB, and they never touch it: a body is counted only once more than
-/// [`BodyBudget::UNBUDGETED_BYTES`] of it has arrived, and then with the bytes that have
-/// arrived (never a declared length, which an idle client could claim without sending). A
-/// large body that does not fit is answered 503 at once rather than queued, so no request
-/// waits on another and none can hold the others up.
+/// Real reviews are a few KiB, and they never touch it: each connection's first
+/// [`ConnectionShare::BYTES`] of bodies held at once are its own, and only bytes past them
+/// count here, as they arrive (never a declared length, which an idle client could claim
+/// without sending). A body that does not fit is answered 503 at once rather than queued, so
+/// no request waits on another and none can hold the others up.
 #[derive(Clone)]
 pub struct BodyBudget(Arc<Semaphore>);
 
 impl BodyBudget {
     /// Bodies held at once at the largest size allowed.
     pub const LARGEST_BODIES: usize = 2;
-    /// What a body may hold before it counts: far above any real review.
-    pub const UNBUDGETED_BYTES: usize = 64 * 1024;
 
     pub fn for_limit(max_body_bytes: usize) -> Self {
         let bytes = max_body_bytes
@@ -81,17 +81,70 @@ impl BodyBudget {
     }
 }
 
-/// A request body and its share of the [`BodyBudget`], released when this is dropped.
+/// The body bytes one connection may hold at once outside the [`BodyBudget`], across its
+/// requests: all of an HTTP/1.1 connection's one review, and what the streams of an HTTP/2
+/// connection hold together (so 10 connections of 256 streams holding 60 KB each no longer
+/// add up to 150 MB: past a connection's share, their bytes count in the budget).
+pub struct ConnectionShare(AtomicUsize);
+
+impl ConnectionShare {
+    /// Far above any real review (a few KiB).
+    pub const BYTES: usize = 64 * 1024;
+
+    pub fn new() -> Self {
+        ConnectionShare(AtomicUsize::new(Self::BYTES))
+    }
+
+    /// Takes `bytes` of the share, if that many are left.
+    fn try_take(&self, bytes: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.0.fetch_add(bytes, Ordering::AcqRel);
+    }
+}
+
+impl Default for ConnectionShare {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Bytes taken from a connection's share, given back when dropped.
+struct Taken {
+    share: Arc<ConnectionShare>,
+    bytes: usize,
+}
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        if self.bytes > 0 {
+            self.share.give_back(self.bytes);
+        }
+    }
+}
+
+/// A request body and what it holds of its connection's share and of the [`BodyBudget`],
+/// given back when this is dropped.
 pub struct HeldBody {
     pub bytes: Bytes,
+    _taken: Taken,
     _reserved: Option<OwnedSemaphorePermit>,
 }
 
-/// Held by a request while it counts as in flight for its connection's watchdog (set by the
-/// listener); a refused body read after the answer keeps a clone, so its bytes are not taken
-/// for the head of a next request.
+/// What the listener gives each request: held while the request counts as in flight for its
+/// connection's watchdog (a refused body read after the answer keeps a clone, so its bytes are
+/// not taken for the head of a next request), and the connection's [`ConnectionShare`].
 #[derive(Clone)]
-pub struct InFlightToken(pub Arc<dyn Send + Sync>);
+pub struct InFlightToken {
+    pub in_flight: Arc<dyn Send + Sync>,
+    pub share: Arc<ConnectionShare>,
+}
 
 /// Reads and drops the body of a request that is refused without reading it (404, 405):
 /// left unread, it made hyper close the keep-alive connection without a word, so the next
@@ -119,7 +172,7 @@ fn expects_continue(headers: &HeaderMap) -> bool {
 }
 
 /// What [`discard`] reads of a body it does not need.
-const DRAIN_BYTES: usize = BodyBudget::UNBUDGETED_BYTES;
+const DRAIN_BYTES: usize = ConnectionShare::BYTES;
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// How much of a body refused as too large is still read (and dropped) after the 413 is
@@ -213,7 +266,12 @@ pub(super) async fn read_body(
             close: !lingers,
         });
     }
-    let read = collect(&mut body, limit, &limits.budget);
+    // Without a connection (unit tests call the router directly), a share of its own.
+    let share = parts
+        .extensions
+        .get::<InFlightToken>()
+        .map_or_else(|| Arc::new(ConnectionShare::new()), |t| t.share.clone());
+    let read = collect(&mut body, limit, &limits.budget, share);
     match tokio::time::timeout(deadline, read).await {
         Ok(Ok(held)) => Ok(held),
         Ok(Err(BodyError::TooLarge)) => {
@@ -236,15 +294,15 @@ pub(super) async fn read_body(
     }
 }
 
-/// The 503 for a large body that does not fit the budget now.
+/// The 503 for a body that does not fit the budget now.
 fn busy(limit: usize) -> Refused {
     Answer::bad_request(
         503,
         format!(
-            "too many large request bodies at once: at most {} bytes of bodies over {} \
-             bytes are held at once; retry",
+            "too many large request bodies at once: past {} bytes a connection, at most {} \
+             bytes of bodies are held at once; retry",
+            ConnectionShare::BYTES,
             limit.saturating_mul(BodyBudget::LARGEST_BODIES),
-            BodyBudget::UNBUDGETED_BYTES
         ),
     )
     .into()
@@ -257,16 +315,17 @@ enum BodyError {
     Busy,
 }
 
-/// Reads the body frame by frame; past [`BodyBudget::UNBUDGETED_BYTES`], every byte kept is
-/// first reserved in the budget, or the request is refused (503) at once. A body of one frame
-/// (the common case) is kept as it came, without a copy.
+/// Reads the body frame by frame; every byte kept is first taken from the connection's share
+/// or, once that is used up, reserved in the budget, or the request is refused (503) at once.
+/// A body of one frame (the common case) is kept as it came, without a copy.
 async fn collect(
     body: &mut Body,
     limit: usize,
     budget: &BodyBudget,
+    share: Arc<ConnectionShare>,
 ) -> Result<HeldBody, BodyError> {
+    let mut taken = Taken { share, bytes: 0 };
     let mut reserved = None;
-    let mut reserved_bytes = 0usize;
     let mut first: Option<Bytes> = None;
     let mut rest: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -277,11 +336,15 @@ async fn collect(
         if kept > limit {
             return Err(BodyError::TooLarge);
         }
-        if kept > BodyBudget::UNBUDGETED_BYTES {
-            if !budget.try_reserve(kept - reserved_bytes, &mut reserved) {
-                return Err(BodyError::Busy);
-            }
-            reserved_bytes = kept;
+        // Once a body has gone to the budget, the rest of it does too.
+        let counted = if reserved.is_none() && taken.share.try_take(data.len()) {
+            taken.bytes += data.len();
+            true
+        } else {
+            budget.try_reserve(data.len(), &mut reserved)
+        };
+        if !counted {
+            return Err(BodyError::Busy);
         }
         match &first {
             None if rest.is_empty() => first = Some(data),
@@ -296,6 +359,7 @@ async fn collect(
     }
     Ok(HeldBody {
         bytes: first.unwrap_or_else(|| Bytes::from(rest)),
+        _taken: taken,
         _reserved: reserved,
     })
 }
@@ -383,6 +447,61 @@ mod tests {
         waiting.abort();
     }
 
+    /// The requests of one connection (HTTP/2 streams) share its bytes: the first body that
+    /// never ends holds its share, the next ones count in the budget, and once that is spent
+    /// the next is refused (503) at once. Everything comes back when the requests end.
+    #[tokio::test]
+    async fn streams_of_a_connection_share_its_bytes_then_count_in_the_budget() {
+        const BODY: usize = 60_000;
+        let limit = 100 * 1024;
+        let budget = BodyBudget::for_limit(limit);
+        let everything = budget.0.available_permits();
+        let share = Arc::new(ConnectionShare::new());
+        let router = app_with(limit, budget.clone());
+        let request = || {
+            use futures_util::StreamExt as _;
+            let chunk: Result<Bytes, std::io::Error> = Ok(Bytes::from(vec![b' '; BODY]));
+            let never_ends = futures_util::stream::once(async move { chunk })
+                .chain(futures_util::stream::pending());
+            let mut request = axum::http::Request::post("/validate")
+                .body(Body::from_stream(never_ends))
+                .unwrap();
+            request.extensions_mut().insert(InFlightToken {
+                in_flight: Arc::new(()),
+                share: share.clone(),
+            });
+            request
+        };
+        let mut held = Vec::new();
+        // One in the share, three in the budget (2 x 100 KiB).
+        for _ in 0..4 {
+            let router = router.clone();
+            let request = request();
+            held.push(tokio::spawn(async move { call(router, request).await }));
+        }
+        for _ in 0..200 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            held.iter().all(|h| !h.is_finished()),
+            "a held body was answered"
+        );
+        assert_eq!(
+            share.0.load(Ordering::Relaxed),
+            ConnectionShare::BYTES - BODY
+        );
+        assert_eq!(budget.0.available_permits(), everything - 3 * BODY);
+        // The fifth does not fit: 503 at once.
+        let response = call(router.clone(), request()).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        for h in held {
+            h.abort();
+            let _ = h.await;
+        }
+        assert_eq!(share.0.load(Ordering::Relaxed), ConnectionShare::BYTES);
+        assert_eq!(budget.0.available_permits(), everything);
+    }
+
     /// Reviews of real size never touch the budget: with it spent (four idle clients may
     /// claim 8 MiB each, but they hold nothing until their bytes arrive), a 4 KiB review is
     /// answered at once, and a large body that does not fit is refused with a 503 at once,
@@ -393,7 +512,7 @@ mod tests {
         let budget = BodyBudget::for_limit(limit);
         let everything = budget.0.available_permits();
         assert_eq!(everything, limit * BodyBudget::LARGEST_BODIES);
-        let large = vec![b'{'; BodyBudget::UNBUDGETED_BYTES + 1];
+        let large = vec![b'{'; ConnectionShare::BYTES + 1];
 
         let (status, _) = send(
             app_with(limit, budget.clone()),

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use body::{BodyBudget, BodyLimits, HeldBody, InFlightToken};
+pub use body::{BodyBudget, BodyLimits, ConnectionShare, HeldBody, InFlightToken};
 pub use panic::guarded;
 
 use axum::Router;
@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use super::admission::{self, Answer, Endpoint};
+use super::log::RateLimit;
 use super::metrics::{EndpointLabels, Metrics, RequestLabels, RuleLabels};
 use crate::cluster::ClusterCache;
 use crate::rules::{ClusterView, Level, NoCluster, RuleId};
@@ -92,9 +93,25 @@ async fn method_not_allowed(request: Request) -> Response {
     .await
 }
 
+/// Refused requests (404, 405) logged: at most this many lines a second, the first after a
+/// flood saying how many were left out. kube-apiserver only calls the paths of its webhook
+/// configurations, so these are a stranger, or a configuration with a wrong path (which fails
+/// every call).
+static REFUSED: RateLimit = RateLimit::new(10, Duration::from_secs(1));
+
 /// A 404 or 405, after reading what the client sent with it ([`body::discard`]); a body it
 /// could not read makes an HTTP/1.1 answer say `Connection: close`.
 async fn refuse(request: Request, status: StatusCode, body: &'static str) -> Response {
+    if let Some(others) = REFUSED.allow() {
+        tracing::warn!(
+            status = status.as_u16(),
+            method = request.method().as_str(),
+            path = request.uri().path(),
+            others_since_last_line = others,
+            "request refused (the webhook serves POST /validate and POST /mutate; at most 10 \
+             lines a second)"
+        );
+    }
     let version = request.version();
     let read = body::discard(request).await;
     let mut response = text(status, body);

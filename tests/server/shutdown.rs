@@ -6,14 +6,6 @@
 //! only if it came after SIGTERM and the server never saw it (a keep-alive connection closed
 //! under it before it was read). Requests deliberately left half-sent across the signal must
 //! complete.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::collections::HashSet;
 use std::io::BufRead as _;
@@ -22,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -1,12 +1,6 @@
 //! The cluster cache driven by kube's real watcher through kube's own mock transport: a tower
 //! service answering list and watch requests with JSON shaped like the API server's
 //! (PartialObjectMetadataList, watch events), including watches that end, fail and resume.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
 
 use std::collections::HashMap;
 use std::convert::Infallible;

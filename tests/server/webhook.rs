@@ -1,19 +1,11 @@
 //! The webhook over real TLS connections: the real server in-process on 127.0.0.1 port 0,
 //! certificates made here, a rustls client verifying the server against the test CA, over
 //! HTTP/1.1 and HTTP/2.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine as _;
-use common::*;
 use hyper::{StatusCode, Version};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

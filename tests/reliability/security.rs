@@ -2,21 +2,13 @@
 //! admission endpoint (the probe port serves health and metrics only), a container that runs
 //! as non-root on a read-only filesystem, and logs that never carry object contents or key
 //! material.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::io::{BufRead as _, Read as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::json;
 

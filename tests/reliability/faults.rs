@@ -5,24 +5,16 @@
 //!
 //! CI runs it with 4,000 requests. The bounded load of 200,000 is the same test:
 //!
-//!     ROTATION_REQUESTS=200000 cargo test --release --test reliability_faults -- --nocapture
+//!     ROTATION_REQUESTS=200000 cargo test --release --test reliability faults:: -- --nocapture
 //!
-//! (SIGTERM under load against the real binary is tests/server_shutdown.rs.)
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
+//! (SIGTERM under load against the real binary is tests/server/shutdown.rs.)
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::Value;
 

@@ -1,19 +1,11 @@
 //! The webhook with `--cluster-lookups`' cache plugged in: readiness waits for the first sync
 //! (bounded), lookups are skipped (and said to be) while the cache is not synced, and EW020
 //! names the Services from the cache once it is.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Ca, Client, Protocol, metric, probe, review};
+use crate::common::{self, Ca, Client, Protocol, metric, probe, review};
 use eastwest_guard::cluster::{Change, ClusterCache};
 use eastwest_guard::server::{self, RunningServer, ServeArgs};
 use hyper::StatusCode;

@@ -1,11 +1,5 @@
 //! `serve`'s flags through the real binary: environment variables, and the exit codes of bad
 //! configuration (2 for a wrong flag, 1 for an unusable file).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
 
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
@@ -163,5 +157,71 @@ fn a_host_name_for_an_address_is_refused_with_what_to_write() {
         assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
         assert!(stderr.contains("is not IP:PORT"), "{flag}: {stderr}");
         assert!(stderr.contains("0.0.0.0:8443"), "{flag}: {stderr}");
+    }
+}
+
+/// Two local servers without certificates, on other ports: each writes its self-signed
+/// certificate to a file named by its port and logs which, so neither overwrites the one the
+/// other's users trust.
+#[test]
+fn local_servers_on_other_ports_keep_their_own_certificate_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut child = serve()
+            .args(["--listen", "127.0.0.1:0", "--probe-listen", "127.0.0.1:0"])
+            .args(["--log-format", "json", "--drain-timeout", "2s"])
+            .env("TMPDIR", tmp.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        // Read to the end on a thread of its own, so the server never writes to a closed pipe.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let (mut port, mut file) = (None, None);
+        while port.is_none() || file.is_none() {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("no serving and cert_file lines");
+            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+            if v["message"] == "serving" {
+                let webhook = v["webhook"].as_str().unwrap();
+                port = Some(webhook.rsplit(':').next().unwrap().to_owned());
+            }
+            if let Some(f) = v["cert_file"].as_str() {
+                file = Some(std::path::PathBuf::from(f));
+            }
+        }
+        (child, port.unwrap(), file.unwrap())
+    };
+    let (mut first, first_port, first_file) = start();
+    let (mut second, second_port, second_file) = start();
+    assert_ne!(first_port, second_port);
+    for (port, file) in [(&first_port, &first_file), (&second_port, &second_file)] {
+        assert_eq!(
+            file,
+            &tmp.path()
+                .join(format!("eastwest-guard-localhost-{port}.pem"))
+        );
+        assert!(file.exists(), "{}", file.display());
+    }
+    assert_ne!(
+        std::fs::read(&first_file).unwrap(),
+        std::fs::read(&second_file).unwrap(),
+        "two servers, one certificate"
+    );
+    for child in [&mut first, &mut second] {
+        let killed = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", child.id())])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        assert!(child.wait().unwrap().success());
     }
 }

@@ -3,15 +3,8 @@
 //! `review_fields` fuzz targets in fuzz/, so that CI, which does not fuzz, checks them too:
 //! arbitrary bytes, real reviews damaged byte by byte, and well-formed reviews with random
 //! labels and annotations.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
 
-#[path = "common/invariants.rs"]
-mod invariants;
+use crate::invariants;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,18 +2,10 @@
 //! connection (127.0.0.1, port 0, certificates made here), and after each one the server
 //! still answers a good review on the same connection (where the protocol allows it) and on
 //! a new one.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
@@ -223,7 +215,7 @@ fn bad_bodies() -> Vec<(&'static str, Vec<u8>, Expect)> {
                 "/request/object/metadata/name",
                 json!("n".repeat(1 << 20)),
             ),
-            Expect::Answered,
+            Expect::Refused(400, "longer than Kubernetes allows"),
         ),
         (
             "10,000 annotations",

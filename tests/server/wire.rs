@@ -3,15 +3,8 @@
 //! the same fields: a property test over generated review bodies (tests/common/wire_diff.rs,
 //! also the `wire_parsers` fuzz target in fuzz/), and one test per stated difference, so each
 //! exception is seen to hold on a plain example.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
 
-#[path = "common/wire_diff.rs"]
-mod wire_diff;
+use crate::wire_diff;
 
 use eastwest_guard::server::admission::parse_request;
 use kube::core::DynamicObject;

@@ -5,20 +5,13 @@
 //! `--tls-handshake-timeout`, `--request-timeout`) cut the greedy ones.
 //!
 //! Every loop is bounded in count and in time; no assertion is about how fast anything was.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::common::h2::{self, read_stream_data};
+use crate::common::*;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -79,9 +72,12 @@ async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
             150,
         )));
     }
-    // 150 sockets that never start TLS, and 50 that send half a ClientHello.
+    // 75 sockets that never start TLS, and 25 that send half a ClientHello: with the 150
+    // slowloris handshakes, within the 256 connections that may be in the handshake at once,
+    // so each is cut by its timeout (past that cap the oldest stalled handshake gives way
+    // instead: tests/floods).
     let mut idle = Vec::new();
-    for i in 0..200 {
+    for i in 0..100 {
         let addr = server.webhook;
         idle.push(tokio::spawn(async move {
             // Each way this can fail says which: a refused connect is not a kept connection.
@@ -94,7 +90,7 @@ async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
                     .map_err(|e| format!("idle socket {i}: writing half a ClientHello: {e}"))?;
             }
             // The server cuts them after 2 s (--tls-handshake-timeout). 30 s is only how long
-            // to wait for that close: two CI runs saw one of 200 still open at 10 s while this
+            // to wait for that close: two CI runs saw one of 200 (then) still open at 10 s while this
             // binary's four tests (150 debug-build TLS handshakes, a rapid-reset flood) shared
             // two cores; a server without the timeout keeps them open for ever and still fails.
             read_to_close(&mut tcp, Duration::from_secs(30))
@@ -137,7 +133,7 @@ async fn slowloris_and_idle_handshakes_do_not_starve_a_good_client() {
     )
     .unwrap_or(0.0);
     assert!(header_cuts >= 150.0, "{metrics}");
-    assert!(metric(&metrics, "eastwest_guard_tls_handshake_failures_total").unwrap() >= 200.0);
+    assert!(metric(&metrics, "eastwest_guard_tls_handshake_failures_total").unwrap() >= 100.0);
     assert_eq!(
         metric(&metrics, "eastwest_guard_connections_open"),
         Some(1.0),
@@ -235,101 +231,6 @@ async fn trickling_bodies_are_cut_by_the_request_deadline() {
 }
 
 // ---------------------------------------------------------------- HTTP/2 rapid reset
-
-/// HTTP/2 frames written by hand: the flood needs HEADERS then RST_STREAM at once, faster
-/// than any client library will send them.
-mod h2 {
-    pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-    pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(9 + payload.len());
-        out.extend_from_slice(&(payload.len() as u32).to_be_bytes()[1..]);
-        out.push(kind);
-        out.push(flags);
-        out.extend_from_slice(&stream.to_be_bytes());
-        out.extend_from_slice(payload);
-        out
-    }
-
-    pub fn settings() -> Vec<u8> {
-        frame(0x4, 0, 0, &[])
-    }
-
-    pub fn settings_ack() -> Vec<u8> {
-        frame(0x4, 0x1, 0, &[])
-    }
-
-    /// HPACK without Huffman or the dynamic table: `:method: POST`, `:scheme: https`,
-    /// `:path`, `:authority: localhost`, `content-type: application/json`.
-    pub fn request_headers(path: &str) -> Vec<u8> {
-        let mut block = vec![0x83, 0x87]; // indexed :method POST, :scheme https
-        let literal = |block: &mut Vec<u8>, index: u8, value: &str| {
-            block.push(index); // literal without indexing, indexed name (4-bit prefix)
-            assert!(value.len() < 127);
-            block.push(value.len() as u8);
-            block.extend_from_slice(value.as_bytes());
-        };
-        literal(&mut block, 0x04, path); // :path
-        literal(&mut block, 0x01, "localhost"); // :authority
-        block.push(0x0f); // content-type: static index 31 = 15 + 16
-        block.push(0x10);
-        block.push("application/json".len() as u8);
-        block.extend_from_slice(b"application/json");
-        block
-    }
-
-    pub const HEADERS: u8 = 0x1;
-    pub const DATA: u8 = 0x0;
-    pub const RST_STREAM: u8 = 0x3;
-    pub const GOAWAY: u8 = 0x7;
-    pub const END_STREAM: u8 = 0x1;
-    pub const END_HEADERS: u8 = 0x4;
-}
-
-/// Reads frames until one on `stream` ends it; returns the DATA of that stream, or why it
-/// never came (a GOAWAY that excludes it, a reset, the connection closed).
-async fn read_stream_data<S: tokio::io::AsyncRead + Unpin>(
-    io: &mut S,
-    stream: u32,
-    limit: Duration,
-) -> Result<Vec<u8>, String> {
-    let deadline = tokio::time::Instant::now() + limit;
-    let mut data = Vec::new();
-    loop {
-        let mut head = [0u8; 9];
-        tokio::time::timeout_at(deadline, io.read_exact(&mut head))
-            .await
-            .map_err(|_| "timed out".to_owned())?
-            .map_err(|e| format!("connection ended: {e}"))?;
-        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
-        let (kind, flags) = (head[3], head[4]);
-        let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
-        let mut payload = vec![0u8; len];
-        tokio::time::timeout_at(deadline, io.read_exact(&mut payload))
-            .await
-            .map_err(|_| "timed out".to_owned())?
-            .map_err(|e| format!("connection ended: {e}"))?;
-        if kind == h2::GOAWAY {
-            let last =
-                u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]) & 0x7fff_ffff;
-            let code = u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]);
-            if last < stream {
-                return Err(format!("GOAWAY (last stream {last}, code {code})"));
-            }
-        }
-        if id == stream {
-            if kind == h2::DATA {
-                data.extend_from_slice(&payload);
-            }
-            if kind == h2::RST_STREAM {
-                return Err("stream reset".to_owned());
-            }
-            if flags & h2::END_STREAM != 0 && (kind == h2::DATA || kind == h2::HEADERS) {
-                return Ok(data);
-            }
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_rapid_reset_floods_leave_the_server_serving() {

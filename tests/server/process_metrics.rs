@@ -1,14 +1,6 @@
 //! The real binary's `/metrics` carries the standard process metrics of the server process
 //! itself: started on 127.0.0.1 port 0 with a self-signed certificate, scraped on its probe
 //! port, its values checked against what the kernel says about that process.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests, benchmarks and examples: a failed unwrap is a failed run"
-)]
-
-mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -16,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{metric, probe};
+use crate::common::{metric, probe};
 use hyper::StatusCode;
 
 /// Stops the server even when an assertion fails first.
