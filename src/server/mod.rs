@@ -164,8 +164,7 @@ pub async fn start(
     // self-signed certificate file that the running one's users trust.
     let webhook_listener = bind_with_backlog(args.listen, WEBHOOK_BACKLOG)
         .map_err(|e| env(format!("--listen {}: {e}", args.listen)))?;
-    let probe_listener = TcpListener::bind(args.probe_listen)
-        .await
+    let probe_listener = bind_with_backlog(args.probe_listen, PROBE_BACKLOG)
         .map_err(|e| env(format!("--probe-listen {}: {e}", args.probe_listen)))?;
     let webhook_addr = webhook_listener
         .local_addr()
@@ -427,6 +426,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
 /// final ACK of a connection it has no room for, so a client that sends nothing first is left
 /// holding a connection the server never saw. The kernel caps this at `net.core.somaxconn`.
 const WEBHOOK_BACKLOG: u32 = 4096;
+
+/// The probe port's accept queue, for the same reason: a pod that floods the port with
+/// connections, re-opened as the server cuts them, overflows 128 and a kubelet probe caught
+/// in the overflow loses its connection (a failed readiness or liveness probe).
+const PROBE_BACKLOG: u32 = 4096;
 
 /// The kernel buffers of each webhook connection, in each direction, as asked of the kernel
 /// (Linux doubles it for its bookkeeping). Accepted sockets inherit them from the listener.
