@@ -132,3 +132,32 @@ pub(crate) fn json_input_errors(errors: &[InputError]) -> Vec<JsonInputError<'_>
         })
         .collect()
 }
+
+/// How a command lists a live cluster: the flags `audit` and `fleet` share.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ListFlags {
+    /// Objects per list request (`limit`), as kubectl's --chunk-size.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 500,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub chunk_size: u32,
+
+    /// How long one request to the API server may wait, e.g. `30s` or `2m`; `0` for no limit.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = crate::server::duration::parse
+    )]
+    pub request_timeout: std::time::Duration,
+}
+
+impl ListFlags {
+    /// The request timeout, `None` for no limit.
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        (!self.request_timeout.is_zero()).then_some(self.request_timeout)
+    }
+}

@@ -55,23 +55,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub fail_on_warning: bool,
 
-    /// Objects per list request (`limit`), as kubectl's --chunk-size.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 500,
-        value_parser = clap::value_parser!(u32).range(1..)
-    )]
-    pub chunk_size: u32,
-
-    /// How long one request may wait for the API server, e.g. `30s` or `2m`; `0` for no limit.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "60s",
-        value_parser = crate::server::duration::parse
-    )]
-    pub request_timeout: Duration,
+    #[command(flatten)]
+    pub listing: super::common::ListFlags,
 
     #[command(flatten)]
     pub rules: crate::flags::RuleFlags,
@@ -132,10 +117,10 @@ pub fn run_audit(args: AuditArgs) -> ExitCode {
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
-        request_timeout: (!args.request_timeout.is_zero()).then_some(args.request_timeout),
+        request_timeout: args.listing.timeout(),
     };
     let options = ListOptions {
-        chunk_size: args.chunk_size,
+        chunk_size: args.listing.chunk_size,
         ..ListOptions::default()
     };
     let mut progress = Progress::new(io::stderr().is_terminal(), io::stderr());

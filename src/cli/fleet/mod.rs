@@ -20,7 +20,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::common::{input_error_line, usage_error, write_out};
 use super::manifests::{self, InputError, ReadOptions};
@@ -82,23 +81,8 @@ pub struct FleetArgs {
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// Objects per list request of a live cluster (`limit`), as kubectl's --chunk-size.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 500,
-        value_parser = clap::value_parser!(u32).range(1..)
-    )]
-    pub chunk_size: u32,
-
-    /// How long one request to a live cluster may wait, e.g. `30s` or `2m`; `0` for no limit.
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "60s",
-        value_parser = crate::server::duration::parse
-    )]
-    pub request_timeout: Duration,
+    #[command(flatten)]
+    pub listing: super::common::ListFlags,
 
     #[command(flatten)]
     pub rules: crate::flags::RuleFlags,
@@ -201,8 +185,8 @@ pub fn run_fleet(args: FleetArgs) -> ExitCode {
     };
     let live = LiveOptions {
         kubeconfig: args.kubeconfig.clone(),
-        request_timeout: (!args.request_timeout.is_zero()).then_some(args.request_timeout),
-        chunk_size: args.chunk_size,
+        request_timeout: args.listing.timeout(),
+        chunk_size: args.listing.chunk_size,
     };
     let options = ReadOptions {
         default_namespace: args.namespace.clone(),
